@@ -1,0 +1,149 @@
+// Memory for the core: 4 KiB blocks (frames, page tables, slabs) from the top of linear memory,
+// 32-byte records from slabs, and the frame table (mapcount and stable node per frame).
+//
+// note: nothing here fails half-way. An operation that allocates first reserves what it may need
+// (reserveBlocks, reserveRecords); once that succeeded, its allocations cannot fail.
+import {
+  BASE_LOCATION, C_FRAMES_IN_USE, C_KSM_FRAMES, C_RECORDS_IN_USE, FRAME_ENTRY_SIZE, FRAME_TABLE_LOCATION,
+  PAGE_SHIFT, PAGE_SIZE, RECORD_SIZE, RECORDS_PER_BLOCK, WASM_PAGE,
+} from './layout';
+import { addCounter } from './counters';
+
+/** First address past the memory cap. */
+let capEnd: u64 = 0;
+/** Blocks start here (after the frame table, which is sized for the cap). */
+let blocksStart: u32 = 0;
+/** Next never-used block. */
+let bump: u32 = 0;
+let freeBlocks: u32 = 0;
+let freeBlockCount: u32 = 0;
+let freeRecords: u32 = 0;
+let freeRecordCount: u32 = 0;
+
+/** Sets up the regions for a cap of `maxWasmPages` × 64 KiB. False if even that does not fit. */
+export function initMemory(maxWasmPages: u32): bool {
+  if (DEBUG) assert(__heap_base <= BASE_LOCATION); // static data must fit below our regions
+  capEnd = <u64>maxWasmPages * WASM_PAGE;
+  const frames = <u32>(capEnd >> PAGE_SHIFT);
+  blocksStart = (FRAME_TABLE_LOCATION + frames * FRAME_ENTRY_SIZE + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+  bump = blocksStart;
+  return growTo(blocksStart);
+}
+
+/** Grows linear memory so that it covers `end`, within the cap. */
+function growTo(end: u32): bool {
+  if (<u64>end > capEnd) return false;
+  const have = <u32>memory.size();
+  const need = (<u32>((<u64>end + WASM_PAGE - 1) >> 16));
+  if (need <= have) return true;
+  // Grow in steps of at least 1/8 of the memory (and 1 MiB), so growth is rare, but never past the cap.
+  let grow = max(need - have, max(have >> 3, 16));
+  const capPages = <u32>(capEnd >> 16);
+  if (have + grow > capPages) grow = capPages - have;
+  if (grow < need - have) return false;
+  return memory.grow(grow) >= 0;
+}
+
+/** Makes sure `n` blocks can be allocated without failing. */
+export function reserveBlocks(n: u32): bool {
+  if (n <= freeBlockCount) return true;
+  const fresh = <u64>(n - freeBlockCount) << PAGE_SHIFT;
+  if (<u64>bump + fresh > capEnd) return false;
+  return growTo(<u32>(<u64>bump + fresh));
+}
+
+export function allocBlock(): u32 {
+  if (freeBlocks != 0) {
+    const block = freeBlocks;
+    freeBlocks = load<u32>(block);
+    freeBlockCount--;
+    return block;
+  }
+  const block = bump;
+  if (DEBUG) assert(<u64>block + PAGE_SIZE <= <u64>memory.size() << 16); // reserveBlocks was called
+  bump += PAGE_SIZE;
+  return block;
+}
+
+export function allocZeroedBlock(): u32 {
+  const block = allocBlock();
+  memory.fill(block, 0, PAGE_SIZE);
+  return block;
+}
+
+export function freeBlock(block: u32): void {
+  store<u32>(block, freeBlocks);
+  freeBlocks = block;
+  freeBlockCount++;
+}
+
+/** Makes sure `n` records can be allocated without failing. */
+export function reserveRecords(n: u32): bool {
+  while (freeRecordCount < n) {
+    if (!reserveBlocks(1)) return false;
+    const slab = allocBlock();
+    for (let i: u32 = 0; i < RECORDS_PER_BLOCK; i++) freeRecord(slab + i * RECORD_SIZE, false);
+  }
+  return true;
+}
+
+/** A zeroed record; reserveRecords must have been called. */
+export function allocRecord(): u32 {
+  if (DEBUG) assert(freeRecords != 0); // reserveRecords was called
+  const record = freeRecords;
+  freeRecords = load<u32>(record);
+  freeRecordCount--;
+  memory.fill(record, 0, RECORD_SIZE);
+  addCounter(C_RECORDS_IN_USE, 1);
+  return record;
+}
+
+export function freeRecord(record: u32, inUse: bool = true): void {
+  store<u32>(record, freeRecords);
+  freeRecords = record;
+  freeRecordCount++;
+  if (inUse) addCounter(C_RECORDS_IN_USE, -1);
+}
+
+// ---- frames -------------------------------------------------------------------------------------
+
+@inline export function frameAddress(pfn: u32): u32 { return pfn << PAGE_SHIFT; }
+@inline function frameEntry(pfn: u32): u32 { return FRAME_TABLE_LOCATION + pfn * FRAME_ENTRY_SIZE; }
+@inline export function mapcount(pfn: u32): u32 { return load<u32>(frameEntry(pfn)); }
+@inline export function setMapcount(pfn: u32, count: u32): void { store<u32>(frameEntry(pfn), count); }
+/** The stable node of a KSM page, or 0. */
+@inline export function frameNode(pfn: u32): u32 { return load<u32>(frameEntry(pfn), 4); }
+
+export function setFrameNode(pfn: u32, node: u32): void {
+  const was = frameNode(pfn);
+  store<u32>(frameEntry(pfn), node, 4);
+  if ((was == 0) != (node == 0)) addCounter(C_KSM_FRAMES, node != 0 ? 1 : -1);
+}
+
+/** A new frame mapped once; blocks must have been reserved. Its bytes are not cleared. */
+export function allocFrame(): u32 {
+  const pfn = allocBlock() >> PAGE_SHIFT;
+  setMapcount(pfn, 1);
+  store<u32>(frameEntry(pfn), 0, 4);
+  addCounter(C_FRAMES_IN_USE, 1);
+  return pfn;
+}
+
+/** One mapping of `pfn` goes away; the frame is freed with its last one (a KSM page's node goes stale). */
+export function unmapFrame(pfn: u32): void {
+  const count = mapcount(pfn);
+  if (DEBUG) assert(count > 0); // the frame must be mapped
+  if (count > 1) {
+    setMapcount(pfn, count - 1);
+    return;
+  }
+  setMapcount(pfn, 0);
+  setFrameNode(pfn, 0);
+  addCounter(C_FRAMES_IN_USE, -1);
+  freeBlock(frameAddress(pfn));
+}
+
+@inline export function mapFrame(pfn: u32): void { setMapcount(pfn, mapcount(pfn) + 1); }
+
+/** Bytes of linear memory in use. */
+export function memoryBytes(): u64 { return <u64>memory.size() << 16; }

@@ -1,0 +1,69 @@
+// The page checksum, as the kernel computes it: xxhash64 of the page with seed 0, truncated to
+// 32 bits. It only tells whether a page changed between two visits; equality is always memcmp.
+// XXH64 is Yann Collet's xxHash (BSD-2); the constants are the algorithm's primes.
+
+const PRIME1: u64 = 11400714785074694791;
+const PRIME2: u64 = 14029467366897019727;
+const PRIME3: u64 = 1609587929392839161;
+const PRIME4: u64 = 9650029242287828579;
+const PRIME5: u64 = 2870177450012600261;
+
+@inline function round(acc: u64, input: u64): u64 {
+  return rotl<u64>(acc + input * PRIME2, 31) * PRIME1;
+}
+
+@inline function mergeRound(acc: u64, value: u64): u64 {
+  return (acc ^ round(0, value)) * PRIME1 + PRIME4;
+}
+
+/** XXH64 of `length` bytes at `ptr`, seed 0. */
+export function xxh64(ptr: u32, length: u32): u64 {
+  let h: u64;
+  let p = ptr;
+  const end = ptr + length;
+  if (length >= 32) {
+    let v1: u64 = PRIME1 + PRIME2;
+    let v2: u64 = PRIME2;
+    let v3: u64 = 0;
+    let v4: u64 = 0 - PRIME1;
+    const limit = end - 32;
+    do {
+      v1 = round(v1, load<u64>(p));
+      v2 = round(v2, load<u64>(p, 8));
+      v3 = round(v3, load<u64>(p, 16));
+      v4 = round(v4, load<u64>(p, 24));
+      p += 32;
+    } while (p <= limit);
+    h = rotl<u64>(v1, 1) + rotl<u64>(v2, 7) + rotl<u64>(v3, 12) + rotl<u64>(v4, 18);
+    h = mergeRound(h, v1);
+    h = mergeRound(h, v2);
+    h = mergeRound(h, v3);
+    h = mergeRound(h, v4);
+  } else {
+    h = PRIME5;
+  }
+  h += <u64>length;
+  while (p + 8 <= end) {
+    h = rotl<u64>(h ^ round(0, load<u64>(p)), 27) * PRIME1 + PRIME4;
+    p += 8;
+  }
+  if (p + 4 <= end) {
+    h = rotl<u64>(h ^ (<u64>load<u32>(p) * PRIME1), 23) * PRIME2 + PRIME3;
+    p += 4;
+  }
+  while (p < end) {
+    h = rotl<u64>(h ^ (<u64>load<u8>(p) * PRIME5), 11) * PRIME1;
+    p++;
+  }
+  h ^= h >> 33;
+  h *= PRIME2;
+  h ^= h >> 29;
+  h *= PRIME3;
+  h ^= h >> 32;
+  return h;
+}
+
+/** The kernel's page checksum: xxhash64(page, 4096, 0) as u32. */
+@inline export function pageChecksum(page: u32): u32 {
+  return <u32>xxh64(page, 4096);
+}

@@ -1,0 +1,180 @@
+// The memory map of the core, and the layout of every record in it. Offsets are chained here and
+// exported through index.ts, so the TypeScript driver reads them instead of repeating them.
+//
+//   0          64 KiB     68 KiB     72 KiB     136 KiB          +256 KiB        frameTableEnd
+//   ┌──────────┬──────────┬──────────┬──────────┬────────────────┬───────────────┬────────────···
+//   │ AS static│ counters,│ the zero │ scratch  │ space table    │ frame table   │ blocks of 4 KiB:
+//   │ data     │ tree     │ frame    │ (driver's│ MAX_SPACES ×   │ 8 B per frame │ frames, page
+//   │          │ roots    │ (zeros)  │ to use)  │ 64 B           │ number (pfn)  │ tables, slabs
+//   └──────────┴──────────┴──────────┴──────────┴────────────────┴───────────────┴────────────···
+//
+// A frame's number (pfn) is its address >> 12. Records (rmap items, stable nodes) are 32 bytes,
+// carved from blocks; a record's address is its identity.
+
+export const PAGE_SHIFT: u32 = 12;
+export const PAGE_SIZE: u32 = 1 << PAGE_SHIFT;
+/** Bytes per WebAssembly memory page. */
+export const WASM_PAGE: u32 = 65536;
+
+// ---- the regions -------------------------------------------------------------------------------
+
+/** Where the core's own data starts; AssemblyScript's static data must fit below. */
+export const BASE_LOCATION: u32 = 0x10000;
+export const COUNTERS_LOCATION: u32 = BASE_LOCATION;
+/** i64 counters, see the C_* indices. */
+export const COUNTERS_SIZE: u32 = 32 * 8;
+export const ROOTS_LOCATION: u32 = COUNTERS_LOCATION + COUNTERS_SIZE;
+/** The stable tree's root (u32), then the unstable tree's root (u32). */
+export const STABLE_ROOT: u32 = ROOTS_LOCATION;
+export const UNSTABLE_ROOT: u32 = ROOTS_LOCATION + 4;
+export const ZERO_FRAME_LOCATION: u32 = BASE_LOCATION + PAGE_SIZE;
+export const ZERO_PFN: u32 = ZERO_FRAME_LOCATION >> PAGE_SHIFT;
+/** Bytes the driver may use freely (tests and benchmarks hand pages to the primitives here). */
+export const SCRATCH_LOCATION: u32 = ZERO_FRAME_LOCATION + PAGE_SIZE;
+export const SCRATCH_SIZE: u32 = 16 * PAGE_SIZE;
+export const SPACES_LOCATION: u32 = SCRATCH_LOCATION + SCRATCH_SIZE;
+/** Space ids are 1..MAX_SPACES-1; id 0 is the head of the scanner's slot list. */
+export const MAX_SPACES: u32 = 4096;
+export const SPACE_SIZE: u32 = 64;
+export const SPACES_SIZE: u32 = MAX_SPACES * SPACE_SIZE;
+export const FRAME_TABLE_LOCATION: u32 = SPACES_LOCATION + SPACES_SIZE;
+/** Per frame number: mapcount (u32) and the stable node of a KSM page (u32, 0 if not KSM). */
+export const FRAME_ENTRY_SIZE: u32 = 8;
+
+// ---- counters (i64 at COUNTERS_LOCATION + index * 8) --------------------------------------------
+
+export const C_PAGES_SHARED: u32 = 0;
+export const C_PAGES_SHARING: u32 = 1;
+export const C_PAGES_UNSHARED: u32 = 2;
+export const C_RMAP_ITEMS: u32 = 3;
+export const C_PAGES_SCANNED: u32 = 4;
+export const C_PAGES_SKIPPED: u32 = 5;
+export const C_FULL_SCANS: u32 = 6;
+export const C_CHAINS: u32 = 7;
+export const C_DUPS: u32 = 8;
+export const C_ZERO_PAGES: u32 = 9;
+export const C_COW_KSM: u32 = 10;
+// The library's own live figures:
+export const C_FRAMES_IN_USE: u32 = 11;
+export const C_KSM_FRAMES: u32 = 12;
+export const C_MAPPED_PAGES: u32 = 13;
+export const C_RECORDS_IN_USE: u32 = 14;
+export const C_COUNTERS: u32 = 15;
+/** pageInfo() answers in cells 16..22: mapping, frame, mapcount, mergeable, item state, age, skips. */
+export const C_PAGE_INFO: u32 = 16;
+
+// ---- a space (SPACES_LOCATION + id * SPACE_SIZE) ------------------------------------------------
+//
+//   ┌──────────┬─────────┬──────────┬─────────┬─────────┬──────────┬──────────┬──────────┬────────────┐
+//   │ flags    │ pages   │ dir      │ prev id │ next id │ rmap     │ merging  │ zero     │ mergeable  │
+//   │ 0        │ 4       │ 8        │ 12      │ 16      │ 20       │ 24       │ 28       │ 32         │
+//   └──────────┴─────────┴──────────┴─────────┴─────────┴──────────┴──────────┴──────────┴────────────┘
+// prev/next link the slot list (when REGISTERED); rmap/merging/zero are ksm_stat's fields;
+// mergeable counts mapped pages flagged mergeable.
+
+export const S_FLAGS: u32 = 0;
+export const S_PAGES: u32 = 4;
+export const S_DIR: u32 = 8;
+export const S_PREV: u32 = 12;
+export const S_NEXT: u32 = 16;
+export const S_RMAP_ITEMS: u32 = 20;
+export const S_MERGING: u32 = 24;
+export const S_ZERO: u32 = 28;
+export const S_MERGEABLE: u32 = 32;
+
+export const SPACE_ALIVE: u32 = 1;
+/** exit() was called; the slot waits for ksmd. */
+export const SPACE_EXITING: u32 = 2;
+/** Has a slot in the scanner's list (the kernel's MMF_VM_MERGEABLE). */
+export const SPACE_REGISTERED: u32 = 4;
+/** PR_SET_MEMORY_MERGE. */
+export const SPACE_MERGE_ANY: u32 = 8;
+
+// ---- page tables --------------------------------------------------------------------------------
+// A space's directory is one block of 1024 leaf addresses; a leaf is one block of 512 entries:
+//
+//   entry: ┌──────────────────────────────────────────┬───────────────────┐
+//          │ pte: M G Z . . . . . │ pfn (24 bits)     │ rmap item address │
+//          │ bit 30 29 24          0                  │ 4                 │
+//          └──────────────────────────────────────────┴───────────────────┘
+//   M: PTE_MAPPED, G: PTE_MERGEABLE, Z: PTE_ZERO (the KSM zero page). pfn 0: nothing present.
+
+export const DIR_ENTRIES: u32 = 1024;
+export const LEAF_SHIFT: u32 = 9;
+export const LEAF_ENTRIES: u32 = 1 << LEAF_SHIFT;
+export const ENTRY_SIZE: u32 = 8;
+export const E_PTE: u32 = 0;
+export const E_ITEM: u32 = 4;
+export const MAX_SPACE_PAGES: u32 = DIR_ENTRIES * LEAF_ENTRIES;
+
+export const PTE_PFN_MASK: u32 = 0x00ffffff;
+export const PTE_ZERO: u32 = 1 << 24;
+export const PTE_MERGEABLE: u32 = 1 << 29;
+export const PTE_MAPPED: u32 = 1 << 30;
+
+// ---- records: 32 bytes, from slabs --------------------------------------------------------------
+
+export const RECORD_SIZE: u32 = 32;
+export const RECORDS_PER_BLOCK: u32 = PAGE_SIZE / RECORD_SIZE;
+
+// The first three words are the red-black link in both kinds of record (rbtree.ts):
+export const RB_LEFT: u32 = 0;
+export const RB_RIGHT: u32 = 4;
+/** Parent address | colour in bit 0 (RB_BLACK). */
+export const RB_PARENT: u32 = 8;
+export const RB_BLACK: u32 = 1;
+
+// An rmap item: one per (space, page) the scanner has found present.
+//
+//   ┌──────────┬──────────┬──────────┬────────┬──────────┬───────┬─────┬───────┬───────┬─────┬──────┐
+//   │ left     │ right    │ parent|c │ vpn    │ checksum │ space │ age │ skips │ flags │ seq │ (key)│
+//   │ node     │ next     │ prev     │        │          │ u16   │ u8  │ u8    │ u8    │ u8  │      │
+//   │ 0        │ 4        │ 8        │ 12     │ 16       │ 20    │ 22  │ 23    │ 24    │ 25  │ 28   │
+//   └──────────┴──────────┴──────────┴────────┴──────────┴───────┴─────┴───────┴───────┴─────┴──────┘
+// Words 0..8 are the unstable-tree link when UNSTABLE, and {stable node, next, prev in the node's
+// list} when STABLE. seq is full_scans & 0xff at insertion into the unstable tree.
+
+export const I_NODE: u32 = 0;   // when STABLE
+export const I_NEXT: u32 = 4;   // when STABLE
+export const I_PREV: u32 = 8;   // when STABLE
+export const I_VPN: u32 = 12;
+export const I_CHECKSUM: u32 = 16;
+export const I_SPACE: u32 = 20;
+export const I_AGE: u32 = 22;
+export const I_SKIPS: u32 = 23;
+export const I_FLAGS: u32 = 24;
+export const I_SEQ: u32 = 25;
+
+export const ITEM_UNSTABLE: u8 = 1;
+export const ITEM_STABLE: u8 = 2;
+/** The checksum is that of the page's current contents (no write since it was computed). */
+export const ITEM_CLEAN: u8 = 4;
+/** The last visit was a smart_scan skip (for page maps only). */
+export const ITEM_SKIPPED: u8 = 8;
+
+// A stable node: a KSM page (regular, or a dup under a chain), or a chain of dups.
+//
+//   ┌──────────┬──────────┬──────────┬──────────┬──────────┬──────────┬──────────┬────────────┐
+//   │ left     │ right    │ parent|c │ kpfn     │ head     │ len      │ kind     │ prune time │
+//   │ dup next │ dup prev │ chain    │          │          │          │          │ (chain)    │
+//   │ 0        │ 4        │ 8        │ 12       │ 16       │ 20       │ 24       │ 28         │
+//   └──────────┴──────────┴──────────┴──────────┴──────────┴──────────┴──────────┴────────────┘
+// head: first rmap item (regular, dup) or first dup (chain); len: rmap_hlist_len.
+
+export const N_DUP_NEXT: u32 = 0;  // when DUP
+export const N_DUP_PREV: u32 = 4;  // when DUP
+export const N_CHAIN: u32 = 8;     // when DUP
+export const N_KPFN: u32 = 12;
+export const N_HEAD: u32 = 16;
+export const N_LEN: u32 = 20;
+export const N_KIND: u32 = 24;
+export const N_PRUNE_TIME: u32 = 28;
+
+export const NODE_REGULAR: u32 = 0;
+export const NODE_CHAIN: u32 = 1;
+export const NODE_DUP: u32 = 2;
+
+// ---- status codes (negative, as the kernel's) ---------------------------------------------------
+
+export const E_NOMEM: i32 = -12;
+export const E_BUSY: i32 = -16;

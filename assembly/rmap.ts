@@ -1,0 +1,157 @@
+// Rmap items and their membership of the trees: creating and freeing items, appending an item to
+// a stable node, taking an item out of whichever tree holds it, and removing a stale stable node.
+// Every counter change the kernel makes at these moments happens here.
+import {
+  C_DUPS, C_PAGES_SHARED, C_PAGES_SHARING, C_PAGES_UNSHARED, C_RMAP_ITEMS, C_FULL_SCANS, I_AGE,
+  I_CHECKSUM, I_FLAGS, I_NEXT, I_NODE, I_PREV, I_SEQ, I_SKIPS, I_SPACE, I_VPN, ITEM_STABLE,
+  ITEM_UNSTABLE, N_CHAIN, N_DUP_NEXT, N_DUP_PREV, N_HEAD, N_KIND, N_KPFN, N_LEN, NODE_DUP,
+  STABLE_ROOT, S_MERGING, S_RMAP_ITEMS, UNSTABLE_ROOT,
+} from './layout';
+import { allocRecord, freeRecord, frameNode } from './alloc';
+import { addCounter, counter } from './counters';
+import { addSpaceField } from './spaces';
+import { erase } from './rbtree';
+
+// ---- item fields --------------------------------------------------------------------------------
+
+@inline export function itemFlags(item: u32): u8 { return load<u8>(item, I_FLAGS); }
+@inline export function setItemFlags(item: u32, flags: u8): void { store<u8>(item, flags, I_FLAGS); }
+@inline export function itemSpace(item: u32): u32 { return <u32>load<u16>(item, I_SPACE); }
+@inline export function itemVpn(item: u32): u32 { return load<u32>(item, I_VPN); }
+@inline export function itemChecksum(item: u32): u32 { return load<u32>(item, I_CHECKSUM); }
+@inline export function setItemChecksum(item: u32, c: u32): void { store<u32>(item, c, I_CHECKSUM); }
+@inline export function itemNode(item: u32): u32 { return load<u32>(item, I_NODE); }
+@inline export function itemAge(item: u32): u32 { return <u32>load<u8>(item, I_AGE); }
+@inline export function setItemAge(item: u32, age: u32): void { store<u8>(item, <u8>age, I_AGE); }
+@inline export function itemSkips(item: u32): u32 { return <u32>load<u8>(item, I_SKIPS); }
+@inline export function setItemSkips(item: u32, skips: u32): void { store<u8>(item, <u8>skips, I_SKIPS); }
+@inline export function isStable(item: u32): bool { return (itemFlags(item) & ITEM_STABLE) != 0; }
+@inline export function isUnstable(item: u32): bool { return (itemFlags(item) & ITEM_UNSTABLE) != 0; }
+@inline function clearFlag(item: u32, flag: u8): void { setItemFlags(item, itemFlags(item) & ~flag); }
+
+/** A new item for (space, vpn), all zero (checksum 0: the first visit never merges). Records reserved. */
+export function newItem(space: u32, vpn: u32): u32 {
+  const item = allocRecord();
+  store<u32>(item, vpn, I_VPN);
+  store<u16>(item, <u16>space, I_SPACE);
+  addCounter(C_RMAP_ITEMS, 1);
+  addSpaceField(space, S_RMAP_ITEMS, 1);
+  return item;
+}
+
+/** Takes the item out of its tree and frees it. */
+export function freeItem(item: u32): void {
+  removeRmapItemFromTree(item);
+  addCounter(C_RMAP_ITEMS, -1);
+  addSpaceField(itemSpace(item), S_RMAP_ITEMS, -1);
+  freeRecord(item);
+}
+
+// ---- stable nodes -------------------------------------------------------------------------------
+
+@inline export function nodeKind(node: u32): u32 { return load<u32>(node, N_KIND); }
+@inline export function nodeKpfn(node: u32): u32 { return load<u32>(node, N_KPFN); }
+@inline export function nodeHead(node: u32): u32 { return load<u32>(node, N_HEAD); }
+@inline export function nodeLen(node: u32): u32 { return load<u32>(node, N_LEN); }
+@inline function addNodeLen(node: u32, delta: i32): void { store<u32>(node, <u32>(<i32>nodeLen(node) + delta), N_LEN); }
+
+/** Stale: its KSM page was freed (or is no longer a KSM page pointing back at it). */
+@inline export function isStale(node: u32): bool { return frameNode(nodeKpfn(node)) != node; }
+
+/** Appends an item at the head of a node's list: pages_shared for the first, pages_sharing after. */
+export function stableTreeAppend(item: u32, node: u32): void {
+  const head = nodeHead(node);
+  store<u32>(item, node, I_NODE);
+  store<u32>(item, head, I_NEXT);
+  store<u32>(item, 0, I_PREV);
+  if (head != 0) store<u32>(head, item, I_PREV);
+  store<u32>(node, item, N_HEAD);
+  setItemFlags(item, (itemFlags(item) & ~ITEM_UNSTABLE) | ITEM_STABLE);
+  addCounter(head != 0 ? C_PAGES_SHARING : C_PAGES_SHARED, 1);
+  addSpaceField(itemSpace(item), S_MERGING, 1);
+  addNodeLen(node, 1);
+}
+
+/**
+ * Removes a stale node: each item on it stops counting (pages_sharing, or pages_shared for the
+ * last item of the list), the node leaves the tree (or its chain) and is freed.
+ */
+export function removeNodeFromStableTree(node: u32): void {
+  let item = nodeHead(node);
+  while (item != 0) {
+    const next = load<u32>(item, I_NEXT);
+    addCounter(next != 0 ? C_PAGES_SHARING : C_PAGES_SHARED, -1);
+    addSpaceField(itemSpace(item), S_MERGING, -1);
+    addNodeLen(node, -1);
+    clearFlag(item, ITEM_STABLE);
+    item = next;
+  }
+  if (nodeKind(node) == NODE_DUP) unlinkDup(node);
+  else erase(STABLE_ROOT, node);
+  freeRecord(node);
+}
+
+/** Takes a dup off its chain's list: stable_node_dups--. */
+export function unlinkDup(dup: u32): void {
+  const next = load<u32>(dup, N_DUP_NEXT);
+  const prev = load<u32>(dup, N_DUP_PREV);
+  if (prev != 0) store<u32>(prev, next, N_DUP_NEXT);
+  else store<u32>(load<u32>(dup, N_CHAIN), next, N_HEAD);
+  if (next != 0) store<u32>(next, prev, N_DUP_PREV);
+  addCounter(C_DUPS, -1);
+}
+
+/** Adds a dup at the head of a chain's list: stable_node_dups++. */
+export function addDup(chain: u32, dup: u32): void {
+  const head = nodeHead(chain);
+  store<u32>(dup, NODE_DUP, N_KIND);
+  store<u32>(dup, head, N_DUP_NEXT);
+  store<u32>(dup, 0, N_DUP_PREV);
+  store<u32>(dup, chain, N_CHAIN);
+  if (head != 0) store<u32>(head, dup, N_DUP_PREV);
+  store<u32>(chain, dup, N_HEAD);
+  addCounter(C_DUPS, 1);
+}
+
+/** A zeroed node record; records reserved. */
+export function newNode(): u32 { return allocRecord(); }
+
+// ---- leaving a tree -----------------------------------------------------------------------------
+
+/**
+ * Takes an item out of the stable or unstable tree, with the kernel's counter effects. An
+ * unstable item from the previous pass is no longer in any tree (the root was reset): only its
+ * flag goes.
+ */
+export function removeRmapItemFromTree(item: u32): void {
+  const flags = itemFlags(item);
+  if (flags & ITEM_STABLE) {
+    const node = itemNode(item);
+    if (isStale(node)) {
+      removeNodeFromStableTree(node); // takes this item off too
+      return;
+    }
+    const next = load<u32>(item, I_NEXT);
+    const prev = load<u32>(item, I_PREV);
+    if (prev != 0) store<u32>(prev, next, I_NEXT);
+    else store<u32>(node, next, N_HEAD);
+    if (next != 0) store<u32>(next, prev, I_PREV);
+    addCounter(nodeHead(node) != 0 ? C_PAGES_SHARING : C_PAGES_SHARED, -1);
+    addSpaceField(itemSpace(item), S_MERGING, -1);
+    addNodeLen(node, -1);
+    clearFlag(item, ITEM_STABLE);
+  } else if (flags & ITEM_UNSTABLE) {
+    const age = (<u32>counter(C_FULL_SCANS) - <u32>load<u8>(item, I_SEQ)) & 0xff;
+    if (DEBUG) assert(age <= 1); // every unstable item is revisited within a pass
+    if (age == 0) erase(UNSTABLE_ROOT, item);
+    addCounter(C_PAGES_UNSHARED, -1);
+    clearFlag(item, ITEM_UNSTABLE);
+  }
+}
+
+/** Marks an item linked into the unstable tree of this pass: pages_unshared++. */
+export function markUnstable(item: u32): void {
+  store<u8>(item, <u8>counter(C_FULL_SCANS), I_SEQ);
+  setItemFlags(item, itemFlags(item) | ITEM_UNSTABLE);
+  addCounter(C_PAGES_UNSHARED, 1);
+}

@@ -1,0 +1,222 @@
+// DOC: Overview
+//
+// ksmd's work, as Linux does it (mm/ksm.c), on the spaces of one linear memory.
+//
+// Why two trees: pages are ordered by content, but ordinary pages keep changing, so a tree of them
+// cannot be kept in order. KSM keeps two: the stable tree holds KSM pages, which are write-protected
+// and cannot change, so its order holds; the unstable tree holds ordinary pages and is only
+// trusted for one pass. Four rules make the unstable tree usable:
+//   1) it is emptied at the start of every full pass and rebuilt as the pass goes;
+//   2) a page enters it only if its checksum did not change since the previous visit, so pages
+//      that keep changing stay out (and no page merges on its first visit);
+//   3) it is a red-black tree, balanced by colour, so a page changing under it cannot unbalance it;
+//   4) the stable tree is searched first, and every match is a full compare.
+//
+// What differs from the kernel: there are no page-table locks, pins or races, so a merge never
+// fails once the pages compare equal; writes come through the API, so an item remembers whether its
+// page was written since its checksum was taken (ITEM_CLEAN) and an unwritten page is not hashed
+// again. The counters are the kernel's, at the kernel's moments.
+import {
+  C_FULL_SCANS, C_PAGES_SCANNED, C_PAGES_SKIPPED, C_ZERO_PAGES, E_NOMEM, ITEM_CLEAN, ITEM_SKIPPED,
+  PTE_MAPPED, PTE_MERGEABLE, PTE_ZERO, S_ZERO,
+} from './layout';
+import { frameAddress, frameNode, mapFrame, reserveRecords, unmapFrame } from './alloc';
+import { addCounter } from './counters';
+import { pageChecksum } from './checksum';
+import { isZeroPage } from './page';
+import {
+  HEAD, addSpaceField, entryOf, freeSpaceTables, isExiting, isScannable, itemAt, pteAt, ptePfn,
+  removeSlot, setItemAt, setPte, slotNext, spacePages,
+} from './spaces';
+import {
+  freeItem, isStable, itemChecksum, itemFlags, itemNode, itemSpace, itemVpn, itemAge, itemSkips, newItem,
+  removeRmapItemFromTree, setItemAge, setItemChecksum, setItemFlags, setItemSkips, stableTreeAppend,
+  nodeKpfn,
+} from './rmap';
+import { stableTreeInsert, stableTreeSearch } from './stable';
+import { resetUnstableTree, unstableTreeSearchInsert } from './unstable';
+import {
+  cursorSeenMergeable, cursorSpace, cursorVpn, markSeenMergeable, setCursor, setCursorVpn, smartScan,
+  useZeroPages, zeroChecksum,
+} from './state';
+
+/** Records one page's processing may need: its item, a stable node and a chain. */
+const RECORDS_PER_PAGE: u32 = 3;
+
+/** Status of the last batch: 0, or E_NOMEM when it stopped for lack of records. */
+export let batchStatus: i32 = 0;
+/** The last batch ended a full pass. */
+export let batchEndedPass: bool = false;
+
+/** One batch of up to `budget` pages (ksm_do_scan). Returns the pages processed. */
+export function scanBatch(budget: u32): u32 {
+  batchStatus = 0;
+  batchEndedPass = false;
+  let scanned: u32 = 0;
+  while (scanned < budget) {
+    const entry = scanGetNextRmapItem();
+    if (entry == 0) break;
+    cmpAndMergePage(cursorSpace, entry);
+    addCounter(C_PAGES_SCANNED, 1);
+    scanned++;
+  }
+  return scanned;
+}
+
+/**
+ * The cursor (scan_get_next_rmap_item): returns the entry of the next page to process, with its
+ * rmap item, or 0 at the end of a pass (full_scans++, batchEndedPass) or when there is nothing to
+ * scan. Items of pages passed over are freed on the way.
+ */
+function scanGetNextRmapItem(): u32 {
+  if (slotNext(HEAD) == HEAD) return 0;
+  if (cursorSpace == HEAD) {
+    resetUnstableTree();
+    setCursor(slotNext(HEAD), 0, false);
+  }
+  while (true) {
+    const space = cursorSpace;
+    if (!isExiting(space)) {
+      const entry = nextPageOfSlot(space);
+      if (entry != 0 || batchStatus != 0) return entry;
+    } else {
+      freeAllItems(space);
+      setCursor(space, spacePages(space), false);
+    }
+    // The end of this slot: drop it if it had nothing mergeable, then go on with the next.
+    const following = slotNext(space);
+    if (!cursorSeenMergeable) {
+      removeSlot(space);
+      if (isExiting(space)) freeSpaceTables(space);
+    }
+    setCursor(following, 0, false);
+    if (following == HEAD) {
+      addCounter(C_FULL_SCANS, 1);
+      batchEndedPass = true;
+      return 0;
+    }
+  }
+}
+
+/** Walks the cursor's slot from the cursor; returns the next page to process, or 0 at its end. */
+function nextPageOfSlot(space: u32): u32 {
+  const pages = spacePages(space);
+  while (cursorVpn < pages) {
+    const vpn = cursorVpn;
+    const entry = entryOf(space, vpn);
+    const pte = pteAt(entry);
+    if ((pte & (PTE_MAPPED | PTE_MERGEABLE)) == (PTE_MAPPED | PTE_MERGEABLE)) markSeenMergeable();
+    let item = itemAt(entry);
+    if (!isScannable(pte)) {
+      if (item != 0) { freeItem(item); setItemAt(entry, 0); }
+      setCursorVpn(vpn + 1);
+      continue;
+    }
+    if (!reserveRecords(RECORDS_PER_PAGE)) { batchStatus = E_NOMEM; return 0; }
+    if (item == 0) { item = newItem(space, vpn); setItemAt(entry, item); }
+    setCursorVpn(vpn + 1);
+    if (smartScan && frameNode(ptePfn(pte)) == 0 && shouldSkipRmapItem(item)) continue;
+    setItemFlags(item, itemFlags(item) & ~ITEM_SKIPPED);
+    return entry;
+  }
+  return 0;
+}
+
+/** smart_scan: pages that keep failing to merge are visited less and less often (by age). */
+function shouldSkipRmapItem(item: u32): bool {
+  const age = itemAge(item);
+  if (age < 255) setItemAge(item, age + 1);
+  if (age < 3) return false;
+  const skips = itemSkips(item);
+  if (skips == 0) {
+    setItemSkips(item, age <= 3 ? 1 : age <= 5 ? 2 : age <= 8 ? 4 : 8);
+    return false;
+  }
+  setItemSkips(item, skips - 1);
+  addCounter(C_PAGES_SKIPPED, 1);
+  removeRmapItemFromTree(item);
+  setItemFlags(item, itemFlags(item) | ITEM_SKIPPED);
+  return true;
+}
+
+/** Frees every rmap item of a space (an exiting space, or run=2). */
+export function freeAllItems(space: u32): void {
+  for (let vpn: u32 = 0, pages = spacePages(space); vpn < pages; vpn++) {
+    const entry = entryOf(space, vpn);
+    const item = itemAt(entry);
+    if (item != 0) { freeItem(item); setItemAt(entry, 0); }
+  }
+}
+
+/**
+ * cmp_and_merge_page: one page's whole treatment. The checksum rule first, then the stable tree,
+ * then the unstable tree; a match there makes a new KSM page of this page.
+ */
+function cmpAndMergePage(space: u32, entry: u32): void {
+  const item = itemAt(entry);
+  const pfn = ptePfn(pteAt(entry));
+  const ownNode = frameNode(pfn);
+  if (ownNode != 0) {
+    if (isStable(item) && itemNode(item) == ownNode) return; // merged already: nothing to do
+  } else {
+    removeRmapItemFromTree(item);
+    if (!checksumUnchanged(item, pfn)) return;
+    if (useZeroPages && itemChecksum(item) == zeroChecksum && isZeroPage(frameAddress(pfn))) {
+      mapZeroPage(space, entry);
+      return;
+    }
+  }
+  const found = stableTreeSearch(pfn);
+  if (found != 0 && nodeKpfn(found) == pfn && isStable(item) && itemNode(item) == found) return;
+  removeRmapItemFromTree(item);
+  if (found != 0) {
+    replacePage(entry, nodeKpfn(found));
+    stableTreeAppend(item, found);
+    return;
+  }
+  const tree = unstableTreeSearchInsert(item, pfn);
+  if (tree != 0) mergeTwoPages(item, entry, tree);
+}
+
+/** Computes the checksum (unless the page was not written since) and stores it; true if unchanged. */
+function checksumUnchanged(item: u32, pfn: u32): bool {
+  const flags = itemFlags(item);
+  if (flags & ITEM_CLEAN) return true;
+  const checksum = pageChecksum(frameAddress(pfn));
+  setItemFlags(item, flags | ITEM_CLEAN);
+  if (checksum == itemChecksum(item)) return true;
+  setItemChecksum(item, checksum);
+  return false;
+}
+
+/** use_zero_pages: the entry maps the KSM zero page instead of its all-zero frame. */
+function mapZeroPage(space: u32, entry: u32): void {
+  const pte = pteAt(entry);
+  unmapFrame(ptePfn(pte));
+  setPte(entry, (pte & (PTE_MAPPED | PTE_MERGEABLE)) | PTE_ZERO);
+  addCounter(C_ZERO_PAGES, 1);
+  addSpaceField(space, S_ZERO, 1);
+}
+
+/** The entry maps KSM page `kpfn` instead of its frame (same content), which loses a mapping. */
+function replacePage(entry: u32, kpfn: u32): void {
+  const pte = pteAt(entry);
+  const old = ptePfn(pte);
+  if (old == kpfn) return;
+  mapFrame(kpfn);
+  setPte(entry, (pte & ~ptePfn(pte)) | kpfn);
+  unmapFrame(old);
+}
+
+/**
+ * The two-page merge: the scanned page becomes a KSM page in place, the tree item's entry maps it
+ * too, and a new stable node takes both items (the tree's first: it becomes the "shared" one).
+ */
+function mergeTwoPages(item: u32, entry: u32, tree: u32): void {
+  const kpfn = ptePfn(pteAt(entry));
+  removeRmapItemFromTree(tree);
+  replacePage(entryOf(itemSpace(tree), itemVpn(tree)), kpfn);
+  const node = stableTreeInsert(kpfn);
+  stableTreeAppend(tree, node);
+  stableTreeAppend(item, node);
+}

@@ -1,0 +1,148 @@
+// Address spaces: the space table, page tables, and the scanner's slot list (the kernel's mm_slot
+// list). Space 0 is the list's head.
+import {
+  C_MAPPED_PAGES, C_ZERO_PAGES, DIR_ENTRIES, ENTRY_SIZE, E_ITEM, E_PTE, LEAF_ENTRIES, LEAF_SHIFT,
+  MAX_SPACES, PTE_MAPPED, PTE_MERGEABLE, PTE_PFN_MASK, PTE_ZERO, SPACES_LOCATION,
+  SPACE_ALIVE, SPACE_EXITING, SPACE_MERGE_ANY, SPACE_REGISTERED, SPACE_SIZE, S_DIR, S_FLAGS,
+  S_MERGEABLE, S_NEXT, S_PAGES, S_PREV, S_RMAP_ITEMS, S_ZERO,
+} from './layout';
+import { allocZeroedBlock, freeBlock, reserveBlocks, unmapFrame } from './alloc';
+import { addCounter } from './counters';
+import { cursorSpace, runUnmerge } from './state';
+
+export const HEAD: u32 = 0;
+
+@inline export function spaceAt(id: u32): u32 { return SPACES_LOCATION + id * SPACE_SIZE; }
+@inline export function spaceField(id: u32, field: u32): u32 { return load<u32>(spaceAt(id) + field); }
+@inline export function setSpaceField(id: u32, field: u32, value: u32): void { store<u32>(spaceAt(id) + field, value); }
+@inline export function addSpaceField(id: u32, field: u32, delta: i32): void {
+  const at = spaceAt(id) + field;
+  store<i32>(at, load<i32>(at) + delta);
+}
+@inline export function hasFlag(id: u32, flag: u32): bool { return (spaceField(id, S_FLAGS) & flag) != 0; }
+@inline export function setFlag(id: u32, flag: u32, on: bool): void {
+  const flags = spaceField(id, S_FLAGS);
+  setSpaceField(id, S_FLAGS, on ? flags | flag : flags & ~flag);
+}
+@inline export function spacePages(id: u32): u32 { return spaceField(id, S_PAGES); }
+
+/** The page-table entry of (space, vpn); its pte word is at +E_PTE, its rmap item at +E_ITEM. */
+@inline export function entryOf(id: u32, vpn: u32): u32 {
+  const leaf = load<u32>(spaceField(id, S_DIR) + ((vpn >> LEAF_SHIFT) << 2));
+  return leaf + (vpn & (LEAF_ENTRIES - 1)) * ENTRY_SIZE;
+}
+@inline export function pteAt(entry: u32): u32 { return load<u32>(entry, E_PTE); }
+@inline export function setPte(entry: u32, pte: u32): void { store<u32>(entry, pte, E_PTE); }
+@inline export function itemAt(entry: u32): u32 { return load<u32>(entry, E_ITEM); }
+@inline export function setItemAt(entry: u32, item: u32): void { store<u32>(entry, item, E_ITEM); }
+@inline export function ptePfn(pte: u32): u32 { return pte & PTE_PFN_MASK; }
+/** Mapped, mergeable and present with a frame: what the scanner returns. */
+@inline export function isScannable(pte: u32): bool {
+  return (pte & (PTE_MAPPED | PTE_MERGEABLE)) == (PTE_MAPPED | PTE_MERGEABLE) && ptePfn(pte) != 0;
+}
+
+// Ids are handed out in increasing order and reused only after wrapping, so a closed space's id
+// does not come back soon for another space.
+let nextId: u32 = 1;
+
+function findFreeId(): u32 {
+  for (let i: u32 = 0; i < MAX_SPACES - 1; i++) {
+    const id = nextId;
+    nextId = nextId + 1 >= MAX_SPACES ? 1 : nextId + 1;
+    if (!hasFlag(id, SPACE_ALIVE) && spaceField(id, S_DIR) == 0) return id;
+  }
+  return 0;
+}
+
+@inline function leafCount(pages: u32): u32 { return (pages + LEAF_ENTRIES - 1) >> LEAF_SHIFT; }
+
+/** Blocks a space of `pages` pages needs for its page tables. */
+export function tableBlocks(pages: u32): u32 { return 1 + leafCount(pages); }
+
+/** A new space with all pages mapped and absent; 0 if no id or memory is left. */
+export function newSpace(pages: u32): u32 {
+  if (DEBUG) assert(pages > 0 && pages <= DIR_ENTRIES << LEAF_SHIFT); // checked by the driver
+  const id = findFreeId();
+  if (id == 0 || !reserveBlocks(tableBlocks(pages))) return 0;
+  memory.fill(spaceAt(id), 0, SPACE_SIZE);
+  const dir = allocZeroedBlock();
+  for (let i: u32 = 0, n = leafCount(pages); i < n; i++) store<u32>(dir + (i << 2), allocZeroedBlock());
+  setSpaceField(id, S_DIR, dir);
+  setSpaceField(id, S_PAGES, pages);
+  setSpaceField(id, S_FLAGS, SPACE_ALIVE);
+  for (let vpn: u32 = 0; vpn < pages; vpn++) setPte(entryOf(id, vpn), PTE_MAPPED);
+  return id;
+}
+
+/** Frees the page tables of a space that has exited and left the slot list. */
+export function freeSpaceTables(id: u32): void {
+  const dir = spaceField(id, S_DIR);
+  for (let i: u32 = 0, n = leafCount(spacePages(id)); i < n; i++) freeBlock(load<u32>(dir + (i << 2)));
+  freeBlock(dir);
+  setSpaceField(id, S_DIR, 0);
+  setSpaceField(id, S_FLAGS, 0);
+}
+
+/** Drops whatever the entry maps (a frame or the KSM zero page); the pte keeps its flags. */
+export function dropMapping(id: u32, entry: u32): void {
+  const pte = pteAt(entry);
+  const pfn = ptePfn(pte);
+  if (pfn != 0) {
+    unmapFrame(pfn);
+    addCounter(C_MAPPED_PAGES, -1);
+  } else if (pte & PTE_ZERO) {
+    addCounter(C_ZERO_PAGES, -1);
+    addSpaceField(id, S_ZERO, -1);
+    addCounter(C_MAPPED_PAGES, -1);
+  }
+  setPte(entry, pte & (PTE_MAPPED | PTE_MERGEABLE));
+}
+
+// ---- the slot list --------------------------------------------------------------------------------
+
+@inline export function slotNext(id: u32): u32 { return spaceField(id, S_NEXT); }
+
+function linkSlotBefore(id: u32, before: u32): void {
+  const prev = spaceField(before, S_PREV);
+  setSpaceField(id, S_PREV, prev);
+  setSpaceField(id, S_NEXT, before);
+  setSpaceField(prev, S_NEXT, id);
+  setSpaceField(before, S_PREV, id);
+}
+
+function unlinkSlot(id: u32): void {
+  const prev = spaceField(id, S_PREV);
+  const next = spaceField(id, S_NEXT);
+  setSpaceField(prev, S_NEXT, next);
+  setSpaceField(next, S_PREV, prev);
+}
+
+/** Gives a space a slot: behind the cursor (so it is first scanned in the next pass), or at the tail while run=2. */
+export function registerSpace(id: u32): void {
+  if (hasFlag(id, SPACE_REGISTERED)) return;
+  linkSlotBefore(id, runUnmerge ? HEAD : cursorSpace);
+  setFlag(id, SPACE_REGISTERED, true);
+}
+
+/** Takes a space off the slot list (registered and merge-any are cleared, as the kernel does). */
+export function removeSlot(id: u32): void {
+  unlinkSlot(id);
+  setFlag(id, SPACE_REGISTERED | SPACE_MERGE_ANY, false);
+}
+
+/** exit() of a registered space: the slot is freed now if it has no rmap items, else moved just after the cursor. */
+export function slotOnExit(id: u32): bool {
+  if (id == cursorSpace) return false;
+  if (spaceField(id, S_RMAP_ITEMS) == 0) {
+    removeSlot(id);
+    return true;
+  }
+  unlinkSlot(id);
+  linkSlotBefore(id, slotNext(cursorSpace));
+  return false;
+}
+
+export function isExiting(id: u32): bool { return hasFlag(id, SPACE_EXITING); }
+
+/** Mapped pages flagged mergeable right now (ksm_stat's ksm_mergeable is this > 0). */
+@inline export function mergeablePages(id: u32): u32 { return spaceField(id, S_MERGEABLE); }

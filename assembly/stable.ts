@@ -1,0 +1,193 @@
+// The stable tree: KSM pages ordered by content. A content shared by more than max_page_sharing
+// mappings becomes a chain (one tree position) of dups (one KSM page each). Stale nodes (their
+// page was freed) are found and dropped lazily, whenever a walk meets them.
+import {
+  C_CHAINS, N_DUP_NEXT, N_HEAD, N_KIND, N_KPFN, N_PRUNE_TIME, NODE_CHAIN,
+  NODE_REGULAR, RB_LEFT, RB_RIGHT, STABLE_ROOT,
+} from './layout';
+import { frameAddress, frameNode, freeRecord, setFrameNode } from './alloc';
+import { addCounter } from './counters';
+import { memcmpPages } from './page';
+import { erase, first, insertFixup, left, linkNode, next, replaceNode, right } from './rbtree';
+import {
+  addDup, isStale, newNode, nodeHead, nodeKind, nodeKpfn, nodeLen, removeNodeFromStableTree, unlinkDup,
+} from './rmap';
+import { chainPruneMillisecs, maxPageSharing, nowMs } from './state';
+
+/** A node that can take one more mapping: `0 < len < max_page_sharing` (`offset` more, for moving to the front). */
+@inline function isSharingCandidate(node: u32, offset: u32 = 0): bool {
+  const len = nodeLen(node);
+  return len != 0 && len + offset < maxPageSharing;
+}
+
+/** Set by stableNodeDup when the chain collapsed into its only dup. */
+let collapsedInto: u32 = 0;
+
+/**
+ * Picks the dup of a chain to share: the first candidate, or with pruning (at most once every
+ * stable_node_chains_prune_millisecs per chain) the longest candidate after dropping every stale
+ * dup. Returns 0 if no dup is a candidate.
+ */
+function stableNodeDup(chain: u32, mayPrune: bool): u32 {
+  collapsedInto = 0;
+  const prune = mayPrune && <i32>(nowMs - (load<u32>(chain, N_PRUNE_TIME) + chainPruneMillisecs)) >= 0;
+  if (prune) store<u32>(chain, nowMs, N_PRUNE_TIME);
+  let found: u32 = 0;
+  let live: u32 = 0;
+  let dup = nodeHead(chain);
+  while (dup != 0) {
+    const next = load<u32>(dup, N_DUP_NEXT);
+    if (isStale(dup)) {
+      removeNodeFromStableTree(dup);
+    } else {
+      live++;
+      if (isSharingCandidate(dup) && (found == 0 || nodeLen(dup) > nodeLen(found))) {
+        found = dup;
+        if (!prune) break;
+      }
+    }
+    dup = next;
+  }
+  if (found == 0) return 0;
+  if (prune && live == 1) {
+    // One dup left, and it can share: it takes the chain's place in the tree.
+    unlinkDup(found);
+    replaceNode(STABLE_ROOT, chain, found);
+    store<u32>(found, NODE_REGULAR, N_KIND);
+    freeRecord(chain);
+    addCounter(C_CHAINS, -1);
+    collapsedInto = found;
+  } else if (nodeHead(chain) != found && isSharingCandidate(found, 1)) {
+    unlinkDup(found);
+    addDup(chain, found);
+  }
+  return found;
+}
+
+/** Set by pageToCompare: the node usable for sharing at this position (0 if none). */
+let candidate: u32 = 0;
+
+/**
+ * The page a descent compares with at tree node `node`, and (in `candidate`) the node that could
+ * take the page. Returns 0 when the walk must restart from the root because a stale node was removed.
+ */
+function pageToCompare(node: u32, mayPrune: bool): u32 {
+  candidate = 0;
+  collapsedInto = 0;
+  if (nodeKind(node) != NODE_CHAIN) {
+    if (isStale(node)) { removeNodeFromStableTree(node); return 0; }
+    if (isSharingCandidate(node)) candidate = node;
+    return nodeKpfn(node);
+  }
+  const dup = stableNodeDup(node, mayPrune);
+  if (dup != 0) { candidate = dup; return nodeKpfn(dup); }
+  // No candidate: any dup's page will do for the walk (they all hold the same content).
+  const any = nodeHead(node);
+  if (any == 0) {
+    erase(STABLE_ROOT, node);
+    freeRecord(node);
+    addCounter(C_CHAINS, -1);
+    return 0;
+  }
+  if (isStale(any)) { removeNodeFromStableTree(any); return 0; }
+  return nodeKpfn(any);
+}
+
+/**
+ * Looks for a KSM page with the same content as frame `pfn`. Returns the node to share (a regular
+ * node or a dup), or 0. A page that is already a KSM page (inherited by fork) returns its own
+ * node at once, full or not.
+ */
+export function stableTreeSearch(pfn: u32): u32 {
+  const own = frameNode(pfn);
+  if (own != 0) return own;
+  const page = frameAddress(pfn);
+  let node = load<u32>(STABLE_ROOT);
+  while (node != 0) {
+    const treePfn = pageToCompare(node, true);
+    if (treePfn == 0) { node = load<u32>(STABLE_ROOT); continue; } // a stale node went: start again
+    if (collapsedInto != 0) node = collapsedInto;
+    const cmp = memcmpPages(page, frameAddress(treePfn));
+    if (cmp < 0) node = left(node);
+    else if (cmp > 0) node = right(node);
+    else return candidate; // 0 if every KSM page of this content is full
+  }
+  return 0;
+}
+
+/**
+ * Puts the new KSM page `kpfn` in the stable tree: a regular node, or, if a node with the same
+ * content exists, a dup of its chain (a regular node becomes a chain first). Records reserved (2).
+ */
+export function stableTreeInsert(kpfn: u32): u32 {
+  const page = frameAddress(kpfn);
+  let parent: u32 = 0;
+  let link: u32 = STABLE_ROOT;
+  let equal: u32 = 0;
+  let node = load<u32>(link);
+  while (node != 0) {
+    const treePfn = pageToCompare(node, false);
+    if (treePfn == 0) { // a stale node went: start again
+      parent = 0;
+      link = STABLE_ROOT;
+      node = load<u32>(link);
+      continue;
+    }
+    const cmp = memcmpPages(page, frameAddress(treePfn));
+    if (cmp == 0) { equal = node; break; }
+    parent = node;
+    link = cmp < 0 ? node + RB_LEFT : node + RB_RIGHT;
+    node = load<u32>(link);
+  }
+  const dup = newNode();
+  store<u32>(dup, kpfn, N_KPFN);
+  if (equal == 0) {
+    linkNode(dup, parent, link);
+    insertFixup(STABLE_ROOT, dup);
+  } else {
+    let chain = equal;
+    if (nodeKind(equal) != NODE_CHAIN) chain = chainFrom(equal);
+    addDup(chain, dup);
+  }
+  setFrameNode(kpfn, dup);
+  return dup;
+}
+
+/** Turns regular node `node` into the first dup of a new chain that takes its tree position. */
+function chainFrom(node: u32): u32 {
+  const chain = newNode();
+  store<u32>(chain, NODE_CHAIN, N_KIND);
+  store<u32>(chain, nowMs, N_PRUNE_TIME);
+  replaceNode(STABLE_ROOT, node, chain);
+  addCounter(C_CHAINS, 1);
+  addDup(chain, node);
+  return chain;
+}
+
+/**
+ * Removes every stable node whose page is gone (before max_page_sharing or merge_across_nodes
+ * changes). Nodes whose page is still mapped stay. Returns true if the tree is empty after.
+ */
+export function removeAllStableNodes(): bool {
+  let node = first(STABLE_ROOT);
+  while (node != 0) {
+    const after = next(node);
+    if (nodeKind(node) == NODE_CHAIN) {
+      let dup = nodeHead(node);
+      while (dup != 0) {
+        const following = load<u32>(dup, N_DUP_NEXT);
+        if (isStale(dup)) removeNodeFromStableTree(dup);
+        dup = following;
+      }
+      if (nodeHead(node) == 0) {
+        erase(STABLE_ROOT, node);
+        freeRecord(node);
+        addCounter(C_CHAINS, -1);
+      }
+    } else if (isStale(node)) {
+      removeNodeFromStableTree(node);
+    }
+    node = after;
+  }
+  return load<u32>(STABLE_ROOT) == 0;
+}

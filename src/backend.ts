@@ -1,0 +1,145 @@
+/**
+ * The contract between the driver (ksm.ts) and an engine. Two engines implement it: the WebAssembly
+ * core (core.ts) and the plain-TypeScript reference (reference/). Only numbers and byte arrays cross.
+ *
+ * The driver validates every argument before it calls (space alive, pages in range and mapped,
+ * knob values legal), so an engine trusts its arguments. An engine call fails only by returning
+ * ENOMEM (or EBUSY where said), and a call that fails has changed nothing.
+ *
+ * Behaviour is that of Linux KSM (ksm-model: the kernel's mm/ksm.c), including which counters move
+ * when: a copy-on-write break, unmerge, unmap or exit leaves the sysfs counters as they were until
+ * the scanner next visits the page; only ksm_zero_pages and cow_ksm move at once.
+ */
+
+export const PAGE_SIZE = 4096;
+export const PAGE_SHIFT = 12;
+
+/** madvise advice understood by `KsmBackend.madvise`. */
+export const MADV_MERGEABLE = 12;
+export const MADV_UNMERGEABLE = 13;
+export const MADV_DONTNEED = 4;
+export type Advice = typeof MADV_MERGEABLE | typeof MADV_UNMERGEABLE | typeof MADV_DONTNEED;
+
+/** The knobs the scanner itself reads, already validated. */
+export interface ScanKnobs {
+  maxPageSharing: number;
+  useZeroPages: boolean;
+  smartScan: boolean;
+  stableNodeChainsPruneMillisecs: number;
+  /** run has the UNMERGE bit (run=2): new slots go to the tail of the list, not behind the cursor. */
+  runUnmerge: boolean;
+}
+
+/** Global counters, the kernel's (sysfs) plus the hidden rmap_items total and /proc/vmstat cow_ksm. */
+export interface EngineCounters {
+  pagesShared: number;
+  pagesSharing: number;
+  pagesUnshared: number;
+  /** All rmap items alive, exited spaces' included (the kernel's hidden ksm_rmap_items). */
+  rmapItems: number;
+  pagesScanned: number;
+  pagesSkipped: number;
+  fullScans: number;
+  stableNodeChains: number;
+  stableNodeDups: number;
+  ksmZeroPages: number;
+  cowKsm: number;
+}
+
+/** Per address space: the fields behind /proc/PID/ksm_stat, and the slot state. */
+export interface EngineSpaceCounters {
+  rmapItems: number;
+  zeroPages: number;
+  mergingPages: number;
+  /** At least one mapped page is currently mergeable (ksm_mergeable). */
+  mergeable: boolean;
+  /** PR_SET_MEMORY_MERGE is on (ksm_merge_any). */
+  mergeAny: boolean;
+  /** The space has a slot in the scanner's list (the kernel's MMF_VM_MERGEABLE). */
+  registered: boolean;
+}
+
+/** Exact live figures of the engine's own; not the kernel's lagging counters. */
+export interface EngineLive {
+  /** Frames holding page contents right now (KSM and private), the zero frame not counted. */
+  framesInUse: number;
+  /** Present page-table entries that map a frame or the KSM zero page. */
+  mappedPages: number;
+  /** Frames that are KSM pages right now. */
+  ksmFrames: number;
+  /** Bytes of metadata the engine holds for merging (rmap items, stable nodes). */
+  metadataBytes: number;
+  /** Bytes of memory the engine occupies in all (WebAssembly linear memory, or an estimate). */
+  memoryBytes: number;
+}
+
+export interface BatchResult {
+  /** Pages processed (cmp_and_merge_page calls) in this batch. */
+  scanned: number;
+  /** The batch ended a full pass (full_scans went up). */
+  passEnded: boolean;
+  /** 0, or ENOMEM when the batch stopped early because metadata could not be allocated. */
+  status: number;
+}
+
+export type PageMapping =
+  | 'unmapped'   // no mapping (munmap, or outside what was ever mapped)
+  | 'absent'     // mapped but not present (never written, or dontneed): reads as zeros
+  | 'private'    // an ordinary anonymous page mapped once
+  | 'cow'        // an ordinary anonymous page mapped by more than one space (after fork)
+  | 'ksm'        // a KSM page
+  | 'zero';      // the KSM zero page (use_zero_pages)
+
+export type ItemState = 'none' | 'volatile' | 'unstable' | 'stable' | 'skipped';
+
+export interface PageInfo {
+  mapping: PageMapping;
+  /** The frame mapped, or -1 (absent, unmapped, zero). Equal numbers are the same physical page. */
+  frame: number;
+  /** How many page-table entries map that frame. */
+  mapcount: number;
+  mergeable: boolean;
+  /** The rmap item's state: none (no item), volatile (NONE), unstable, stable, or skipped (NONE, last visit skipped by smart_scan). */
+  item: ItemState;
+  age: number;
+  remainingSkips: number;
+}
+
+export interface KsmBackend {
+  readonly engine: 'wasm' | 'reference';
+
+  setScanKnobs(knobs: ScanKnobs): void;
+
+  /** A new, unregistered space of `pages` mapped, absent, not mergeable pages. Returns its id (> 0) or ENOMEM. */
+  createSpace(pages: number): number;
+  /** fork(): a copy-on-write child; registered (slot behind the cursor) if the parent is. Returns its id or ENOMEM. */
+  fork(parent: number): number;
+  /** exit(): tear down the mappings now; the slot and rmap items wait for the scanner (or are freed at once if it has none). */
+  exit(id: number): void;
+
+  /** Write bytes at a byte address of the space (may span pages, all mapped). Copy-on-write as needed. 0 or ENOMEM. */
+  write(id: number, address: number, data: Uint8Array): number;
+  /** Read bytes at a byte address of the space (pages mapped; absent pages read as zeros). */
+  read(id: number, address: number, out: Uint8Array): void;
+  /** A zero-copy view of one mapped page, valid until the next call into the engine. Never write through it. */
+  pageView(id: number, vpn: number): Uint8Array;
+
+  /** madvise on mapped pages [first, first+count). MERGEABLE also registers the space. 0 or ENOMEM (unmerge copies). */
+  madvise(id: number, first: number, count: number, advice: Advice): number;
+  /** munmap pages [first, first+count): mappings dropped now, rmap items freed when the scanner passes. */
+  unmap(id: number, first: number, count: number): void;
+  /** prctl(PR_SET_MEMORY_MERGE): on registers and marks every mapped page mergeable; off unmerges them. 0 or ENOMEM. */
+  setMergeAny(id: number, on: boolean): number;
+
+  /** One ksmd batch of up to `budget` pages. `nowMs` is the clock for chain pruning. */
+  scanBatch(budget: number, nowMs: number): BatchResult;
+  /** run=2: unmerge every KSM and KSM-zero page of every slot, free all rmap items and stable nodes, full_scans=0. 0 or ENOMEM (nothing done). */
+  unmergeAll(): number;
+  /** Remove every stable node whose page is no longer mapped (for a max_page_sharing / merge_across_nodes change). True if none is left. */
+  removeAllStableNodes(): boolean;
+
+  counters(): EngineCounters;
+  spaceCounters(id: number): EngineSpaceCounters;
+  pageInfo(id: number, vpn: number): PageInfo;
+  live(): EngineLive;
+}

@@ -1,0 +1,317 @@
+/**
+ * Ksm: one host's KSM. It owns an engine (the WebAssembly core, or the TypeScript reference), the
+ * knobs of /sys/kernel/mm/ksm with the kernel's validation, the address spaces, and ksmd.
+ */
+import { PAGE_SIZE, type EngineLive, type KsmBackend } from './backend.js';
+import { ENOMEM, KsmError } from './errors.js';
+import { DEFAULT_KNOBS, SYSFS_KNOB_NAMES, knobName, validateKnob, type KnobName, type Knobs } from './knobs.js';
+import { AddressSpace, type SpaceHost } from './space.js';
+import { kernelStats, sysfsCounters, SYSFS_COUNTER_NAMES, type KsmStats } from './stats.js';
+import { adviseScanTime, initialAdvisorState, type AdvisorState } from './advisor.js';
+import { Ksmd, type StartOptions } from './ksmd.js';
+import { loadWasmBackend } from './core.js';
+
+/** Largest space the engines take: 2^19 pages (2 GiB). */
+export const MAX_SPACE_PAGES = 1 << 19;
+
+export interface KsmOptions {
+  /** 'wasm' (default): the WebAssembly core. 'reference': the plain-TypeScript engine. */
+  engine?: 'wasm' | 'reference';
+  /** Use the core's debug build, which checks its invariants (slower). */
+  debug?: boolean;
+  /** Cap on the engine's memory in bytes (pages, page tables, metadata); past it, ENOMEM. Default 1 GiB, at most 4 GiB. */
+  maxMemory?: number;
+  /** Knobs to start with (run defaults to 0, as in the kernel). */
+  knobs?: Partial<Knobs>;
+  /** Clock in ms for pass timing and chain pruning. Default performance.now. */
+  clock?: () => number;
+  /** ksmd's CPU time consumed so far, in ms, for the advisor. Default: time measured inside batches. */
+  cpuClock?: () => number;
+}
+
+export interface CreateSpaceOptions {
+  /** Size in pages; defaults to the image's size. */
+  pages?: number;
+  /** Name for messages and reports. */
+  name?: string;
+  /** Initial contents (every page written, so present), a multiple of 4096 bytes. */
+  image?: Uint8Array;
+  /** madvise(MADV_MERGEABLE) on the whole space once created. */
+  mergeable?: boolean;
+}
+
+export interface BatchOutcome {
+  /** The batch ran (run was 1 and some space is registered). */
+  ran: boolean;
+  /** Pages processed (pages_scanned added). */
+  scanned: number;
+  /** The batch ended a full scan. */
+  fullScan: boolean;
+}
+
+/** Live figures of this library's own, exact now (unlike the kernel's counters, which lag). */
+export interface LiveFigures extends EngineLive {
+  /** Pages the spaces map (present), as if each had its own frame. */
+  guestBytes: number;
+  /** Bytes the merging saves right now: mapped pages minus frames in use, in bytes. */
+  bytesSavedNow: number;
+}
+
+export type FullScanListener = (stats: KsmStats) => void;
+
+export class Ksm implements SpaceHost {
+  #knobs: Knobs = { ...DEFAULT_KNOBS };
+  readonly #spaces = new Map<number, AddressSpace>();
+  readonly #listeners = new Set<FullScanListener>();
+  readonly #clock: () => number;
+  readonly #cpuClock: () => number;
+  #cpuMs = 0;
+  #passStartMs: number | undefined;
+  #advisor: AdvisorState = initialAdvisorState();
+  readonly #ksmd: Ksmd;
+
+  /** Creates a host with its own engine (and its own WebAssembly memory). */
+  static async create(options: KsmOptions = {}): Promise<Ksm> {
+    const engine = options.engine ?? 'wasm';
+    if (engine !== 'wasm' && engine !== 'reference') throw new KsmError('EINVAL', `engine must be "wasm" or "reference", got ${JSON.stringify(engine)}`);
+    const maxMemory = options.maxMemory ?? 1 << 30;
+    if (!Number.isInteger(maxMemory) || maxMemory < 1 << 20 || maxMemory > 2 ** 32) {
+      throw new KsmError('EINVAL', `maxMemory must be an integer from 1 MiB to 4 GiB, got ${maxMemory}`);
+    }
+    const backend = engine === 'wasm'
+      ? await loadWasmBackend({ debug: options.debug ?? false, maxMemory })
+      : new (await import('./reference/index.js')).ReferenceBackend();
+    return new Ksm(backend, options);
+  }
+
+  /** @internal Use Ksm.create. */
+  constructor(readonly backend: KsmBackend, options: KsmOptions = {}) {
+    this.#clock = options.clock ?? (() => performance.now());
+    this.#cpuClock = options.cpuClock ?? (() => this.#cpuMs);
+    this.#ksmd = new Ksmd(this);
+    this.#pushScanKnobs();
+    for (const [name, value] of Object.entries(options.knobs ?? {})) this.setKnob(name, value);
+  }
+
+  /** Which engine runs underneath. */
+  get engine(): 'wasm' | 'reference' { return this.backend.engine; }
+
+  // ---- knobs -------------------------------------------------------------------------------
+
+  /** The current knobs (a frozen copy). */
+  get knobs(): Readonly<Knobs> { return Object.freeze({ ...this.#knobs }); }
+
+  /**
+   * Writes a knob, by camelCase or sysfs name, with the kernel's rules: EINVAL for a bad value,
+   * EBUSY for max_page_sharing / merge_across_nodes while KSM pages exist. run=2 unmerges now.
+   */
+  setKnob(name: string, value: unknown): void {
+    const knob = knobName(name);
+    const parsed = validateKnob(knob, value);
+    const old = this.#knobs[knob];
+    switch (knob) {
+      case 'run': return this.#setRun(parsed as Knobs['run']);
+      case 'pagesToScan':
+        if (this.#knobs.advisorMode === 'scan-time') throw new KsmError('EINVAL', 'pages_to_scan cannot be written while advisor_mode is scan-time');
+        break;
+      case 'maxPageSharing':
+      case 'mergeAcrossNodes':
+        if (parsed !== old && (this.backend.counters().pagesShared !== 0 || !this.backend.removeAllStableNodes())) {
+          throw new KsmError('EBUSY', `${SYSFS_KNOB_NAMES[knob]} can only change while no KSM page exists (write run=2 first)`);
+        }
+        break;
+      case 'advisorMode':
+        if (parsed !== old) this.#resetAdvisor(parsed as Knobs['advisorMode']);
+        break;
+    }
+    (this.#knobs as unknown as Record<string, unknown>)[knob] = parsed;
+    this.#pushScanKnobs();
+    if (knob === 'sleepMillisecs') this.#ksmd.wake();
+  }
+
+  /** Writes several knobs in order; stops at the first refusal. */
+  setKnobs(knobs: Partial<Knobs>): void {
+    for (const [name, value] of Object.entries(knobs)) this.setKnob(name, value);
+  }
+
+  #setRun(run: Knobs['run']): void {
+    if (run === 2) {
+      if (this.backend.unmergeAll() === ENOMEM) {
+        this.#knobs.run = 0;
+        this.#pushScanKnobs();
+        throw new KsmError('ENOMEM', 'run=2: the private copies of the merged pages do not fit under the memory cap (run is now 0, nothing was unmerged)');
+      }
+      this.#passStartMs = undefined;
+    }
+    const wasRunning = this.#knobs.run === 1;
+    this.#knobs.run = run;
+    this.#pushScanKnobs();
+    if (run === 1 && !wasRunning) this.#ksmd.wake();
+  }
+
+  #resetAdvisor(mode: Knobs['advisorMode']): void {
+    this.#advisor = initialAdvisorState();
+    this.#advisor.cpuMsAtLastRun = 0;
+    this.#knobs.pagesToScan = mode === 'none' ? DEFAULT_KNOBS.pagesToScan : this.#knobs.advisorMinPagesToScan;
+  }
+
+  #pushScanKnobs(): void {
+    const k = this.#knobs;
+    this.backend.setScanKnobs({
+      maxPageSharing: k.maxPageSharing,
+      useZeroPages: k.useZeroPages === 1,
+      smartScan: k.smartScan === 1,
+      stableNodeChainsPruneMillisecs: k.stableNodeChainsPruneMillisecs,
+      runUnmerge: k.run === 2,
+    });
+  }
+
+  // ---- the sysfs view ----------------------------------------------------------------------
+
+  /** Reads a file of /sys/kernel/mm/ksm by name, as the kernel prints it (without the newline). */
+  readSysfs(file: string): string {
+    const counters = sysfsCounters(this.stats());
+    if (file in counters) return String(counters[file]);
+    const knob = knobName(file);
+    const value = this.#knobs[knob];
+    if (knob === 'advisorMode') return value === 'none' ? '[none] scan-time' : 'none [scan-time]';
+    return String(value);
+  }
+
+  /** Writes a knob file of /sys/kernel/mm/ksm by name (the counters are read-only: EINVAL). */
+  writeSysfs(file: string, value: string | number): void {
+    if (Object.values(SYSFS_COUNTER_NAMES).includes(file as never)) throw new KsmError('EINVAL', `${file} is read-only`);
+    this.setKnob(file, value);
+  }
+
+  /** Every file of /sys/kernel/mm/ksm: counters and knobs under their kernel names. */
+  sysfs(): Record<string, number | string> {
+    const out: Record<string, number | string> = sysfsCounters(this.stats());
+    for (const [camel, file] of Object.entries(SYSFS_KNOB_NAMES)) out[file] = this.#knobs[camel as KnobName];
+    return out;
+  }
+
+  // ---- statistics --------------------------------------------------------------------------
+
+  /** The kernel's counters (/sys/kernel/mm/ksm), which lag copy-on-write, unmerge, unmap and exit. */
+  stats(): KsmStats { return kernelStats(this.backend.counters()); }
+
+  /** Exact figures right now, of this library's own (frames in use, bytes saved now). */
+  live(): LiveFigures {
+    const live = this.backend.live();
+    return Object.freeze({
+      ...live,
+      guestBytes: live.mappedPages * PAGE_SIZE,
+      bytesSavedNow: (live.mappedPages - live.framesInUse) * PAGE_SIZE,
+    });
+  }
+
+  // ---- spaces ------------------------------------------------------------------------------
+
+  /** A new address space (a process, a guest): empty, or filled from an image. */
+  createSpace(options: CreateSpaceOptions = {}): AddressSpace {
+    const { image, name = `space${this.#spaces.size + 1}` } = options;
+    if (image !== undefined && (!(image instanceof Uint8Array) || image.length % PAGE_SIZE !== 0)) {
+      throw new KsmError('EINVAL', `space "${name}": image must be a Uint8Array whose size is a multiple of ${PAGE_SIZE}`);
+    }
+    const pages = options.pages ?? (image ? image.length / PAGE_SIZE : 0);
+    if (!Number.isInteger(pages) || pages < 1 || pages > MAX_SPACE_PAGES) {
+      throw new KsmError('EINVAL', `space "${name}": pages must be an integer from 1 to ${MAX_SPACE_PAGES}, got ${pages}`);
+    }
+    if (image && image.length > pages * PAGE_SIZE) throw new KsmError('EINVAL', `space "${name}": image of ${image.length / PAGE_SIZE} pages does not fit in ${pages} pages`);
+    const id = this.backend.createSpace(pages);
+    if (id === ENOMEM) throw new KsmError('ENOMEM', `space "${name}" of ${pages} pages: the engine's memory cap is reached`);
+    if (image && image.length > 0 && this.backend.write(id, 0, image) === ENOMEM) {
+      this.backend.exit(id);
+      throw new KsmError('ENOMEM', `space "${name}": its image of ${image.length / PAGE_SIZE} pages does not fit under the engine's memory cap`);
+    }
+    const space = new AddressSpace(this, id, name, pages);
+    this.#spaces.set(id, space);
+    if (options.mergeable) space.mergeable();
+    return space;
+  }
+
+  /** The spaces that have not exited, in creation order. */
+  spaces(): AddressSpace[] { return [...this.#spaces.values()]; }
+
+  /** @internal */
+  adoptFork(parent: AddressSpace, childId: number, name: string): AddressSpace {
+    const child = new AddressSpace(this, childId, name, parent.pages, parent.unmappedPages());
+    this.#spaces.set(childId, child);
+    return child;
+  }
+
+  /** @internal */
+  forget(space: AddressSpace): void { this.#spaces.delete(space.id); }
+
+  // ---- ksmd --------------------------------------------------------------------------------
+
+  /**
+   * One ksmd batch of up to pages_to_scan pages, now, in the foreground. ksmd only scans while
+   * run is 1: otherwise this does nothing and says so (`ran: false`).
+   */
+  scan(): BatchOutcome {
+    if (this.#knobs.run !== 1) return { ran: false, scanned: 0, fullScan: false };
+    const now = this.#clock();
+    this.#passStartMs ??= now;
+    const t0 = performance.now();
+    const result = this.backend.scanBatch(this.#knobs.pagesToScan, now);
+    this.#cpuMs += performance.now() - t0;
+    if (result.status === ENOMEM && result.scanned === 0) {
+      throw new KsmError('ENOMEM', 'ksmd: no memory left under the cap for rmap items or stable nodes');
+    }
+    if (result.passEnded) this.#endOfPass();
+    return { ran: result.scanned > 0 || result.passEnded, scanned: result.scanned, fullScan: result.passEnded };
+  }
+
+  /** Runs batches until `count` more full scans have completed (run must be 1); returns the stats after. */
+  scanFull(count = 1): KsmStats {
+    if (this.#knobs.run !== 1) throw new KsmError('EINVAL', 'scanFull needs run=1 (ksmd only scans while run is 1)');
+    for (let done = 0; done < count;) {
+      const batch = this.scan();
+      if (!batch.ran) break; // no registered space: ksmd has nothing to scan
+      if (batch.fullScan) done++;
+    }
+    return this.stats();
+  }
+
+  #endOfPass(): void {
+    const now = this.#clock();
+    if (this.#knobs.advisorMode === 'scan-time') {
+      this.#knobs.pagesToScan = adviseScanTime(this.#advisor, {
+        pagesToScan: this.#knobs.pagesToScan,
+        scanMillis: now - (this.#passStartMs ?? now),
+        cpuMsTotal: this.#cpuClock(),
+        maxCpu: this.#knobs.advisorMaxCpu,
+        maxPagesToScan: this.#knobs.advisorMaxPagesToScan,
+        targetScanTime: this.#knobs.advisorTargetScanTime,
+      });
+    }
+    this.#passStartMs = undefined;
+    if (this.#listeners.size > 0) {
+      const stats = this.stats();
+      for (const listener of this.#listeners) listener(stats);
+    }
+  }
+
+  /** Calls `listener` with the counters after every full scan. Returns a function that unsubscribes. */
+  onFullScan(listener: FullScanListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Starts ksmd in the background: sets run=1 and runs a batch every sleep_millisecs, without
+   * blocking the event loop, until stop(), run=0/2, or the signal aborts.
+   */
+  start(options: StartOptions = {}): void {
+    if (this.#knobs.run !== 1) this.setKnob('run', 1);
+    this.#ksmd.start(options);
+  }
+
+  /** Stops the background ksmd (run stays as it is; merges stay). */
+  stop(): void { this.#ksmd.stop(); }
+
+  /** True while the background ksmd is started. */
+  get running(): boolean { return this.#ksmd.running; }
+}

@@ -1,0 +1,196 @@
+/**
+ * AddressSpace: one process's memory (the kernel's mm): read, write with copy-on-write, madvise,
+ * merge-any, fork, unmap, exit, and its /proc/PID/ksm_stat. Every argument is checked here, before
+ * the engine is called, so a bad call throws KsmError and changes nothing.
+ */
+import {
+  MADV_DONTNEED, MADV_MERGEABLE, MADV_UNMERGEABLE, PAGE_SHIFT, PAGE_SIZE,
+  type Advice, type KsmBackend, type PageInfo,
+} from './backend.js';
+import { ENOMEM, KsmError } from './errors.js';
+import { kernelKsmStat, type KsmStat } from './stats.js';
+
+export type MadviseAdvice = 'mergeable' | 'unmergeable' | 'dontneed';
+
+const ADVICE: Record<MadviseAdvice, Advice> = {
+  mergeable: MADV_MERGEABLE,
+  unmergeable: MADV_UNMERGEABLE,
+  dontneed: MADV_DONTNEED,
+};
+
+/** What the space needs from its Ksm: the engine, and a way to hand over a forked child. */
+export interface SpaceHost {
+  readonly backend: KsmBackend;
+  adoptFork(parent: AddressSpace, childId: number, name: string): AddressSpace;
+  forget(space: AddressSpace): void;
+}
+
+export class AddressSpace {
+  #closed = false;
+  /** Pages unmapped so far (munmap); writes and madvise there fail with EFAULT. */
+  readonly #unmapped: Uint8Array;
+
+  /** @internal Spaces are made by Ksm.createSpace and AddressSpace.fork. */
+  constructor(
+    private readonly host: SpaceHost,
+    /** The engine's id for this space (as a pid would be). */
+    readonly id: number,
+    readonly name: string,
+    /** Size in pages of 4096 bytes. */
+    readonly pages: number,
+    unmapped?: Uint8Array,
+  ) {
+    this.#unmapped = unmapped ? unmapped.slice() : new Uint8Array(pages);
+  }
+
+  /** True once close() (exit) was called. */
+  get closed(): boolean { return this.#closed; }
+
+  /** A copy of one page. Absent pages read as zeros. */
+  read(page: number): Uint8Array {
+    this.#checkPage(page, 'read');
+    const out = new Uint8Array(PAGE_SIZE);
+    this.host.backend.read(this.id, page * PAGE_SIZE, out);
+    return out;
+  }
+
+  /** Copies `length` bytes from byte `address` of the space into a new array (may span pages). */
+  readBytes(address: number, length: number): Uint8Array {
+    this.#checkBytes(address, length, 'read');
+    const out = new Uint8Array(length);
+    this.host.backend.read(this.id, address, out);
+    return out;
+  }
+
+  /**
+   * A zero-copy view of one page, valid until the next call into this Ksm (memory may move).
+   * Never write through it: a merged page is shared by every space that maps it.
+   */
+  view(page: number): Uint8Array {
+    this.#checkPage(page, 'view');
+    return this.host.backend.pageView(this.id, page);
+  }
+
+  /**
+   * Writes `data` at byte `offset` of `page` (it may run on into the following pages). A KSM page
+   * is copied first (copy-on-write), never written in place. ENOMEM if the copies do not fit under
+   * the memory cap; then nothing is written.
+   */
+  write(page: number, data: Uint8Array, offset = 0): void {
+    if (!(data instanceof Uint8Array)) throw new KsmError('EINVAL', `write to space "${this.name}": data must be a Uint8Array`);
+    if (!Number.isInteger(offset) || offset < 0) throw new KsmError('EINVAL', `write to space "${this.name}": offset ${offset} must be a non-negative integer`);
+    this.#checkPage(page, 'write');
+    const address = page * PAGE_SIZE + offset;
+    this.#checkBytes(address, data.length, 'write');
+    if (data.length === 0) return;
+    const status = this.host.backend.write(this.id, address, data);
+    if (status === ENOMEM) throw this.#noMemory(`write of ${data.length} bytes at page ${page}`);
+  }
+
+  /** madvise(MADV_MERGEABLE | MADV_UNMERGEABLE | MADV_DONTNEED) on pages [first, first + count). */
+  madvise(first: number, count: number, advice: MadviseAdvice): void {
+    const code = ADVICE[advice];
+    if (code === undefined) throw new KsmError('EINVAL', `madvise on space "${this.name}": unknown advice "${String(advice)}" (mergeable, unmergeable, dontneed)`);
+    this.#checkRange(first, count, `madvise(${advice})`);
+    if (count === 0) return;
+    const status = this.host.backend.madvise(this.id, first, count, code);
+    if (status === ENOMEM) throw this.#noMemory(`madvise(${advice}) of pages ${first}..${first + count - 1}`);
+  }
+
+  /** madvise(MADV_MERGEABLE) on a page range (the whole space by default). */
+  mergeable(first = 0, count = this.pages - first): void { this.madvise(first, count, 'mergeable'); }
+  /** madvise(MADV_UNMERGEABLE): KSM pages of the range get private copies at once. */
+  unmergeable(first = 0, count = this.pages - first): void { this.madvise(first, count, 'unmergeable'); }
+  /** madvise(MADV_DONTNEED): the pages are dropped and read as zeros. */
+  dontneed(first: number, count: number): void { this.madvise(first, count, 'dontneed'); }
+
+  /** munmap: the pages are dropped and no longer mapped; their rmap items go when ksmd passes. */
+  unmap(first: number, count: number): void {
+    this.#checkRange(first, count, 'unmap');
+    if (count === 0) return;
+    this.host.backend.unmap(this.id, first, count);
+    this.#unmapped.fill(1, first, first + count);
+  }
+
+  /** prctl(PR_SET_MEMORY_MERGE): every mapped page mergeable (on), or all unmerged (off). */
+  setMergeAny(on: boolean): void {
+    this.#checkOpen('setMergeAny');
+    const status = this.host.backend.setMergeAny(this.id, on);
+    if (status === ENOMEM) throw this.#noMemory('turning merge-any off');
+  }
+
+  /** prctl(PR_GET_MEMORY_MERGE). */
+  get mergeAny(): boolean {
+    return this.host.backend.spaceCounters(this.id).mergeAny;
+  }
+
+  /** fork(): a copy-on-write child. Its KSM pages join their stable node on ksmd's first visit. */
+  fork(name = `${this.name}-child`): AddressSpace {
+    this.#checkOpen('fork');
+    const childId = this.host.backend.fork(this.id);
+    if (childId === ENOMEM) throw this.#noMemory('fork');
+    return this.host.adoptFork(this, childId, name);
+  }
+
+  /** exit(): the mappings go now; ksmd frees the rmap items on its next pass (counters lag until then). */
+  close(): void {
+    if (this.#closed) return;
+    this.host.backend.exit(this.id);
+    this.#closed = true;
+    this.host.forget(this);
+  }
+
+  /** /proc/PID/ksm_stat. Still readable after close(): the kernel keeps the items until ksmd passes. */
+  ksmStat(): KsmStat {
+    return kernelKsmStat(this.host.backend.spaceCounters(this.id));
+  }
+
+  /** What one page maps right now, and its rmap item's state (for maps and the demo). */
+  pageInfo(page: number): PageInfo {
+    this.#checkIndex(page, 'pageInfo');
+    return this.host.backend.pageInfo(this.id, page);
+  }
+
+  /** @internal The unmapped-page bitmap, for a forked child. */
+  unmappedPages(): Uint8Array { return this.#unmapped; }
+
+  #noMemory(what: string): KsmError {
+    return new KsmError('ENOMEM', `${what} in space "${this.name}": the engine's memory cap is reached (nothing was changed)`);
+  }
+
+  #checkOpen(op: string): void {
+    if (this.#closed) throw new KsmError('EINVAL', `${op} on space "${this.name}": the space has exited (close() was called)`);
+  }
+
+  #checkIndex(page: number, op: string): void {
+    if (!Number.isInteger(page) || page < 0 || page >= this.pages) {
+      throw new KsmError('EINVAL', `${op} on space "${this.name}": page ${page} is outside its ${this.pages} pages`);
+    }
+  }
+
+  #checkPage(page: number, op: string): void {
+    this.#checkOpen(op);
+    this.#checkIndex(page, op);
+    if (this.#unmapped[page]) throw new KsmError('EFAULT', `${op} on space "${this.name}": page ${page} is not mapped (unmap was called on it)`);
+  }
+
+  #checkRange(first: number, count: number, op: string): void {
+    this.#checkOpen(op);
+    if (!Number.isInteger(first) || !Number.isInteger(count) || first < 0 || count < 0 || first + count > this.pages) {
+      throw new KsmError('EINVAL', `${op} on space "${this.name}": pages ${first}..${first + count - 1} are outside its ${this.pages} pages`);
+    }
+    const hole = this.#unmapped.subarray(first, first + count).indexOf(1);
+    if (hole >= 0) throw new KsmError('EFAULT', `${op} on space "${this.name}": page ${first + hole} is not mapped`);
+  }
+
+  #checkBytes(address: number, length: number, op: string): void {
+    const size = this.pages * PAGE_SIZE;
+    if (!Number.isInteger(address) || address < 0 || address + length > size) {
+      throw new KsmError('EINVAL', `${op} on space "${this.name}": bytes ${address}..${address + length - 1} run past its ${size} bytes`);
+    }
+    const first = address >>> PAGE_SHIFT;
+    const last = length > 0 ? (address + length - 1) >>> PAGE_SHIFT : first;
+    const hole = this.#unmapped.subarray(first, last + 1).indexOf(1);
+    if (hole >= 0) throw new KsmError('EFAULT', `${op} on space "${this.name}": page ${first + hole} is not mapped`);
+  }
+}

@@ -1,0 +1,37 @@
+/** Page contents for tests: seeded random pages, fills, zero pages. */
+export const PAGE = 4096;
+
+/** mulberry32: a tiny seeded PRNG, so every test's memory is the same on every run. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A random page named by `key`: equal keys give equal pages. */
+export function randomPage(key: string): Uint8Array {
+  let seed = 2166136261;
+  for (let i = 0; i < key.length; i++) seed = Math.imul(seed ^ key.charCodeAt(i), 16777619);
+  const next = prng(seed);
+  const page = new Uint8Array(PAGE);
+  for (let i = 0; i < PAGE; i += 4) {
+    const v = (next() * 4294967296) >>> 0;
+    page[i] = v; page[i + 1] = v >>> 8; page[i + 2] = v >>> 16; page[i + 3] = v >>> 24;
+  }
+  return page;
+}
+
+export const zeroPage = (): Uint8Array => new Uint8Array(PAGE);
+export const fillPage = (byte: number): Uint8Array => new Uint8Array(PAGE).fill(byte);
+
+/** Concatenates pages into one image. */
+export function image(pages: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(pages.length * PAGE);
+  pages.forEach((p, i) => out.set(p, i * PAGE));
+  return out;
+}
