@@ -118,38 +118,44 @@ const cap = suite('memory cap (wasm)');
 
 cap('ENOMEM in the middle of copy-on-write breaks changes nothing', async () => {
   const ksm = await Ksm.create({ engine: 'wasm', debug: true, maxMemory: 1 << 20, knobs: { pagesToScan: 10000 } });
-  // Fill memory with merged pages, then break them until a break finds no frame.
-  const spaces: AddressSpace[] = [];
-  try {
-    for (let i = 0; i < 100; i++) spaces.push(ksm.createSpace({ name: `s${i}`, image: image([fillPage(7), fillPage(7), fillPage(7), fillPage(7)]), mergeable: true }));
-  } catch (error) {
-    assert.is((error as KsmError).code, 'ENOMEM');
-    assert.match((error as Error).message, /memory cap/);
-  }
+  const spaces = Array.from({ length: 8 }, (_, i) =>
+    ksm.createSpace({ name: `s${i}`, image: image([fillPage(7), fillPage(7), fillPage(7), fillPage(7)]), mergeable: true }));
   ksm.setKnob('run', 1);
   ksm.scanFull(2);
-  assert.ok(ksm.live().framesInUse < spaces.length, 'the pages merged');
-  let failed: KsmError | undefined;
-  let before = '';
-  outer: for (const s of spaces) {
-    for (let p = 0; p < 4; p++) {
-      before = snapshot(ksm, spaces);
-      try {
-        s.write(p, new Uint8Array([1]), 0);
-      } catch (error) {
-        failed = error as KsmError;
-        break outer;
-      }
+  assert.is(ksm.live().framesInUse, 1, 'the 32 pages merged into one frame');
+  // Fill the rest of memory with private pages, until the cap refuses.
+  let fillers = 0;
+  for (const pages of [16, 1]) {
+    try {
+      for (;;) { ksm.createSpace({ name: `filler${fillers}`, image: image(Array.from({ length: pages }, (_, p) => randomPage(`f${fillers}.${p}`))) }); fillers++; }
+    } catch (error) {
+      assert.is((error as KsmError).code, 'ENOMEM');
+      assert.match((error as Error).message, /memory cap/);
     }
   }
-  assert.ok(failed, 'the cap was reached');
+  let failed: KsmError | undefined;
+  let before = '';
+  for (let i = 0; i < 32 && !failed; i++) {
+    before = snapshot(ksm, spaces);
+    try {
+      spaces[i >> 2].write(i & 3, new Uint8Array([1]), 0);
+    } catch (error) {
+      failed = error as KsmError;
+    }
+  }
+  assert.ok(failed, 'the cap was reached during copy-on-write breaks');
   assert.is(failed!.code, 'ENOMEM');
   assert.match(failed!.message, /memory cap is reached \(nothing was changed\)/);
   assert.is(snapshot(ksm, spaces), before, 'the failed write changed nothing');
   // A write spanning pages is all or nothing too.
-  const s = spaces[spaces.length - 1]; // not reached by the loop: still merged
+  const s = spaces.find((sp) => [0, 1, 2].every((p) => sp.pageInfo(p).mapping === 'ksm'));
+  if (!s) return assert.unreachable('a space with three merged pages is left');
   throwsKsm(() => s.write(0, new Uint8Array(3 * 4096).fill(5)), 'ENOMEM', /memory cap/);
   assert.is(snapshot(ksm, spaces), before, 'the multi-page write changed nothing');
+  throwsKsm(() => s.unmergeable(), 'ENOMEM', /memory cap/);
+  throwsKsm(() => ksm.setKnob('run', 2), 'ENOMEM', /run is now 0/);
+  assert.is(ksm.knobs.run, 0);
+  assert.is(snapshot(ksm, spaces), before.replace('"run":1', '"run":0'), 'a refused unmerge changed nothing');
 });
 
 cap.run();
