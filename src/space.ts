@@ -106,7 +106,7 @@ export class AddressSpace {
 
   /** munmap: the pages are dropped and no longer mapped; their rmap items go when ksmd passes. */
   unmap(first: number, count: number): void {
-    this.#checkRange(first, count, 'unmap');
+    this.#checkRange(first, count, 'unmap', { holesAllowed: true });
     if (count === 0) return;
     this.host.backend.unmap(this.id, first, count);
     this.#unmapped.fill(1, first, first + count);
@@ -174,11 +174,12 @@ export class AddressSpace {
     if (this.#unmapped[page]) throw new KsmError('EFAULT', `${op} on space "${this.name}": page ${page} is not mapped (unmap was called on it)`);
   }
 
-  #checkRange(first: number, count: number, op: string): void {
+  #checkRange(first: number, count: number, op: string, { holesAllowed = false } = {}): void {
     this.#checkOpen(op);
     if (!Number.isInteger(first) || !Number.isInteger(count) || first < 0 || count < 0 || first + count > this.pages) {
       throw new KsmError('EINVAL', `${op} on space "${this.name}": pages ${first}..${first + count - 1} are outside its ${this.pages} pages`);
     }
+    if (holesAllowed) return; // munmap of a range with holes unmaps what is there
     const hole = this.#unmapped.subarray(first, first + count).indexOf(1);
     if (hole >= 0) throw new KsmError('EFAULT', `${op} on space "${this.name}": page ${first + hole} is not mapped`);
   }
