@@ -127,23 +127,26 @@ export const RB_BLACK: u32 = 1;
 // An rmap item: one per (space, page) the scanner has found present.
 //
 //   ┌──────────┬──────────┬──────────┬────────┬──────────┬───────┬─────┬───────┬───────┬─────┬──────┐
-//   │ left     │ right    │ parent|c │ vpn    │ checksum │ space │ age │ skips │ flags │ seq │ (key)│
+//   │ left     │ right    │ parent|c │ entry  │ checksum │ space │ age │ skips │ flags │ seq │ key  │
 //   │ node     │ next     │ prev     │        │          │ u16   │ u8  │ u8    │ u8    │ u8  │      │
 //   │ 0        │ 4        │ 8        │ 12     │ 16       │ 20    │ 22  │ 23    │ 24    │ 25  │ 28   │
 //   └──────────┴──────────┴──────────┴────────┴──────────┴───────┴─────┴───────┴───────┴─────┴──────┘
 // Words 0..8 are the unstable-tree link when UNSTABLE, and {stable node, next, prev in the node's
-// list} when STABLE. seq is full_scans & 0xff at insertion into the unstable tree.
+// list} when STABLE. entry is the page-table entry of its (space, page). seq is full_scans & 0xff
+// at insertion into the unstable tree. key holds the page's first 4 bytes (big-endian, so integer
+// order is memcmp order) from that insertion; it is valid while ITEM_CLEAN holds (no write since).
 
 export const I_NODE: u32 = 0;   // when STABLE
 export const I_NEXT: u32 = 4;   // when STABLE
 export const I_PREV: u32 = 8;   // when STABLE
-export const I_VPN: u32 = 12;
+export const I_ENTRY: u32 = 12;
 export const I_CHECKSUM: u32 = 16;
 export const I_SPACE: u32 = 20;
 export const I_AGE: u32 = 22;
 export const I_SKIPS: u32 = 23;
 export const I_FLAGS: u32 = 24;
 export const I_SEQ: u32 = 25;
+export const I_KEY: u32 = 28;
 
 export const ITEM_UNSTABLE: u8 = 1;
 export const ITEM_STABLE: u8 = 2;
@@ -154,25 +157,29 @@ export const ITEM_SKIPPED: u8 = 8;
 
 // A stable node: a KSM page (regular, or a dup under a chain), or a chain of dups.
 //
-//   ┌──────────┬──────────┬──────────┬──────────┬──────────┬──────────┬──────────┬────────────┐
-//   │ left     │ right    │ parent|c │ kpfn     │ head     │ len      │ kind     │ prune time │
-//   │ dup next │ dup prev │ chain    │          │          │          │          │ (chain)    │
-//   │ 0        │ 4        │ 8        │ 12       │ 16       │ 20       │ 24       │ 28         │
-//   └──────────┴──────────┴──────────┴──────────┴──────────┴──────────┴──────────┴────────────┘
-// head: first rmap item (regular, dup) or first dup (chain); len: rmap_hlist_len.
+//   ┌──────────┬──────────┬──────────┬────────────┬──────────┬─────────────┬──────┬─────────────────────┐
+//   │ left     │ right    │ parent|c │ kpfn       │ head     │ len (24 b)  │ kind │ key (u64)           │
+//   │ dup next │ dup prev │ chain    │ prune time │          │             │ u8   │                     │
+//   │ 0        │ 4        │ 8        │ 12         │ 16       │ 20          │ 23   │ 24                  │
+//   └──────────┴──────────┴──────────┴────────────┴──────────┴─────────────┴──────┴─────────────────────┘
+// head: first rmap item (regular, dup) or first dup (chain); len: rmap_hlist_len; a chain keeps its
+// last prune time where the others keep kpfn. key: the page's first 8 bytes, big-endian, so that
+// most comparisons of a descent are decided without touching a page (equal keys: full memcmp).
 
 export const N_DUP_NEXT: u32 = 0;  // when DUP
 export const N_DUP_PREV: u32 = 4;  // when DUP
 export const N_CHAIN: u32 = 8;     // when DUP
 export const N_KPFN: u32 = 12;
+export const N_PRUNE_TIME: u32 = 12; // when CHAIN
 export const N_HEAD: u32 = 16;
 export const N_LEN: u32 = 20;
-export const N_KIND: u32 = 24;
-export const N_PRUNE_TIME: u32 = 28;
+export const N_LEN_MASK: u32 = 0x00ffffff;
+export const N_KIND: u32 = 23;
+export const N_KEY: u32 = 24;
 
-export const NODE_REGULAR: u32 = 0;
-export const NODE_CHAIN: u32 = 1;
-export const NODE_DUP: u32 = 2;
+export const NODE_REGULAR: u8 = 0;
+export const NODE_CHAIN: u8 = 1;
+export const NODE_DUP: u8 = 2;
 
 // ---- status codes (negative, as the kernel's) ---------------------------------------------------
 

@@ -3,8 +3,8 @@
 // Every counter change the kernel makes at these moments happens here.
 import {
   C_DUPS, C_PAGES_SHARED, C_PAGES_SHARING, C_PAGES_UNSHARED, C_RMAP_ITEMS, C_FULL_SCANS, I_AGE,
-  I_CHECKSUM, I_FLAGS, I_NEXT, I_NODE, I_PREV, I_SEQ, I_SKIPS, I_SPACE, I_VPN, ITEM_STABLE,
-  ITEM_UNSTABLE, N_CHAIN, N_DUP_NEXT, N_DUP_PREV, N_HEAD, N_KIND, N_KPFN, N_LEN, NODE_DUP,
+  I_CHECKSUM, I_ENTRY, I_FLAGS, I_KEY, I_NEXT, I_NODE, I_PREV, I_SEQ, I_SKIPS, I_SPACE, ITEM_STABLE,
+  ITEM_UNSTABLE, N_CHAIN, N_DUP_NEXT, N_DUP_PREV, N_HEAD, N_KEY, N_KIND, N_KPFN, N_LEN, N_LEN_MASK, NODE_DUP,
   STABLE_ROOT, S_MERGING, S_RMAP_ITEMS, UNSTABLE_ROOT,
 } from './layout';
 import { allocRecord, freeRecord, frameNode } from './alloc';
@@ -17,7 +17,9 @@ import { erase } from './rbtree';
 @inline export function itemFlags(item: u32): u8 { return load<u8>(item, I_FLAGS); }
 @inline export function setItemFlags(item: u32, flags: u8): void { store<u8>(item, flags, I_FLAGS); }
 @inline export function itemSpace(item: u32): u32 { return <u32>load<u16>(item, I_SPACE); }
-@inline export function itemVpn(item: u32): u32 { return load<u32>(item, I_VPN); }
+/** The page-table entry of the item's (space, page). */
+@inline export function itemEntry(item: u32): u32 { return load<u32>(item, I_ENTRY); }
+@inline export function itemKey(item: u32): u32 { return load<u32>(item, I_KEY); }
 @inline export function itemChecksum(item: u32): u32 { return load<u32>(item, I_CHECKSUM); }
 @inline export function setItemChecksum(item: u32, c: u32): void { store<u32>(item, c, I_CHECKSUM); }
 @inline export function itemNode(item: u32): u32 { return load<u32>(item, I_NODE); }
@@ -29,10 +31,10 @@ import { erase } from './rbtree';
 @inline export function isUnstable(item: u32): bool { return (itemFlags(item) & ITEM_UNSTABLE) != 0; }
 @inline function clearFlag(item: u32, flag: u8): void { setItemFlags(item, itemFlags(item) & ~flag); }
 
-/** A new item for (space, vpn), all zero (checksum 0: the first visit never merges). Records reserved. */
-export function newItem(space: u32, vpn: u32): u32 {
+/** A new item for (space, entry), all zero (checksum 0: the first visit never merges). Records reserved. */
+export function newItem(space: u32, entry: u32): u32 {
   const item = allocRecord();
-  store<u32>(item, vpn, I_VPN);
+  store<u32>(item, entry, I_ENTRY);
   store<u16>(item, <u16>space, I_SPACE);
   addCounter(C_RMAP_ITEMS, 1);
   addSpaceField(space, S_RMAP_ITEMS, 1);
@@ -49,11 +51,14 @@ export function freeItem(item: u32): void {
 
 // ---- stable nodes -------------------------------------------------------------------------------
 
-@inline export function nodeKind(node: u32): u32 { return load<u32>(node, N_KIND); }
+@inline export function nodeKind(node: u32): u8 { return load<u8>(node, N_KIND); }
+@inline export function setNodeKind(node: u32, kind: u8): void { store<u8>(node, kind, N_KIND); }
+@inline export function nodeKey(node: u32): u64 { return load<u64>(node, N_KEY); }
 @inline export function nodeKpfn(node: u32): u32 { return load<u32>(node, N_KPFN); }
 @inline export function nodeHead(node: u32): u32 { return load<u32>(node, N_HEAD); }
-@inline export function nodeLen(node: u32): u32 { return load<u32>(node, N_LEN); }
-@inline function addNodeLen(node: u32, delta: i32): void { store<u32>(node, <u32>(<i32>nodeLen(node) + delta), N_LEN); }
+@inline export function nodeLen(node: u32): u32 { return load<u32>(node, N_LEN) & N_LEN_MASK; }
+/** len shares its word with kind (the top byte); it never comes near 2^24 mappings. */
+@inline function addNodeLen(node: u32, delta: i32): void { store<u32>(node, <u32>(<i32>load<u32>(node, N_LEN) + delta), N_LEN); }
 
 /** Stale: its KSM page was freed (or is no longer a KSM page pointing back at it). */
 @inline export function isStale(node: u32): bool { return frameNode(nodeKpfn(node)) != node; }
@@ -104,7 +109,7 @@ export function unlinkDup(dup: u32): void {
 /** Adds a dup at the head of a chain's list: stable_node_dups++. */
 export function addDup(chain: u32, dup: u32): void {
   const head = nodeHead(chain);
-  store<u32>(dup, NODE_DUP, N_KIND);
+  setNodeKind(dup, NODE_DUP);
   store<u32>(dup, head, N_DUP_NEXT);
   store<u32>(dup, 0, N_DUP_PREV);
   store<u32>(dup, chain, N_CHAIN);
@@ -149,8 +154,9 @@ export function removeRmapItemFromTree(item: u32): void {
   }
 }
 
-/** Marks an item linked into the unstable tree of this pass: pages_unshared++. */
-export function markUnstable(item: u32): void {
+/** Marks an item linked into the unstable tree of this pass, with its page's key: pages_unshared++. */
+export function markUnstable(item: u32, key: u32): void {
+  store<u32>(item, key, I_KEY);
   store<u8>(item, <u8>counter(C_FULL_SCANS), I_SEQ);
   setItemFlags(item, itemFlags(item) | ITEM_UNSTABLE);
   addCounter(C_PAGES_UNSHARED, 1);

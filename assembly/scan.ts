@@ -29,7 +29,7 @@ import {
   removeSlot, setItemAt, setPte, slotNext, spacePages,
 } from './spaces';
 import {
-  freeItem, isStable, itemChecksum, itemFlags, itemNode, itemSpace, itemVpn, itemAge, itemSkips, newItem,
+  freeItem, isStable, itemChecksum, itemEntry, itemFlags, itemNode, itemAge, itemSkips, newItem,
   removeRmapItemFromTree, setItemAge, setItemChecksum, setItemFlags, setItemSkips, stableTreeAppend,
   nodeKpfn,
 } from './rmap';
@@ -113,7 +113,7 @@ function nextPageOfSlot(space: u32): u32 {
       continue;
     }
     if (!reserveRecords(RECORDS_PER_PAGE)) { batchStatus = E_NOMEM; return 0; }
-    if (item == 0) { item = newItem(space, vpn); setItemAt(entry, item); }
+    if (item == 0) { item = newItem(space, entry); setItemAt(entry, item); }
     setCursorVpn(vpn + 1);
     if (smartScan && frameNode(ptePfn(pte)) == 0 && shouldSkipRmapItem(item)) continue;
     setItemFlags(item, itemFlags(item) & ~ITEM_SKIPPED);
@@ -215,7 +215,7 @@ function replacePage(entry: u32, kpfn: u32): void {
 function mergeTwoPages(item: u32, entry: u32, tree: u32): void {
   const kpfn = ptePfn(pteAt(entry));
   removeRmapItemFromTree(tree);
-  replacePage(entryOf(itemSpace(tree), itemVpn(tree)), kpfn);
+  replacePage(itemEntry(tree), kpfn);
   const node = stableTreeInsert(kpfn);
   stableTreeAppend(tree, node);
   stableTreeAppend(item, node);

@@ -2,15 +2,15 @@
 // mappings becomes a chain (one tree position) of dups (one KSM page each). Stale nodes (their
 // page was freed) are found and dropped lazily, whenever a walk meets them.
 import {
-  C_CHAINS, N_DUP_NEXT, N_HEAD, N_KIND, N_KPFN, N_PRUNE_TIME, NODE_CHAIN,
+  C_CHAINS, N_DUP_NEXT, N_HEAD, N_KEY, N_KPFN, N_PRUNE_TIME, NODE_CHAIN,
   NODE_REGULAR, RB_LEFT, RB_RIGHT, STABLE_ROOT,
 } from './layout';
 import { frameAddress, frameNode, freeRecord, setFrameNode } from './alloc';
 import { addCounter } from './counters';
-import { memcmpPages } from './page';
+import { memcmpPages, pageKey64 } from './page';
 import { erase, first, insertFixup, left, linkNode, next, replaceNode, right } from './rbtree';
 import {
-  addDup, isStale, newNode, nodeHead, nodeKind, nodeKpfn, nodeLen, removeNodeFromStableTree, unlinkDup,
+  addDup, isStale, newNode, nodeHead, nodeKey, nodeKind, nodeKpfn, nodeLen, removeNodeFromStableTree, setNodeKind, unlinkDup,
 } from './rmap';
 import { chainPruneMillisecs, maxPageSharing, nowMs } from './state';
 
@@ -53,7 +53,7 @@ function stableNodeDup(chain: u32, mayPrune: bool): u32 {
     // One dup left, and it can share: it takes the chain's place in the tree.
     unlinkDup(found);
     replaceNode(STABLE_ROOT, chain, found);
-    store<u32>(found, NODE_REGULAR, N_KIND);
+    setNodeKind(found, NODE_REGULAR);
     freeRecord(chain);
     addCounter(C_CHAINS, -1);
     collapsedInto = found;
@@ -93,6 +93,13 @@ function pageToCompare(node: u32, mayPrune: bool): u32 {
   return nodeKpfn(any);
 }
 
+/** memcmp order of `page` against a node's page, decided by the keys (first 8 bytes) when they differ. */
+@inline function compareWithNode(page: u32, key: u64, node: u32, treePfn: u32): i32 {
+  const nodeKeyValue = nodeKey(node);
+  if (key != nodeKeyValue) return key < nodeKeyValue ? -1 : 1;
+  return memcmpPages(page, frameAddress(treePfn));
+}
+
 /**
  * Looks for a KSM page with the same content as frame `pfn`. Returns the node to share (a regular
  * node or a dup), or 0. A page that is already a KSM page (inherited by fork) returns its own
@@ -102,12 +109,13 @@ export function stableTreeSearch(pfn: u32): u32 {
   const own = frameNode(pfn);
   if (own != 0) return own;
   const page = frameAddress(pfn);
+  const key = pageKey64(page);
   let node = load<u32>(STABLE_ROOT);
   while (node != 0) {
     const treePfn = pageToCompare(node, true);
     if (treePfn == 0) { node = load<u32>(STABLE_ROOT); continue; } // a stale node went: start again
     if (collapsedInto != 0) node = collapsedInto;
-    const cmp = memcmpPages(page, frameAddress(treePfn));
+    const cmp = compareWithNode(page, key, node, treePfn);
     if (cmp < 0) node = left(node);
     else if (cmp > 0) node = right(node);
     else return candidate; // 0 if every KSM page of this content is full
@@ -121,6 +129,7 @@ export function stableTreeSearch(pfn: u32): u32 {
  */
 export function stableTreeInsert(kpfn: u32): u32 {
   const page = frameAddress(kpfn);
+  const key = pageKey64(page);
   let parent: u32 = 0;
   let link: u32 = STABLE_ROOT;
   let equal: u32 = 0;
@@ -133,7 +142,7 @@ export function stableTreeInsert(kpfn: u32): u32 {
       node = load<u32>(link);
       continue;
     }
-    const cmp = memcmpPages(page, frameAddress(treePfn));
+    const cmp = compareWithNode(page, key, node, treePfn);
     if (cmp == 0) { equal = node; break; }
     parent = node;
     link = cmp < 0 ? node + RB_LEFT : node + RB_RIGHT;
@@ -141,6 +150,7 @@ export function stableTreeInsert(kpfn: u32): u32 {
   }
   const dup = newNode();
   store<u32>(dup, kpfn, N_KPFN);
+  store<u64>(dup, key, N_KEY);
   if (equal == 0) {
     linkNode(dup, parent, link);
     insertFixup(STABLE_ROOT, dup);
@@ -156,7 +166,8 @@ export function stableTreeInsert(kpfn: u32): u32 {
 /** Turns regular node `node` into the first dup of a new chain that takes its tree position. */
 function chainFrom(node: u32): u32 {
   const chain = newNode();
-  store<u32>(chain, NODE_CHAIN, N_KIND);
+  setNodeKind(chain, NODE_CHAIN);
+  store<u64>(chain, nodeKey(node), N_KEY);
   store<u32>(chain, nowMs, N_PRUNE_TIME);
   replaceNode(STABLE_ROOT, node, chain);
   addCounter(C_CHAINS, 1);
