@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+/**
+ * The `ksm-wasm` command: argument parsing only. Each command lives in its own module. Errors
+ * become one line on stderr and an exit status: 1 for bad input, 2 for bad usage.
+ */
+import { readFileSync } from 'node:fs';
+import sade from 'sade';
+import { KsmError } from './errors.js';
+import { registerEstimate, ESTIMATE_STRING_FLAGS } from './estimate/command.js';
+import { InputError, UsageError } from './estimate/errors.js';
+import { registerReplay } from './replay/command.js';
+
+const COMMANDS = ['estimate', 'replay'];
+
+function version(): string {
+  try {
+    return JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+function fail(error: unknown): never {
+  if (error instanceof UsageError) {
+    process.stderr.write(`ksm-wasm: ${error.message} (see ksm-wasm --help)\n`);
+    process.exit(2);
+  }
+  if (error instanceof InputError || error instanceof KsmError) {
+    process.stderr.write(`ksm-wasm: ${error.message.replace(/\s*\n\s*/g, ' ')}\n`);
+    process.exit(1);
+  }
+  process.stderr.write(`ksm-wasm: internal error: ${(error as Error)?.message ?? String(error)}\n`);
+  if (process.env.KSM_WASM_DEBUG) console.error(error);
+  process.exit(70);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const prog = sade('ksm-wasm').version(version());
+  registerEstimate(prog);
+  registerReplay(prog);
+  const first = argv[2];
+  if (first === undefined) throw new UsageError(`no command given (${COMMANDS.join(', ')})`);
+  if (!first.startsWith('-') && !COMMANDS.includes(first)) throw new UsageError(`unknown command "${first}" (${COMMANDS.join(', ')})`);
+  const parsed = prog.parse(argv, {
+    lazy: true,
+    string: first === 'estimate' ? ESTIMATE_STRING_FLAGS : [],
+    unknown: (flag: string) => { throw new UsageError(`unknown option ${flag}`); },
+  });
+  if (parsed) await parsed.handler(...parsed.args);
+}
+
+main(process.argv).catch(fail);

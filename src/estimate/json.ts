@@ -1,0 +1,47 @@
+/**
+ * The JSON of `ksm-wasm estimate --json`: a contract (DESIGN.md, "ksm-wasm estimate"). Keys are the
+ * kernel's file names, values are numbers, nothing more and nothing less.
+ */
+import { sysfsCounters } from '../stats.js';
+import type { EstimateRun, ScanRecord } from './run.js';
+import { PAGE_SIZE } from './source.js';
+
+export interface EstimateJson {
+  page_size: number;
+  knobs: Record<string, number>;
+  scans: Array<Record<string, number>>;
+  converged: Record<string, number>;
+  spaces: Array<Record<string, string | number>>;
+}
+
+/** The counter keys of each scan, in the contract's order. */
+export const SCAN_KEYS = [
+  'full_scans', 'pages_shared', 'pages_sharing', 'pages_unshared', 'pages_volatile', 'pages_scanned', 'pages_skipped',
+  'stable_node_chains', 'stable_node_dups', 'ksm_zero_pages', 'general_profit', 'simulated_ms', 'wall_ms',
+] as const;
+
+export function estimateJson(run: EstimateRun): EstimateJson {
+  const k = run.knobs;
+  const scans = run.scans.map(scanJson);
+  const last = scans[scans.length - 1] ?? {};
+  const finalSpaces = run.spacesPerScan[run.spacesPerScan.length - 1] ?? [];
+  return {
+    page_size: PAGE_SIZE,
+    knobs: {
+      pages_to_scan: k.pagesToScan, sleep_millisecs: k.sleepMillisecs, max_page_sharing: k.maxPageSharing,
+      use_zero_pages: k.useZeroPages, smart_scan: k.smartScan, merge_across_nodes: k.mergeAcrossNodes,
+    },
+    scans,
+    converged: { ...last, settled_at_full_scan: run.settledAt },
+    spaces: finalSpaces.map((s) => ({
+      name: s.name, ksm_rmap_items: s.ksmRmapItems, ksm_merging_pages: s.ksmMergingPages,
+      ksm_zero_pages: s.ksmZeroPages, ksm_process_profit: s.ksmProcessProfit,
+    })),
+  };
+}
+
+function scanJson(scan: ScanRecord): Record<string, number> {
+  const counters = sysfsCounters(scan);
+  const extra: Record<string, number> = { simulated_ms: scan.simulatedMs, wall_ms: Math.round(scan.wallMs * 1000) / 1000 };
+  return Object.fromEntries(SCAN_KEYS.map((key) => [key, key in extra ? extra[key] : counters[key]]));
+}

@@ -1,0 +1,122 @@
+/**
+ * From the parsed command line to what the estimate needs: inputs in the order given, knobs
+ * checked as the kernel would, limits, outputs. Bad values are InputErrors (exit 1), a malformed
+ * command line a UsageError (exit 2).
+ */
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { InputError, UsageError } from './errors.js';
+import type { InputSpec } from './inputs.js';
+import { checkKnob, ESTIMATE_KNOB_DEFAULTS, type EstimateKnobs } from './knobs.js';
+
+export interface EstimateOptions {
+  inputs: InputSpec[];
+  knobs: EstimateKnobs;
+  maxScans: number;
+  stableScans: number;
+  maxMemory: number;
+  json: boolean;
+  report: string | undefined;
+}
+
+/** Flags that take a value (`--flag VALUE` or `--flag=VALUE`), with the knob each one sets. */
+export const KNOB_FLAGS: Readonly<Record<string, keyof EstimateKnobs>> = {
+  'pages-to-scan': 'pagesToScan',
+  'sleep-millisecs': 'sleepMillisecs',
+  'max-page-sharing': 'maxPageSharing',
+  'use-zero-pages': 'useZeroPages',
+  'smart-scan': 'smartScan',
+  'merge-across-nodes': 'mergeAcrossNodes',
+  'stable-node-chains-prune-millisecs': 'stableNodeChainsPruneMillisecs',
+};
+export const VALUE_FLAGS = [...Object.keys(KNOB_FLAGS), 'advisor', 'max-scans', 'stable-scans', 'max-memory', 'report', 'scenario', 'pid'];
+
+type Parsed = Record<string, unknown> & { _: unknown[] };
+
+export function estimateOptions(opts: Parsed, argv: readonly string[]): EstimateOptions {
+  const inputs = orderedInputs(opts, argv);
+  if (inputs.length === 0) throw new UsageError('estimate: nothing to scan (give IMAGE files, --scenario NAME or --pid PID)');
+  const knobs = { ...ESTIMATE_KNOB_DEFAULTS } as Record<string, unknown>;
+  for (const [flag, knob] of Object.entries(KNOB_FLAGS)) {
+    const text = single(opts, flag);
+    if (text !== undefined) knobs[knob] = checkKnob(knob, decimal(flag, text), `--${flag}`);
+  }
+  const advisor = single(opts, 'advisor');
+  if (advisor !== undefined) knobs.advisorMode = checkKnob('advisorMode', advisor, '--advisor');
+  if (knobs.advisorMode === 'scan-time') {
+    if (single(opts, 'pages-to-scan') !== undefined) throw new InputError('--pages-to-scan: cannot be set with --advisor scan-time (the advisor sets pages_to_scan, starting from 500; the kernel refuses the write with EINVAL)');
+    knobs.pagesToScan = 500;
+  }
+  if (knobs.pagesToScan === 0) throw new InputError('--pages-to-scan 0: ksmd would never process a page (the kernel takes 0, but nothing would ever merge)');
+  return {
+    inputs,
+    knobs: knobs as unknown as EstimateKnobs,
+    maxScans: count(opts, 'max-scans', 50, 1, 100000),
+    stableScans: count(opts, 'stable-scans', 3, 1, 100000),
+    maxMemory: count(opts, 'max-memory', 1024, 1, 4096) * 2 ** 20,
+    json: opts.json === true,
+    report: reportPath(single(opts, 'report')),
+  };
+}
+
+/** A flag's one value as text, or undefined if absent. */
+function single(opts: Parsed, flag: string): string | undefined {
+  const value = opts[flag];
+  if (value === undefined) return undefined;
+  if (Array.isArray(value)) throw new UsageError(`--${flag} is given ${value.length} times`);
+  if (value === '' || value === true) throw new UsageError(`--${flag} needs a value`);
+  return String(value);
+}
+
+function decimal(flag: string, text: string): number {
+  if (!/^[0-9]{1,15}$/.test(text)) throw new InputError(`--${flag} ${text}: not a decimal integer (the kernel takes only those)`);
+  return Number(text);
+}
+
+function count(opts: Parsed, flag: string, fallback: number, min: number, max: number): number {
+  const text = single(opts, flag);
+  if (text === undefined) return fallback;
+  const n = decimal(flag, text);
+  if (n < min || n > max) throw new InputError(`--${flag} ${text}: must be from ${min} to ${max}`);
+  return n;
+}
+
+function reportPath(path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  const full = resolve(path);
+  if (existsSync(full) && statSync(full).isDirectory()) throw new InputError(`--report ${path}: is a directory (give a file name such as report.html)`);
+  if (!existsSync(dirname(full))) throw new InputError(`--report ${path}: directory ${dirname(full)} does not exist`);
+  return full;
+}
+
+/**
+ * The inputs in command-line order. The parser keeps positionals and flags apart, so the order is
+ * read back from argv; images are the positionals the parser found.
+ */
+function orderedInputs(opts: Parsed, argv: readonly string[]): InputSpec[] {
+  const out: InputSpec[] = [];
+  const images = opts._.map(String);
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i];
+    if (token === '--') { out.push(...argv.slice(i + 1).map((path) => ({ kind: 'image' as const, path }))); break; }
+    if (!token.startsWith('-') || token === '-') { out.push({ kind: 'image', path: token }); continue; }
+    const [name, inline] = splitFlag(token);
+    if (!VALUE_FLAGS.includes(name)) continue;
+    const value = inline ?? (argv[i + 1] !== undefined && !argv[i + 1].startsWith('-') ? argv[++i] : undefined);
+    if (value === undefined || value === '') throw new UsageError(`--${name} needs a value`);
+    if (name === 'pid') out.push(...value.split(',').map((text) => ({ kind: 'pid' as const, text })));
+    if (name === 'scenario') out.push({ kind: 'scenario', name: value });
+  }
+  const found = out.filter((s) => s.kind === 'image').map((s) => (s as { path: string }).path);
+  if (found.join('\0') !== images.join('\0')) {
+    // Should not happen; fall back to the parser's images, first.
+    return [...images.map((path) => ({ kind: 'image' as const, path })), ...out.filter((s) => s.kind !== 'image')];
+  }
+  return out;
+}
+
+function splitFlag(token: string): [string, string | undefined] {
+  const bare = token.replace(/^-+/, '');
+  const eq = bare.indexOf('=');
+  return eq < 0 ? [bare, undefined] : [bare.slice(0, eq), bare.slice(eq + 1)];
+}

@@ -1,0 +1,62 @@
+/**
+ * Raw memory images: every 4096 bytes of the file is one present page (as if the guest had
+ * written it and madvised the whole region mergeable).
+ */
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { describeSystemError, InputError } from './errors.js';
+import { CHUNK_BYTES, PAGE_SIZE, type ImageSource } from './source.js';
+
+/** Checks a raw image file and returns it as a source. */
+export function openRawImage(path: string, size = statImage(path)): ImageSource {
+  if (size === 0) throw new InputError(`${path}: empty file (an image needs at least one page of ${PAGE_SIZE} bytes)`);
+  if (size % PAGE_SIZE !== 0) {
+    throw new InputError(`${path}: size ${size} bytes is not a multiple of ${PAGE_SIZE} (not a raw image, and not an ELF core file)`);
+  }
+  return { name: path, pages: size / PAGE_SIZE, read: (sink) => readRange(path, 0, size, sink) };
+}
+
+/** The size of a regular file; an InputError for anything else. */
+export function statImage(path: string): number {
+  let stat;
+  try {
+    stat = statSync(path);
+  } catch (error) {
+    throw describeSystemError(path, error);
+  }
+  if (stat.isDirectory()) throw new InputError(`${path}: is a directory, not an image file`);
+  if (!stat.isFile()) throw new InputError(`${path}: not a regular file`);
+  return stat.size;
+}
+
+/** Streams bytes [offset, offset + length) of a file to the sink, in whole-page chunks (the tail zero-padded). */
+export function readRange(path: string, offset: number, length: number, sink: (chunk: Uint8Array) => void): void {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    throw describeSystemError(path, error);
+  }
+  try {
+    const buffer = new Uint8Array(CHUNK_BYTES);
+    for (let done = 0; done < length;) {
+      const want = Math.min(CHUNK_BYTES, length - done);
+      const got = readFully(fd, buffer, want, offset + done, path);
+      const whole = Math.ceil(got / PAGE_SIZE) * PAGE_SIZE;
+      buffer.fill(0, got, whole);
+      sink(buffer.subarray(0, whole));
+      done += want;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readFully(fd: number, buffer: Uint8Array, want: number, position: number, path: string): number {
+  let got = 0;
+  while (got < want) {
+    const n = readSync(fd, buffer, got, want - got, position + got);
+    if (n === 0) throw new InputError(`${path}: the file ended at byte ${position + got}, before the ${want} bytes expected there (was it truncated while being read?)`);
+    got += n;
+  }
+  return got;
+}

@@ -1,0 +1,150 @@
+/**
+ * The estimate itself: the inputs become address spaces of one engine, ksmd runs batch by batch
+ * under the given knobs, and the counters are taken at the end of every full scan until the merge
+ * state settles (convergence.ts) or max-scans is reached.
+ */
+import { Ksm } from '../ksm.js';
+import { KsmError } from '../errors.js';
+import type { KsmStats } from '../stats.js';
+import type { AddressSpace } from '../space.js';
+import { hasConverged, settledAt } from './convergence.js';
+import { scanCpuMs, scanWork, type ScanWork } from './cpu.js';
+import { InputError } from './errors.js';
+import { KNOB_WRITE_ORDER, type EstimateKnobs } from './knobs.js';
+import { PAGE_SIZE, type ImageSource } from './source.js';
+import { sleepMs } from './timing.js';
+
+export interface EstimateSettings {
+  knobs: EstimateKnobs;
+  maxScans: number;
+  stableScans: number;
+  /** The engine's memory cap in bytes (Ksm's maxMemory). */
+  maxMemory: number;
+  /** 'wasm' (the CLI) or 'reference' (tests). */
+  engine?: 'wasm' | 'reference';
+  /** Called after every full scan (progress). */
+  onScan?: (scan: ScanRecord, run: { pages: number }) => void;
+}
+
+/** The counters at the end of one full scan, and the time it took to get there. */
+export interface ScanRecord extends KsmStats {
+  /** Simulated ms since run=1: batches so far × the sleep that follows each. */
+  simulatedMs: number;
+  /** ms this run has spent inside ksmd batches so far. */
+  wallMs: number;
+  /** Batches so far. */
+  batches: number;
+  /** What this scan did, and ksmd's estimated CPU ms for it ([low, central, high], cumulative). */
+  work: ScanWork;
+  cpuMs: [number, number, number];
+}
+
+/** /proc/PID/ksm_stat of a space, the JSON's fields. */
+export interface SpaceRecord { name: string; ksmRmapItems: number; ksmMergingPages: number; ksmZeroPages: number; ksmProcessProfit: number }
+
+export interface EstimateRun {
+  knobs: EstimateKnobs;
+  spaces: Array<{ name: string; pages: number }>;
+  scans: ScanRecord[];
+  /** Every space's ksm_stat after every full scan (spacesPerScan[i] goes with scans[i]). */
+  spacesPerScan: SpaceRecord[][];
+  converged: boolean;
+  settledAt: number;
+  /** ms spent reading the inputs into the engine. */
+  readMs: number;
+}
+
+export async function runEstimate(sources: ImageSource[], settings: EstimateSettings): Promise<EstimateRun> {
+  checkCap(sources, settings.maxMemory);
+  let batches = 0;
+  let cpuDone = 0;
+  let scanStart: KsmStats | undefined;
+  const sleep = sleepMs(settings.knobs.sleepMillisecs);
+  const ksm = await Ksm.create({
+    engine: settings.engine ?? 'wasm',
+    maxMemory: settings.maxMemory,
+    clock: () => batches * sleep,
+    cpuClock: () => cpuDone + (scanStart ? scanCpuMs(scanWork(scanStart, ksm.stats()))[1] : 0),
+  });
+  setKnobs(ksm, settings.knobs);
+  const t0 = performance.now();
+  const spaces = sources.map((source) => loadSpace(ksm, source, settings.maxMemory));
+  const readMs = performance.now() - t0;
+
+  const scans: ScanRecord[] = [];
+  const spacesPerScan: SpaceRecord[][] = [];
+  const pages = sources.reduce((n, s) => n + s.pages, 0);
+  let wallMs = 0;
+  let cpu: [number, number, number] = [0, 0, 0];
+  scanStart = ksm.stats();
+  ksm.setKnob('run', 1);
+  while (scans.length < settings.maxScans && !hasConverged(scans, settings.stableScans)) {
+    const start = performance.now();
+    const batch = ksm.scan();
+    wallMs += performance.now() - start;
+    batches++;
+    if (!batch.ran) throw new Error('ksmd found nothing to scan (no mergeable space)');
+    if (!batch.fullScan) continue;
+    const stats = ksm.stats();
+    const work = scanWork(scanStart, stats);
+    const add = scanCpuMs(work);
+    cpu = [cpu[0] + add[0], cpu[1] + add[1], cpu[2] + add[2]];
+    cpuDone = cpu[1];
+    scanStart = stats;
+    const record = { ...stats, simulatedMs: batches * sleep, wallMs, batches, work, cpuMs: cpu };
+    scans.push(record);
+    spacesPerScan.push(spaces.map(spaceRecord));
+    settings.onScan?.(record, { pages });
+  }
+  return {
+    knobs: settings.knobs,
+    spaces: sources.map((s) => ({ name: s.name, pages: s.pages })),
+    scans,
+    spacesPerScan,
+    converged: hasConverged(scans, settings.stableScans),
+    settledAt: settledAt(scans),
+    readMs,
+  };
+}
+
+/** Refuses inputs whose pages alone exceed the engine's memory cap. */
+function checkCap(sources: ImageSource[], maxMemory: number): void {
+  const bytes = sources.reduce((n, s) => n + s.pages * PAGE_SIZE, 0);
+  if (bytes > maxMemory) {
+    throw new InputError(`the inputs hold ${mib(bytes)} of pages, more than the engine's memory cap of ${mib(maxMemory)} (raise it with --max-memory, at most 4096 MiB)`);
+  }
+}
+
+function setKnobs(ksm: Ksm, knobs: EstimateKnobs): void {
+  for (const name of KNOB_WRITE_ORDER) {
+    if (name === 'pagesToScan' && knobs.advisorMode === 'scan-time') continue; // the advisor sets it
+    ksm.setKnob(name, knobs[name]);
+  }
+}
+
+/** One source into one new, mergeable space. */
+function loadSpace(ksm: Ksm, source: ImageSource, maxMemory: number): AddressSpace {
+  try {
+    const space = ksm.createSpace({ name: source.name, pages: source.pages });
+    let page = 0;
+    source.read((chunk) => {
+      space.write(page, chunk);
+      page += chunk.length / PAGE_SIZE;
+    });
+    space.mergeable();
+    return space;
+  } catch (error) {
+    if (error instanceof KsmError && error.code === 'ENOMEM') {
+      throw new InputError(`${source.name}: does not fit, with the inputs before it and the engine's metadata, under the engine's memory cap of ${mib(maxMemory)} (raise it with --max-memory, at most 4096 MiB)`);
+    }
+    throw error;
+  }
+}
+
+function spaceRecord(space: AddressSpace): SpaceRecord {
+  const st = space.ksmStat();
+  return { name: space.name, ksmRmapItems: st.ksmRmapItems, ksmMergingPages: st.ksmMergingPages, ksmZeroPages: st.ksmZeroPages, ksmProcessProfit: st.ksmProcessProfit };
+}
+
+export const mib = (bytes: number): string => `${+(bytes / 2 ** 20).toFixed(1)} MiB`;
+
