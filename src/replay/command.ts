@@ -3,9 +3,9 @@
  * script of the kernel oracle (oracle/README.md, "Scripted mode") through the engine. Registered
  * on the CLI by src/cli.ts.
  *
- * Exit status: 0 if every expectation held and every page read back as written; 1 if not; 2 for
- * bad input (one line on stderr naming the step and the problem; nothing is replayed); 3 for an
- * internal error of the engine.
+ * Exit status: 0 if every expectation held and every page read back as written; 1 if not (as the
+ * oracle's ksm_script.py); 2 for bad input or usage (one line on stderr naming the step and the
+ * problem; nothing is replayed); 70 for an internal error (as the rest of the CLI).
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -16,7 +16,7 @@ import { prepareReplay, runPrepared, type ReplayResult } from './runner.js';
 import { parseScript, ReplayInputError } from './script.js';
 
 export interface ReplayCommandOptions {
-  images?: string;
+  images?: string | number | boolean;
   json?: boolean;
   engine?: string;
 }
@@ -56,6 +56,8 @@ export async function runReplayCommand(scriptPath: string, options: ReplayComman
   try {
     const engine = options.engine ?? 'wasm';
     if (engine !== 'wasm' && engine !== 'reference') return fail(`--engine must be "wasm" or "reference", got ${JSON.stringify(engine)}`);
+    // The option parser turns a numeric-looking directory name into a number.
+    if (typeof options.images === 'number') options = { ...options, images: String(options.images) };
     if (options.images !== undefined && typeof options.images !== 'string') return fail('--images needs a directory');
     let text: string;
     try {
@@ -76,7 +78,7 @@ export async function runReplayCommand(scriptPath: string, options: ReplayComman
   } catch (error) {
     if (error instanceof ReplayInputError) return fail(error.message);
     io.err(`ksm-wasm replay: ${scriptPath}: internal error: ${(error as Error)?.message ?? String(error)}\n`);
-    return 3;
+    return 70;
   }
   const ok = result.expectations.failed === 0 && result.contents_all_ok;
   if (options.json) {
@@ -93,7 +95,7 @@ export function registerReplay(prog: Sade): void {
     .command('replay <script>')
     .describe([
       'Replay a script of writes, forks, exits and unmerges through the engine (the kernel oracle\'s format), with a snapshot and the script\'s expectations after every step.',
-      'Exit status: 0 all expectations met, 1 an expectation failed or a page read back wrong, 2 bad input, 3 internal error.',
+      'Exit status: 0 all expectations met, 1 an expectation failed or a page read back wrong, 2 bad input (nothing replayed), 70 internal error.',
     ])
     .option('--images', 'Directory with guest0.img, guest1.img, ...: the guests (the script then gives only their flags)')
     .option('--json', 'Print the result as JSON (the shape of the oracle\'s results/dynamic/*.json)', false)

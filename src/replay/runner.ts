@@ -17,6 +17,7 @@
  * (the kernel's scripts run in well under stable_node_chains_prune_millisecs).
  */
 import { Ksm } from '../ksm.js';
+import type { AddressSpace } from '../space.js';
 import { KsmError } from '../errors.js';
 import { PAGE_SIZE } from '../backend.js';
 import { SYSFS_KNOB_NAMES } from '../knobs.js';
@@ -98,8 +99,14 @@ export async function prepareReplay(script: Script, options: ReplayOptions = {})
   for (const name of Object.values(SYSFS_KNOB_NAMES).sort()) knobsUsed[name] = readKnob(ksm, name);
 
   const guests: ReplayGuest[] = setups.map((g, index) => {
-    const space = ksm.createSpace({ name: `g${index}`, image: g.image, mergeable: g.madvise });
-    if (g.mergeAny) space.setMergeAny(true);
+    let space: AddressSpace;
+    try {
+      space = ksm.createSpace({ name: `g${index}`, image: g.image, mergeable: g.madvise });
+      if (g.mergeAny) space.setMergeAny(true);
+    } catch (error) {
+      if (error instanceof KsmError) throw new ReplayInputError(`guest ${index}: ${error.message}`);
+      throw error;
+    }
     const pages = g.image.length / PAGE_SIZE;
     const expected = Array.from({ length: pages }, (_, p) => g.image.slice(p * PAGE_SIZE, (p + 1) * PAGE_SIZE));
     return { index, space, pages, alive: true, expected, readFaulted: new Uint8Array(pages), parent: null, bornAtStep: null, diedAtStep: null };

@@ -149,5 +149,5 @@ export function snapLine(s: Snapshot, mapWidth = 48): string {
   }).join(' ');
   return `fs=${k.full_scans} sc=${k.pages_scanned} shared=${k.pages_shared} sharing=${k.pages_sharing} ` +
     `unsh=${k.pages_unshared} vol=${k.pages_volatile} zero=${k.ksm_zero_pages} ch/dup=${k.stable_node_chains}/${k.stable_node_dups} ` +
-    `rmap=${s.rmap_items} cow=${s.vm.cow_ksm} | ${maps}`;
+    `rmap=${s.rmap_items} cow=${s.vm.cow_ksm} | ${maps || '(no live guest)'}`;
 }
