@@ -1,0 +1,104 @@
+/**
+ * Workloads for the kernel conformance test, made here (page names, see src/estimate/content.ts):
+ * guests as lists of page names, and the knobs to run them under. Small (a few hundred to a few
+ * thousand pages per guest) so the whole test stays within a couple of minutes.
+ */
+import { ranked, ZERO } from '../../src/estimate/content.js';
+import type { KernelKnobs } from './harness.js';
+
+export interface Workload {
+  name: string;
+  guests: string[][];
+  knobs: KernelKnobs;
+  maxScans: number;
+  stableScans: number;
+}
+
+/** Chain pruning is time based; "never" within a run (and 0: at every search) keeps both sides deterministic. */
+export const PRUNE_NEVER = 600_000;
+
+const SEED = 'conformance';
+
+/** `guests` guests of `n` pages from one base image, with `dirty` unique and `zero` zero pages each. */
+function clones(tag: string, guests: number, n: number, dirty: number, zero: number): string[][] {
+  return Array.from({ length: guests }, (_, g) => {
+    const order = ranked(n, SEED, tag, g);
+    const zeros = new Set(order.slice(0, Math.round(zero * n)));
+    const dirties = new Set(order.slice(zeros.size, zeros.size + Math.round(dirty * n)));
+    return Array.from({ length: n }, (_, i) => (zeros.has(i) ? ZERO : dirties.has(i) ? `r:${tag}/g${g}/dirty/${i}` : `r:${tag}/base/${i}`));
+  });
+}
+
+const unique = (tag: string, guests: number, n: number): string[][] =>
+  Array.from({ length: guests }, (_, g) => Array.from({ length: n }, (_, i) => `r:${tag}/g${g}/${i}`));
+
+/** Zero pages (a fraction of each guest), the rest unique. */
+function zeros(tag: string, guests: number, n: number, fraction: number): string[][] {
+  return Array.from({ length: guests }, (_, g) => {
+    const zero = new Set(ranked(n, SEED, tag, g).slice(0, Math.round(fraction * n)));
+    return Array.from({ length: n }, (_, i) => (zero.has(i) ? ZERO : `r:${tag}/g${g}/${i}`));
+  });
+}
+
+/** Content classes of given sizes scattered over all guests' pages; the rest unique. */
+function classes(tag: string, guests: number, n: number, sizes: number[]): string[][] {
+  const slots = ranked(guests * n, SEED, tag, 'slots');
+  const assign = new Map<number, string>();
+  let at = 0;
+  sizes.forEach((size, c) => { for (const s of slots.slice(at, at + size)) assign.set(s, `r:${tag}/class${c}`); at += size; });
+  return Array.from({ length: guests }, (_, g) => Array.from({ length: n }, (_, i) => assign.get(g * n + i) ?? `r:${tag}/g${g}/u${i}`));
+}
+
+/** Pages equal but for their last 8 bytes; some exact pairs and quadruples among them. */
+function prefix(tag: string, guests: number, n: number, pairs: number, quads: number): string[][] {
+  const slots = ranked(guests * n, SEED, tag, 'dups');
+  const suffix = new Map<number, number>();
+  let at = 0;
+  for (let j = 0; j < pairs + quads; j++) {
+    const size = j < pairs ? 2 : 4;
+    for (const s of slots.slice(at, at + size)) suffix.set(s, 1_000_000 + j);
+    at += size;
+  }
+  return Array.from({ length: guests }, (_, g) => Array.from({ length: n }, (_, i) => `p:${suffix.get(g * n + i) ?? g * n + i}`));
+}
+
+/** OS images, shared libraries, 0xFF pages, in-guest duplicate pairs, zero pages and unique data, shuffled. */
+function mix(tag: string): string[][] {
+  const os = [['a', 300], ['a', 300], ['b', 200], ['c', 250]] as const;
+  const libs = [['libc', 120, [0, 1, 2]], ['jvm', 90, [1, 3]], ['py', 60, [0, 2, 3]]] as const;
+  const zerosOf = [80, 20, 150, 40];
+  return os.map(([family, size], g) => {
+    const pages: string[] = [];
+    for (let j = 0; j < size; j++) pages.push(`r:${tag}/os/${family}/${j}`);
+    for (const [lib, n, users] of libs) if ((users as readonly number[]).includes(g)) for (let j = 0; j < n; j++) pages.push(`r:${tag}/lib/${lib}/${j}`);
+    for (let j = 0; j < 12; j++) pages.push('f:255');
+    for (let j = 0; j < 20; j++) pages.push(`r:${tag}/g${g}/heap/${j}`, `r:${tag}/g${g}/heap/${j}`);
+    for (let j = 0; j < zerosOf[g]; j++) pages.push(ZERO);
+    for (let j = 0; j < 150 + 40 * g; j++) pages.push(`r:${tag}/g${g}/anon/${j}`);
+    return ranked(pages.length, SEED, tag, g, 'layout').map((k) => pages[k]);
+  });
+}
+
+const base = { max_page_sharing: 256, use_zero_pages: 0, smart_scan: 1, stable_node_chains_prune_millisecs: PRUNE_NEVER, merge_across_nodes: 1 };
+const clonesImages = clones('clones', 4, 1024, 0.15, 0.10);
+const smallClasses = classes('small', 2, 300, [2, 2, 3, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 25]);
+const zeroHeavy = zeros('zeros', 3, 800, 0.6);
+const mixImages = mix('mix');
+
+export const WORKLOADS: Workload[] = [
+  { name: 'clones, one batch per scan', guests: clonesImages, knobs: { ...base, pages_to_scan: 20000 }, maxScans: 12, stableScans: 3 },
+  { name: 'clones, pages_to_scan = pages (2 batches per scan)', guests: clonesImages, knobs: { ...base, pages_to_scan: 4096 }, maxScans: 8, stableScans: 3 },
+  { name: 'clones, pages_to_scan 100, smart_scan 0', guests: clonesImages, knobs: { ...base, pages_to_scan: 100, smart_scan: 0 }, maxScans: 8, stableScans: 3 },
+  { name: 'all unique, through the smart_scan skip rounds', guests: unique('unique', 3, 600), knobs: { ...base, pages_to_scan: 20000 }, maxScans: 15, stableScans: 14 },
+  { name: 'all unique, smart_scan 0', guests: unique('unique', 3, 600), knobs: { ...base, pages_to_scan: 20000, smart_scan: 0 }, maxScans: 6, stableScans: 3 },
+  { name: 'zero-heavy, use_zero_pages 0 (a chain of zero pages)', guests: zeroHeavy, knobs: { ...base, pages_to_scan: 20000 }, maxScans: 10, stableScans: 3 },
+  { name: 'zero-heavy, use_zero_pages 1', guests: zeroHeavy, knobs: { ...base, pages_to_scan: 20000, use_zero_pages: 1 }, maxScans: 10, stableScans: 3 },
+  { name: 'zero-heavy, use_zero_pages 1, pages_to_scan 333', guests: zeroHeavy, knobs: { ...base, pages_to_scan: 333, use_zero_pages: 1 }, maxScans: 10, stableScans: 3 },
+  { name: 'classes beyond max_page_sharing 256 (x600, x513, x257, x256)', guests: classes('hot', 3, 1024, [600, 513, 257, 256]), knobs: { ...base, pages_to_scan: 500 }, maxScans: 10, stableScans: 3 },
+  { name: 'small classes, max_page_sharing 2', guests: smallClasses, knobs: { ...base, pages_to_scan: 20000, max_page_sharing: 2 }, maxScans: 10, stableScans: 3 },
+  { name: 'small classes, max_page_sharing 3, pruning at every search', guests: smallClasses, knobs: { ...base, pages_to_scan: 20000, max_page_sharing: 3, stable_node_chains_prune_millisecs: 0 }, maxScans: 10, stableScans: 3 },
+  { name: 'small classes, max_page_sharing 3, pages_to_scan 50', guests: smallClasses, knobs: { ...base, pages_to_scan: 50, max_page_sharing: 3 }, maxScans: 10, stableScans: 3 },
+  { name: 'pages differing only in their last bytes', guests: prefix('prefix', 3, 700, 30, 10), knobs: { ...base, pages_to_scan: 20000 }, maxScans: 10, stableScans: 3 },
+  { name: 'a mix, pages_to_scan 37, use_zero_pages 1', guests: mixImages, knobs: { ...base, pages_to_scan: 37, use_zero_pages: 1 }, maxScans: 10, stableScans: 3 },
+  { name: 'a mix, smart_scan 0, max_page_sharing 4', guests: mixImages, knobs: { ...base, pages_to_scan: 1000, smart_scan: 0, max_page_sharing: 4 }, maxScans: 10, stableScans: 3 },
+];
