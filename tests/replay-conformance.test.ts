@@ -15,11 +15,14 @@ import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseScript } from '../src/replay/script.js';
 import { replay, type ReplayResult } from '../src/replay/runner.js';
 import type { Snapshot } from '../src/replay/snapshot.js';
 
-const FIXTURES = join(import.meta.dirname, 'fixtures/oracle-dynamic');
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+const FIXTURES = join(HERE, 'fixtures/oracle-dynamic');
 const SCRIPTS = readdirSync(join(FIXTURES, 'scripts')).filter((f) => f.endsWith('.json')).sort();
 const CUMULATIVE_KSM = ['pages_scanned', 'pages_skipped'];
 /** Op result fields only the host run has (pids, the Python guests' own VMAs). */
@@ -55,7 +58,7 @@ function smallClonesImages(): Uint8Array[] {
   const nz = 4; // round(0.10 * 41)
   const nd = 6; // round(0.15 * 41)
   const h64 = (...parts: (string | number)[]): bigint => createHash('sha256').update(parts.join('|')).digest().readBigUInt64LE(0);
-  const shake = (key: string): Uint8Array => createHash('shake256', { outputLength: 4096 }).update(`ksm-oracle/v1|${seed}|${key}`).digest();
+  const shake = (key: string): Uint8Array => new Uint8Array(createHash('shake256', { outputLength: 4096 }).update(`ksm-oracle/v1|${seed}|${key}`).digest());
   return Array.from({ length: 8 }, (_, g) => {
     const keys = Array.from({ length: n }, (_, i) => h64(seed, 'clones', g, 'select', i));
     const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : a - b));

@@ -9,14 +9,17 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { blake2bHex } from '../src/replay/blake2b.js';
 import { runReplayCommand, type ReplayCommandOptions } from '../src/replay/command.js';
 import { replay } from '../src/replay/runner.js';
 import { parseScript, ReplayInputError } from '../src/replay/script.js';
 import { expandPages, PageContent } from '../src/replay/specs.js';
 
-const ROOT = join(import.meta.dirname, '..');
-const FIXTURES = join(import.meta.dirname, 'fixtures/oracle-dynamic');
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+const ROOT = join(HERE, '..');
+const FIXTURES = join(HERE, 'fixtures/oracle-dynamic');
 const dir = mkdtempSync(join(tmpdir(), 'ksm-replay-'));
 let n = 0;
 const scriptFile = (content: unknown): string => {

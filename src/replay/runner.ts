@@ -15,6 +15,11 @@
  *
  * Time does not pass: the engine's clock stays at 0, so no stable node chain is pruned by time
  * (the kernel's scripts run in well under stable_node_chains_prune_millisecs).
+ *
+ * Where the record cannot equal the kernel's: pages_scanned, pages_skipped and cow_ksm count
+ * from 0 here but since boot on the host (compare their changes, `d.NAME`); sleep_millisecs is
+ * ours, not the oracle's stepping clock; a merge_any op's `isolate` is ignored (it concerns the
+ * oracle's Python heap, which has no counterpart here).
  */
 import { Ksm } from '../ksm.js';
 import type { AddressSpace } from '../space.js';
