@@ -3,7 +3,7 @@
  * under the given knobs, and the counters are taken at the end of every full scan until the merge
  * state settles (convergence.ts) or max-scans is reached.
  */
-import { Ksm } from '../ksm.js';
+import type { Ksm } from '../ksm.js';
 import { KsmError } from '../errors.js';
 import type { KsmStats } from '../stats.js';
 import type { AddressSpace } from '../space.js';
@@ -60,6 +60,7 @@ export async function runEstimate(sources: ImageSource[], settings: EstimateSett
   let cpuDone = 0;
   let scanStart: KsmStats | undefined;
   const sleep = sleepMs(settings.knobs.sleepMillisecs);
+  const { Ksm } = await import('../ksm.js'); // loaded only once the inputs are known to be good
   const ksm = await Ksm.create({
     engine: settings.engine ?? 'wasm',
     maxMemory: settings.maxMemory,

@@ -1,0 +1,120 @@
+/**
+ * `ksm-wasm estimate` refuses bad input the same way every time: one line on stderr naming the
+ * input and the problem, a non-zero exit status (1 for bad input, 2 for usage), no stack trace,
+ * and nothing written (no report file).
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+
+const CLI = new URL('../src/cli.ts', import.meta.url).pathname;
+const ROOT = new URL('..', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'ksm-wasm-cli-'));
+const file = (name: string, bytes: Uint8Array | number) => {
+  const path = join(dir, name);
+  writeFileSync(path, typeof bytes === 'number' ? new Uint8Array(bytes) : bytes);
+  return path;
+};
+
+interface Result { code: number; stdout: string; stderr: string }
+
+function cli(args: string[]): Promise<Result> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** A 64-bit little-endian ELF header of the given type whose program headers run past the end of the file. */
+function elfHeader({ type = 4, cls = 2, data = 1, phnum = 3 } = {}): Uint8Array {
+  const h = new DataView(new ArrayBuffer(64));
+  [0x7f, 0x45, 0x4c, 0x46, cls, data, 1].forEach((b, i) => h.setUint8(i, b));
+  h.setUint16(16, type, true);
+  h.setUint16(18, 62, true);
+  h.setBigUint64(32, 64n, true);
+  h.setUint16(52, 64, true);
+  h.setUint16(54, 56, true);
+  h.setUint16(56, phnum, true);
+  return new Uint8Array(h.buffer);
+}
+
+const good = file('good.img', 8192);
+mkdirSync(join(dir, 'adir'));
+const cases: Array<[string, string[], number, RegExp]> = [
+  ['a missing file', [join(dir, 'missing.img')], 1, /missing\.img: no such file/],
+  ['a directory', [join(dir, 'adir')], 1, /adir: is a directory/],
+  ['a size that is not a multiple of 4096', [file('odd.img', 5000)], 1, /odd\.img: size 5000 bytes is not a multiple of 4096/],
+  ['an empty file', [file('empty.img', 0)], 1, /empty\.img: empty file/],
+  ['a truncated ELF core', [file('trunc.core', elfHeader())], 1, /trunc\.core: truncated ELF core/],
+  ['an ELF file that is not a core', [file('exec.elf', elfHeader({ type: 2, phnum: 0 }))], 1, /exec\.elf: ELF file of type ET_EXEC, not a core file/],
+  ['a 32-bit ELF file', [file('c32.core', elfHeader({ cls: 1, phnum: 0 }))], 1, /c32\.core: 32-bit ELF file/],
+  ['a big-endian ELF file', [file('be.core', elfHeader({ data: 2, phnum: 0 }))], 1, /be\.core: big-endian ELF file/],
+  ['an ELF core shorter than its header', [file('tiny.core', elfHeader().slice(0, 20))], 1, /tiny\.core: truncated ELF file/],
+  ['a non-ELF "core" of a bad size', [file('fake.core', new TextEncoder().encode('this is not a core file'))], 1, /fake\.core: size 23 bytes is not a multiple of 4096 \(not a raw image, and not an ELF core file\)/],
+  ['a PID that does not exist', ['--pid', '2147483646'], 1, /pid 2147483646: no such process/],
+  ['a PID that is not a number', ['--pid', 'abc'], 1, /--pid abc: not a process id/],
+  ['an unknown flag', [good, '--frobnicate'], 2, /unknown option --frobnicate/],
+  ['an unknown short flag', [good, '-x'], 2, /unknown option -x/],
+  ['no input at all', ['--json'], 2, /nothing to scan/],
+  ['max_page_sharing 1', [good, '--max-page-sharing', '1'], 1, /--max-page-sharing 1: the kernel refuses it .*max_page_sharing must be an integer from 2/],
+  ['use_zero_pages 2', [good, '--use-zero-pages', '2'], 1, /--use-zero-pages 2: the kernel refuses it .*use_zero_pages must be an integer from 0 to 1/],
+  ['smart_scan yes', [good, '--smart-scan', 'yes'], 1, /--smart-scan yes: not a decimal integer/],
+  ['pages_to_scan 0', [good, '--pages-to-scan', '0'], 1, /--pages-to-scan 0: ksmd would never process a page/],
+  ['an unknown advisor mode', [good, '--advisor', 'fast'], 1, /--advisor fast: the kernel refuses it/],
+  ['pages_to_scan with the scan-time advisor', [good, '--advisor', 'scan-time', '--pages-to-scan', '500'], 1, /--pages-to-scan: cannot be set with --advisor scan-time/],
+  ['an unknown scenario', ['--scenario', 'nope'], 1, /--scenario nope: no such scenario \(known: clones, mixed\)/],
+  ['a knob given twice', [good, '--pages-to-scan', '5', '--pages-to-scan', '6'], 2, /--pages-to-scan is given 2 times/],
+  ['a flag without its value', [good, '--max-scans'], 2, /--max-scans needs a value/],
+  ['--max-scans 0', [good, '--max-scans', '0'], 1, /--max-scans 0: must be from 1/],
+  ['inputs larger than the memory cap', [file('big.img', 2 << 20), '--max-memory', '1'], 1, /more than the engine's memory cap of 1 MiB/],
+  ['a report in a directory that does not exist', [good, '--report', join(dir, 'no', 'such', 'dir', 'r.html')], 1, /--report .*r\.html: directory .* does not exist/],
+  ['no command', [], 2, /no command given/],
+];
+
+const test = suite('estimate: bad input');
+const reportOf = (what: string) => join(dir, `report-${what.replace(/\W+/g, '-')}.html`);
+
+/** Every case runs at once (each is a node process): the tests below only wait for their own. */
+const runs = pool(cases.map(([what, args]) => () => {
+  const withReport = args.length === 0 || args.includes('--report') ? args : [...args, '--report', reportOf(what)];
+  return cli(args.length === 0 ? [] : ['estimate', ...withReport]);
+}), 6);
+
+function pool<T>(jobs: Array<() => Promise<T>>, width: number): Array<Promise<T>> {
+  const out: Array<Promise<T>> = [];
+  const slots: Array<Promise<unknown>> = [];
+  jobs.forEach((job, i) => {
+    const start = i < width ? Promise.resolve() : slots[i - width];
+    out[i] = start.then(job);
+    slots[i] = out[i].catch(() => undefined);
+  });
+  return out;
+}
+
+cases.forEach(([what, , status, message], i) => {
+  test(`${what}: exit ${status}, one line on stderr, nothing written`, async () => {
+    const r = await runs[i];
+    assert.is(r.code, status, `exit status (stderr: ${r.stderr})`);
+    const lines = r.stderr.split('\n').filter(Boolean);
+    assert.is(lines.length, 1, `one line on stderr, got:\n${r.stderr}`);
+    assert.match(lines[0], message);
+    assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
+    assert.is(r.stdout, '', 'nothing on stdout');
+    assert.not.ok(existsSync(reportOf(what)), 'no report written');
+  });
+});
+
+test('a good input still works (the cases above fail for their own reason)', async () => {
+  const report = join(dir, 'ok.html');
+  const r = await cli(['estimate', good, '--report', report]);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /ksm-wasm estimate: 1 address space, 2 pages/);
+  assert.ok(existsSync(report));
+});
+
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+test.run();
