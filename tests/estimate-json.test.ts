@@ -1,0 +1,121 @@
+/**
+ * `ksm-wasm estimate --json`: the shape DESIGN.md promises, and numbers worked out by hand from
+ * the kernel model (not read back from the engine): the worked example's counters (checked on
+ * the real ksmd), the convergence rule, and simulated time from the batch rules (ksm-model §2.1).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { PageMaker } from '../src/estimate/content.js';
+
+const CLI = new URL('../src/cli.ts', import.meta.url).pathname;
+const ROOT = new URL('..', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'ksm-wasm-json-'));
+const maker = new PageMaker(3);
+
+function image(name: string, pages: string[]): string {
+  const path = join(dir, name);
+  writeFileSync(path, maker.image(pages));
+  return path;
+}
+
+// The worked example of ksm-model §7: three processes, 13 pages.
+const P1 = image('p1.img', ['r:X', 'r:X', 'r:Y', 'r:U1', 'Z']);
+const P2 = image('p2.img', ['r:X', 'r:Y', 'r:U2', 'Z']);
+const P3 = image('p3.img', ['r:X', 'r:W', 'r:W', 'Z']);
+const WORKED = [P1, P2, P3];
+
+type Json = { page_size: number; knobs: Record<string, number>; scans: Array<Record<string, number>>; converged: Record<string, number>; spaces: Array<Record<string, number | string>> };
+
+function estimate(args: string[]): Promise<Json> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--import', 'tsx', CLI, 'estimate', '--json', ...args], { cwd: ROOT }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`estimate failed: ${stderr}`));
+      else resolve(JSON.parse(stdout));
+    });
+  });
+}
+
+const SCAN_KEYS = ['full_scans', 'pages_shared', 'pages_sharing', 'pages_unshared', 'pages_volatile', 'pages_scanned', 'pages_skipped',
+  'stable_node_chains', 'stable_node_dups', 'ksm_zero_pages', 'general_profit', 'simulated_ms', 'wall_ms'];
+
+const test = suite('estimate --json');
+
+test('the contract: exactly the keys of DESIGN.md, numbers everywhere', async () => {
+  const j = await estimate([...WORKED, '--pages-to-scan', '20000']);
+  assert.equal(Object.keys(j), ['page_size', 'knobs', 'scans', 'converged', 'spaces']);
+  assert.is(j.page_size, 4096);
+  assert.equal(j.knobs, { pages_to_scan: 20000, sleep_millisecs: 20, max_page_sharing: 256, use_zero_pages: 0, smart_scan: 1, merge_across_nodes: 1 });
+  for (const scan of j.scans) {
+    assert.equal(Object.keys(scan), SCAN_KEYS);
+    for (const v of Object.values(scan)) assert.type(v, 'number');
+  }
+  assert.equal(Object.keys(j.converged), [...SCAN_KEYS, 'settled_at_full_scan']);
+  const { settled_at_full_scan: _, ...last } = j.converged;
+  assert.equal(last, j.scans[j.scans.length - 1], 'converged holds the last scan');
+  assert.equal(j.spaces.map((s) => s.name), WORKED);
+  for (const s of j.spaces) assert.equal(Object.keys(s), ['name', 'ksm_rmap_items', 'ksm_merging_pages', 'ksm_zero_pages', 'ksm_process_profit']);
+  j.scans.forEach((s, i) => {
+    assert.is(s.full_scans, i + 1);
+    if (i > 0) assert.ok(s.wall_ms >= j.scans[i - 1].wall_ms, 'wall_ms is cumulative');
+  });
+});
+
+test('the worked example (ksm-model §7, checked on the real ksmd): counters and ksm_stat', async () => {
+  const j = await estimate([...WORKED, '--pages-to-scan', '20000']);
+  const row = (s: Record<string, number>) => [s.full_scans, s.pages_scanned, s.pages_shared, s.pages_sharing, s.pages_unshared, s.pages_volatile, s.pages_skipped, s.stable_node_chains, s.stable_node_dups, s.ksm_zero_pages, s.general_profit];
+  assert.equal(row(j.scans[0]), [1, 13, 0, 0, 0, 13, 0, 0, 0, 0, -832]);
+  assert.equal(row(j.scans[1]), [2, 26, 4, 7, 2, 0, 0, 0, 0, 0, 27840]);
+  assert.equal(row(j.scans[4]), [5, 63, 4, 7, 0, 2, 2, 0, 0, 0, 27840], 'scan 5 is a smart_scan skip round');
+  assert.equal(j.spaces.map((s) => [s.ksm_rmap_items, s.ksm_merging_pages, s.ksm_zero_pages, s.ksm_process_profit]), [[5, 4, 0, 16064], [4, 3, 0, 12032], [4, 4, 0, 16128]]);
+});
+
+test('convergence: settled at scan 2, stops K scans later; --stable-scans and --max-scans', async () => {
+  const [k3, k1, max2, k10] = await Promise.all([
+    estimate([...WORKED, '--pages-to-scan', '20000']),
+    estimate([...WORKED, '--pages-to-scan', '20000', '--stable-scans', '1']),
+    estimate([...WORKED, '--pages-to-scan', '20000', '--max-scans', '2']),
+    estimate([...WORKED, '--pages-to-scan', '20000', '--stable-scans', '10', '--max-scans', '9']),
+  ]);
+  assert.equal([k3.scans.length, k3.converged.settled_at_full_scan], [5, 2], 'K=3: unchanged over scans 3, 4, 5');
+  assert.equal([k1.scans.length, k1.converged.settled_at_full_scan], [3, 2]);
+  assert.equal([max2.scans.length, max2.converged.settled_at_full_scan], [2, 2]);
+  assert.equal([k10.scans.length, k10.converged.settled_at_full_scan], [9, 2], 'pages_unshared swings with smart_scan, the merge state does not');
+  assert.equal(k10.scans.map((s) => s.pages_unshared), [0, 2, 2, 2, 0, 2, 0, 0, 2]);
+});
+
+test('use_zero_pages 1: the zero-page items go one scan later, so it settles at scan 3', async () => {
+  const j = await estimate([...WORKED, '--pages-to-scan', '20000', '--use-zero-pages', '1']);
+  assert.is(j.converged.settled_at_full_scan, 3);
+  assert.is(j.scans.length, 6);
+  assert.equal([j.scans[1].ksm_zero_pages, j.scans[1].pages_volatile, j.scans[2].pages_volatile, j.scans[2].general_profit], [3, 3, 0, 32128]);
+});
+
+test('simulated time: batches x sleep, sleep in 4 ms jiffies, a batch ends at the end of a scan', async () => {
+  // 13 pages per scan; smart_scan 0 so every scan processes all 13.
+  const sim = async (...args: string[]) => (await estimate([...WORKED, '--smart-scan', '0', '--max-scans', '4', '--stable-scans', '10', ...args])).scans.map((s) => s.simulated_ms);
+  const [exact, over, small, roundUp, zero] = await Promise.all([
+    sim('--pages-to-scan', '13'),                           // 13 pages, then a batch of 0 that ends the scan: 2 sleeps
+    sim('--pages-to-scan', '14'),                           // one batch per scan
+    sim('--pages-to-scan', '5'),                            // 5 + 5 + 3: 3 batches
+    sim('--pages-to-scan', '13', '--sleep-millisecs', '10'), // 10 ms sleeps as 12 (3 jiffies at HZ=250)
+    sim('--pages-to-scan', '13', '--sleep-millisecs', '0'),
+  ]);
+  assert.equal(exact, [40, 80, 120, 160]);
+  assert.equal(over, [20, 40, 60, 80]);
+  assert.equal(small, [60, 120, 180, 240]);
+  assert.equal(roundUp, [24, 48, 72, 96]);
+  assert.equal(zero, [0, 0, 0, 0]);
+});
+
+test('simulated time follows smart_scan: a skip round processes fewer pages, so fewer batches', async () => {
+  // Scan 5 skips U1 and U2: 11 pages processed, with pages_to_scan 13 that is one batch, not two.
+  const j = await estimate([...WORKED, '--pages-to-scan', '13']);
+  assert.equal(j.scans.map((s) => s.simulated_ms), [40, 80, 120, 160, 180]);
+});
+
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+test.run();
