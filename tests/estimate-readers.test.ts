@@ -1,0 +1,156 @@
+/**
+ * The estimate's readers: raw images in chunks, ELF core files (segments in address order, only
+ * their file bytes), live processes through /proc (contents really read, refusal when not allowed),
+ * and a real gcore dump when gdb's gcore is installed.
+ */
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { PageMaker } from '../src/estimate/content.js';
+import { openImage } from '../src/estimate/inputs.js';
+import { openProcess } from '../src/estimate/proc.js';
+import { ESTIMATE_KNOB_DEFAULTS } from '../src/estimate/knobs.js';
+import { runEstimate } from '../src/estimate/run.js';
+import type { ImageSource } from '../src/estimate/source.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ksm-wasm-readers-'));
+const maker = new PageMaker(5);
+const page = (spec: string) => maker.page(spec);
+
+function readAll(source: ImageSource): Uint8Array {
+  const parts: Uint8Array[] = [];
+  source.read((chunk) => parts.push(chunk.slice()));
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
+}
+
+interface Seg { type: number; vaddr: number; data?: Uint8Array; memsz?: number }
+
+/** A 64-bit little-endian ET_CORE file with the given program headers; segment data page-aligned. */
+function elfCore(segments: Seg[]): Uint8Array {
+  const headers = 64 + segments.length * 56;
+  let offset = Math.ceil(headers / 4096) * 4096;
+  const placed = segments.map((s) => { const at = offset; offset += Math.ceil((s.data?.length ?? 0) / 4096) * 4096; return at; });
+  const out = new Uint8Array(offset);
+  const v = new DataView(out.buffer);
+  [0x7f, 0x45, 0x4c, 0x46, 2, 1, 1].forEach((b, i) => v.setUint8(i, b));
+  v.setUint16(16, 4, true); v.setUint16(18, 62, true); v.setUint32(20, 1, true);
+  v.setBigUint64(32, 64n, true); v.setUint16(52, 64, true); v.setUint16(54, 56, true); v.setUint16(56, segments.length, true);
+  segments.forEach((s, i) => {
+    const h = 64 + i * 56;
+    const size = s.data?.length ?? 0;
+    v.setUint32(h, s.type, true); v.setUint32(h + 4, 6, true);
+    v.setBigUint64(h + 8, BigInt(size ? placed[i] : 0), true);
+    v.setBigUint64(h + 16, BigInt(s.vaddr), true);
+    v.setBigUint64(h + 32, BigInt(size), true);
+    v.setBigUint64(h + 40, BigInt(s.memsz ?? size), true);
+    v.setBigUint64(h + 48, 4096n, true);
+    if (s.data) out.set(s.data, placed[i]);
+  });
+  return out;
+}
+
+const cat = (...pages: Uint8Array[]) => { const o = new Uint8Array(pages.reduce((n, p) => n + p.length, 0)); let a = 0; for (const p of pages) { o.set(p, a); a += p.length; } return o; };
+
+const test = suite('estimate readers');
+
+test('raw image: every page, in order, across read chunks', () => {
+  const pages = Array.from({ length: 1300 }, (_, i) => (i % 7 === 0 ? 'Z' : `r:raw/${i % 50}`)); // 5.1 MiB: two chunks
+  const bytes = maker.image(pages);
+  const path = join(dir, 'big.img');
+  writeFileSync(path, bytes);
+  const source = openImage(path);
+  assert.is(source.pages, 1300);
+  assert.ok(Buffer.from(readAll(source)).equals(Buffer.from(bytes)));
+});
+
+test('ELF core: PT_LOAD file bytes only, in address order, a partial last page padded with zeros', () => {
+  const tail = page('r:D2').slice(0, 1904);
+  const core = elfCore([
+    { type: 4, vaddr: 0, data: new Uint8Array(100).fill(9) },        // PT_NOTE: not memory
+    { type: 1, vaddr: 0x20000, data: cat(page('r:A1'), page('r:A2')) },
+    { type: 1, vaddr: 0x10000, data: page('r:B') },
+    { type: 1, vaddr: 0x30000, memsz: 4096 },                          // no file bytes (not dumped)
+    { type: 1, vaddr: 0x40000, data: cat(page('r:D1'), tail) },
+  ]);
+  const path = join(dir, 'synthetic.core');
+  writeFileSync(path, core);
+  const source = openImage(path);
+  assert.is(source.pages, 5);
+  const padded = new Uint8Array(4096);
+  padded.set(tail);
+  assert.ok(Buffer.from(readAll(source)).equals(Buffer.from(cat(page('r:B'), page('r:A1'), page('r:A2'), page('r:D1'), padded))));
+});
+
+const PATTERN = `
+import mmap, sys
+m = mmap.mmap(-1, 64 * 4096, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+for i in range(64):
+    m[i * 4096:(i + 1) * 4096] = (b'ksm-wasm-same-page' * 300)[:4096] if i < 32 else bytes([i]) * 4095 + b'u'
+print('ready', flush=True)
+sys.stdin.read()
+`;
+
+/** A python3 process holding 32 identical pages and 32 unique ones; stops when stdin closes. */
+async function patternProcess(): Promise<{ pid: number; stop: () => void }> {
+  const child = spawn('python3', ['-c', PATTERN], { stdio: ['pipe', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.once('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`python3 exited ${code}`)));
+  });
+  return { pid: child.pid!, stop: () => child.stdin.end() };
+}
+
+test('--pid: the process\'s private pages are read, and its 32 identical pages merge', async () => {
+  if (process.getuid?.() !== 0) { console.log('  (skipped: reading another process needs root here)'); return; }
+  const proc = await patternProcess();
+  try {
+    const source = openProcess(proc.pid);
+    assert.ok(source.pages >= 64, `at least the 64 pattern pages, got ${source.pages}`);
+    const run = await runEstimate([source], { knobs: { ...ESTIMATE_KNOB_DEFAULTS, pagesToScan: 100000 }, maxScans: 4, stableScans: 2, maxMemory: 256 << 20 });
+    const last = run.scans[run.scans.length - 1];
+    assert.ok(last.pagesSharing >= 31, `the 32 equal pages give 31 sharing at least, got ${last.pagesSharing}`);
+  } finally {
+    proc.stop();
+  }
+});
+
+test('--pid: a process we may not read is refused with a clear message', async () => {
+  if (process.getuid?.() !== 0) { console.log('  (skipped: needs root to drop to another user)'); return; }
+  const proc = await patternProcess();
+  try {
+    const r = await new Promise<{ code: number; stderr: string }>((resolve) => execFile(process.execPath,
+      ['--import', 'tsx', new URL('../src/cli.ts', import.meta.url).pathname, 'estimate', '--pid', String(proc.pid)],
+      { cwd: new URL('..', import.meta.url).pathname, uid: 65534, gid: 65534 },
+      (error, _out, stderr) => resolve({ code: error ? Number(error.code) : 0, stderr })));
+    assert.is(r.code, 1);
+    assert.match(r.stderr, new RegExp(`^ksm-wasm: pid ${proc.pid}: cannot read /proc/${proc.pid}/maps: permission denied .*root or ptrace`));
+    assert.is(r.stderr.trim().split('\n').length, 1);
+  } finally {
+    proc.stop();
+  }
+});
+
+test('a real gcore dump (if gdb\'s gcore is installed) is read and estimated', async () => {
+  if (spawnSync('gcore', ['--version']).error) { console.log('  (skipped: gcore is not installed)'); return; }
+  const proc = await patternProcess();
+  try {
+    const prefix = join(dir, 'core');
+    const dump = spawnSync('gcore', ['-o', prefix, String(proc.pid)], { encoding: 'utf8' });
+    if (dump.status !== 0) { console.log(`  (skipped: gcore failed: ${dump.stderr.trim().split('\n').pop()})`); return; }
+    const source = openImage(`${prefix}.${proc.pid}`);
+    assert.ok(source.pages >= 64, `the dump holds at least the 64 pattern pages, got ${source.pages}`);
+    const run = await runEstimate([source], { knobs: { ...ESTIMATE_KNOB_DEFAULTS, pagesToScan: 100000 }, maxScans: 4, stableScans: 2, maxMemory: 256 << 20 });
+    assert.ok(run.scans[run.scans.length - 1].pagesSharing >= 31);
+  } finally {
+    proc.stop();
+  }
+});
+
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+test.run();
