@@ -117,5 +117,12 @@ test('simulated time follows smart_scan: a skip round processes fewer pages, so 
   assert.equal(j.scans.map((s) => s.simulated_ms), [40, 80, 120, 160, 180]);
 });
 
+test('--advisor scan-time: pages_to_scan starts at advisor_min_pages_to_scan (500)', async () => {
+  const j = await estimate([...WORKED, '--advisor', 'scan-time']);
+  assert.is(j.knobs.pages_to_scan, 500);
+  assert.equal(j.scans.slice(0, 2).map((s) => s.simulated_ms), [20, 40], '13 pages: one batch per scan');
+  assert.is(j.converged.settled_at_full_scan, 2);
+});
+
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 test.run();

@@ -38,7 +38,7 @@ export function htmlReport(run: EstimateRun): string {
     title: 'Memory saved against simulated time, at several paces', xLabel: 'simulated time', yLabel: 'bytes saved', formatX: duration, formatY: bytes,
     series: s.paces.map((p, i) => {
       const times = i === 0 ? scans.map((x) => x.simulatedMs) : projectScanTimes(processed, p.pagesToScan, p.sleepMillisecs);
-      return { name: `${p.pagesToScan} / ${p.sleepMillisecs} ms`, color: COLORS[i % COLORS.length], points: [[0, 0], ...scans.map((x, j): [number, number] => [times[j], saved(x)])] };
+      return { name: i === 0 && run.knobs.advisorMode === 'scan-time' ? `advisor / ${p.sleepMillisecs} ms` : `${p.pagesToScan} / ${p.sleepMillisecs} ms`, color: COLORS[i % COLORS.length], points: [[0, 0], ...scans.map((x, j): [number, number] => [times[j], saved(x)])] };
     }),
   });
   return `<!doctype html>
