@@ -17,6 +17,7 @@ export function wireKnobs(ksm: Ksm, report: Report, onChange: () => void): void 
         ksm.setKnob(element.dataset.knob!, element.value);
       } catch (error) {
         report(error);
+        element.blur(); // so that syncKnobs puts the knob's real value back
       }
       syncKnobs(ksm);
       onChange();
@@ -70,10 +71,16 @@ function setText(selector: string, text: string): void {
   for (const element of document.querySelectorAll<HTMLElement>(selector)) setElementText(element, text);
 }
 
+/** 12,345 (not toLocaleString: its first call loads locale data, slowly). */
 export function formatNumber(n: number): string {
-  return n.toLocaleString('en-US');
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
 export function formatMiB(bytes: number): string {
   return `${(bytes / (1 << 20)).toFixed(1)} MiB`;
+}
+
+/** KiB below 1 MiB (a small, negative profit reads -48 KiB, not -0.0 MiB). */
+export function formatBytes(bytes: number): string {
+  return Math.abs(bytes) < 1 << 20 ? `${Math.round(bytes / 1024)} KiB` : formatMiB(bytes);
 }

@@ -45,9 +45,16 @@ export function prng(seed: number): () => number {
   };
 }
 
+/** Fills a page with noise: xorshift32 seeded from `random`, all integer (this runs for every boot). */
 function fillRandom(page: Uint8Array, random: () => number): void {
   const words = new Uint32Array(page.buffer, page.byteOffset, page.length >>> 2);
-  for (let i = 0; i < words.length; i++) words[i] = (random() * 4294967296) >>> 0;
+  let x = ((random() * 4294967296) >>> 0) | 1;
+  for (let i = 0; i < words.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    words[i] = x;
+  }
 }
 
 /**
@@ -94,11 +101,10 @@ export class Guest {
     for (let region = 0; region < REGIONS.length; region++) {
       const [shared, priv] = MIX[region];
       for (let page = regionStart(region); page < regionEnd(region); page++) {
-        const bytes = image.subarray(page * PAGE_SIZE, (page + 1) * PAGE_SIZE);
         const roll = random();
         if (roll < shared) continue;
-        if (roll < shared + priv) fillRandom(bytes, random);
-        else bytes.fill(0);
+        if (roll < shared + priv) fillRandom(image.subarray(page * PAGE_SIZE, (page + 1) * PAGE_SIZE), random);
+        else image.fill(0, page * PAGE_SIZE, (page + 1) * PAGE_SIZE);
       }
     }
     const space = ksm.createSpace({ name: `guest-${serial}`, image, mergeable });

@@ -5,7 +5,7 @@
  */
 import { Ksm, KsmError, PAGE_SIZE, type Knobs } from '../src/index.js';
 import { Chart, SERIES } from './chart.js';
-import { formatMiB, showCounters, syncKnobs, wireKnobs } from './controls.js';
+import { formatBytes, formatMiB, showCounters, syncKnobs, wireKnobs } from './controls.js';
 import { Guest, GUEST_PAGES, MAX_GUESTS, baseImage, regionOf } from './guests.js';
 import { PageMap, STATES, type PageMapHost } from './pagemap.js';
 
@@ -25,7 +25,8 @@ function report(error: unknown): void {
   const box = $('#errors');
   const item = document.createElement('div');
   item.className = 'error';
-  const text = error instanceof KsmError ? `${error.code}: ${error.message}`
+  // A KsmError's message starts with its code (EBUSY: …), as the kernel's errno would read.
+  const text = error instanceof KsmError ? error.message
     : error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   const message = document.createElement('span');
   message.textContent = text;
@@ -54,6 +55,8 @@ interface GuestView {
   guest: Guest;
   map: PageMap;
   card: HTMLElement;
+  /** The /proc/PID/ksm_stat line as last shown. */
+  statHtml?: string;
 }
 
 const views: GuestView[] = [];
@@ -120,6 +123,7 @@ function addGuest(guest: Guest, mergeable = true): void {
     card.remove();
     views.splice(views.indexOf(view), 1);
     if (hovered?.view === view) { hovered = undefined; $('#tooltip').hidden = true; }
+    updateGuestCount();
     refresh();
   }));
 
@@ -132,7 +136,8 @@ function updateGuestCount(): void {
   const full = views.length >= MAX_GUESTS;
   $<HTMLButtonElement>('#boot').disabled = full;
   for (const button of document.querySelectorAll<HTMLButtonElement>('[data-fork]')) button.disabled = full;
-  $('#guest-count').textContent = `${views.length} of at most ${MAX_GUESTS} guests · ${GUEST_PAGES} pages (${formatMiB(GUEST_PAGES * PAGE_SIZE)}) each`;
+  const text = `${views.length} of at most ${MAX_GUESTS} guests · ${GUEST_PAGES} pages (${formatMiB(GUEST_PAGES * PAGE_SIZE)}) each`;
+  if ($('#guest-count').textContent !== text) $('#guest-count').textContent = text;
 }
 
 // ---- refreshing ---------------------------------------------------------------------------------
@@ -144,13 +149,12 @@ function refresh(): void {
   draw();
   for (const view of views) {
     const stat = view.guest.space.ksmStat();
-    $('[data-stat]', view.card).innerHTML =
-      `ksm_merging_pages <b>${stat.ksmMergingPages}</b> · ksm_zero_pages <b>${stat.ksmZeroPages}</b> · ` +
-      `ksm_process_profit <b>${formatMiB(stat.ksmProcessProfit)}</b>`;
+    const html = `ksm_merging_pages <b>${stat.ksmMergingPages}</b> · ksm_zero_pages <b>${stat.ksmZeroPages}</b> · ` +
+      `ksm_process_profit <b>${formatBytes(stat.ksmProcessProfit)}</b>`;
+    if (html !== view.statHtml) $('[data-stat]', view.card).innerHTML = view.statHtml = html;
   }
   showCounters(ksm);
   syncKnobs(ksm);
-  updateGuestCount();
 }
 
 /** Repaints the maps (no engine reads): the hovered page's frame is outlined wherever it is mapped. */
@@ -173,7 +177,8 @@ function draw(): void {
 
 function buildLegends(): void {
   const legend = $('#legend');
-  for (const state of Object.values(STATES)) {
+  for (const [key, state] of Object.entries(STATES)) {
+    if (key === 'absent') continue; // every guest page here is present
     const li = document.createElement('li');
     li.title = state.help;
     li.innerHTML = `<i class="swatch" style="background:${state.color}"></i>${state.label}`;

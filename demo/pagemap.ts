@@ -62,6 +62,10 @@ export class PageMap {
   readonly states: CellState[] = [];
   readonly #ctx: CanvasRenderingContext2D;
   readonly #rows: number;
+  /** Something visible changed since the last draw (repainting 12 unchanged canvases is not free). */
+  #dirty = true;
+  #drawnFrame = -1;
+  #drawnHovered = -1;
 
   constructor(readonly pages: number, readonly read: (page: number) => PageInfo, host: PageMapHost) {
     this.#rows = Math.ceil(pages / COLUMNS);
@@ -92,8 +96,11 @@ export class PageMap {
   sample(owners: Set<number>): void {
     for (let page = 0; page < this.pages; page++) {
       const info = this.read(page);
+      const state = classify(info, owners);
+      const before = this.infos[page];
+      if (state !== this.states[page] || before?.frame !== info.frame || before.mapping !== info.mapping) this.#dirty = true;
       this.infos[page] = info;
-      this.states[page] = classify(info, owners);
+      this.states[page] = state;
     }
   }
 
@@ -106,6 +113,10 @@ export class PageMap {
 
   /** Paints the cells; pages mapping `frame` (the hovered page's) get an outline. */
   draw(frame = -1, hovered = -1): void {
+    if (!this.#dirty && frame === this.#drawnFrame && hovered === this.#drawnHovered) return;
+    this.#dirty = false;
+    this.#drawnFrame = frame;
+    this.#drawnHovered = hovered;
     const ctx = this.#ctx;
     ctx.clearRect(0, 0, COLUMNS * CELL, this.#rows * CELL);
     const size = CELL - GAP;
@@ -123,7 +134,11 @@ export class PageMap {
       const info = this.infos[page];
       if (info?.mapping === 'cow') { // an ordinary frame still shared with a fork parent or child
         ctx.fillStyle = '#ffffff';
-        ctx.fillRect(x + 3, y + 3, 2, 2);
+        ctx.beginPath();
+        ctx.moveTo(x, y);
+        ctx.lineTo(x + 4, y);
+        ctx.lineTo(x, y + 4);
+        ctx.fill();
       }
       if ((frame >= 0 && info?.frame === frame) || page === hovered) {
         ctx.strokeStyle = '#0f172a';
