@@ -10,6 +10,10 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PageMaker } from '../src/estimate/content.js';
+import { openInputs } from '../src/estimate/inputs.js';
+import { estimateJson } from '../src/estimate/json.js';
+import { ESTIMATE_KNOB_DEFAULTS, type EstimateKnobs } from '../src/estimate/knobs.js';
+import { runEstimate } from '../src/estimate/run.js';
 
 const CLI = new URL('../src/cli.ts', import.meta.url).pathname;
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -37,6 +41,14 @@ function estimate(args: string[]): Promise<Json> {
       else resolve(JSON.parse(stdout));
     });
   });
+}
+
+/** The same run in this process (the code behind --json), for the cases that need many runs. */
+async function inProcess(images: string[], knobs: Partial<EstimateKnobs>, { maxScans = 50, stableScans = 3 } = {}): Promise<Json> {
+  const run = await runEstimate(openInputs(images.map((path) => ({ kind: 'image' as const, path }))), {
+    knobs: { ...ESTIMATE_KNOB_DEFAULTS, ...knobs }, maxScans, stableScans, maxMemory: 64 << 20,
+  });
+  return estimateJson(run) as unknown as Json;
 }
 
 const SCAN_KEYS = ['full_scans', 'pages_shared', 'pages_sharing', 'pages_unshared', 'pages_volatile', 'pages_scanned', 'pages_skipped',
@@ -75,10 +87,10 @@ test('the worked example (ksm-model §7, checked on the real ksmd): counters and
 
 test('convergence: settled at scan 2, stops K scans later; --stable-scans and --max-scans', async () => {
   const [k3, k1, max2, k10] = await Promise.all([
-    estimate([...WORKED, '--pages-to-scan', '20000']),
-    estimate([...WORKED, '--pages-to-scan', '20000', '--stable-scans', '1']),
-    estimate([...WORKED, '--pages-to-scan', '20000', '--max-scans', '2']),
-    estimate([...WORKED, '--pages-to-scan', '20000', '--stable-scans', '10', '--max-scans', '9']),
+    inProcess(WORKED, { pagesToScan: 20000 }),
+    inProcess(WORKED, { pagesToScan: 20000 }, { stableScans: 1 }),
+    inProcess(WORKED, { pagesToScan: 20000 }, { maxScans: 2 }),
+    inProcess(WORKED, { pagesToScan: 20000 }, { stableScans: 10, maxScans: 9 }),
   ]);
   assert.equal([k3.scans.length, k3.converged.settled_at_full_scan], [5, 2], 'K=3: unchanged over scans 3, 4, 5');
   assert.equal([k1.scans.length, k1.converged.settled_at_full_scan], [3, 2]);
@@ -88,7 +100,7 @@ test('convergence: settled at scan 2, stops K scans later; --stable-scans and --
 });
 
 test('use_zero_pages 1: the zero-page items go one scan later, so it settles at scan 3', async () => {
-  const j = await estimate([...WORKED, '--pages-to-scan', '20000', '--use-zero-pages', '1']);
+  const j = await inProcess(WORKED, { pagesToScan: 20000, useZeroPages: 1 });
   assert.is(j.converged.settled_at_full_scan, 3);
   assert.is(j.scans.length, 6);
   assert.equal([j.scans[1].ksm_zero_pages, j.scans[1].pages_volatile, j.scans[2].pages_volatile, j.scans[2].general_profit], [3, 3, 0, 32128]);
@@ -96,13 +108,13 @@ test('use_zero_pages 1: the zero-page items go one scan later, so it settles at 
 
 test('simulated time: batches x sleep, sleep in 4 ms jiffies, a batch ends at the end of a scan', async () => {
   // 13 pages per scan; smart_scan 0 so every scan processes all 13.
-  const sim = async (...args: string[]) => (await estimate([...WORKED, '--smart-scan', '0', '--max-scans', '4', '--stable-scans', '10', ...args])).scans.map((s) => s.simulated_ms);
+  const sim = async (knobs: Partial<EstimateKnobs>) => (await inProcess(WORKED, { smartScan: 0, ...knobs }, { maxScans: 4, stableScans: 10 })).scans.map((s) => s.simulated_ms);
   const [exact, over, small, roundUp, zero] = await Promise.all([
-    sim('--pages-to-scan', '13'),                           // 13 pages, then a batch of 0 that ends the scan: 2 sleeps
-    sim('--pages-to-scan', '14'),                           // one batch per scan
-    sim('--pages-to-scan', '5'),                            // 5 + 5 + 3: 3 batches
-    sim('--pages-to-scan', '13', '--sleep-millisecs', '10'), // 10 ms sleeps as 12 (3 jiffies at HZ=250)
-    sim('--pages-to-scan', '13', '--sleep-millisecs', '0'),
+    sim({ pagesToScan: 13 }),                       // 13 pages, then a batch of 0 that ends the scan: 2 sleeps
+    sim({ pagesToScan: 14 }),                       // one batch per scan
+    sim({ pagesToScan: 5 }),                        // 5 + 5 + 3: 3 batches
+    sim({ pagesToScan: 13, sleepMillisecs: 10 }),   // 10 ms sleeps as 12 (3 jiffies at HZ=250)
+    sim({ pagesToScan: 13, sleepMillisecs: 0 }),
   ]);
   assert.equal(exact, [40, 80, 120, 160]);
   assert.equal(over, [20, 40, 60, 80]);
@@ -113,7 +125,7 @@ test('simulated time: batches x sleep, sleep in 4 ms jiffies, a batch ends at th
 
 test('simulated time follows smart_scan: a skip round processes fewer pages, so fewer batches', async () => {
   // Scan 5 skips U1 and U2: 11 pages processed, with pages_to_scan 13 that is one batch, not two.
-  const j = await estimate([...WORKED, '--pages-to-scan', '13']);
+  const j = await inProcess(WORKED, { pagesToScan: 13 });
   assert.equal(j.scans.map((s) => s.simulated_ms), [40, 80, 120, 160, 180]);
 });
 
