@@ -101,4 +101,8 @@ export const WORKLOADS: Workload[] = [
   { name: 'pages differing only in their last bytes', guests: prefix('prefix', 3, 700, 30, 10), knobs: { ...base, pages_to_scan: 20000 }, maxScans: 10, stableScans: 3 },
   { name: 'a mix, pages_to_scan 37, use_zero_pages 1', guests: mixImages, knobs: { ...base, pages_to_scan: 37, use_zero_pages: 1 }, maxScans: 10, stableScans: 3 },
   { name: 'a mix, smart_scan 0, max_page_sharing 4', guests: mixImages, knobs: { ...base, pages_to_scan: 1000, smart_scan: 0, max_page_sharing: 4 }, maxScans: 10, stableScans: 3 },
+  { name: 'twenty small guests, merge_across_nodes 0, pages_to_scan 7', guests: clones('small-guests', 20, 30, 0.2, 0.1), knobs: { ...base, pages_to_scan: 7, merge_across_nodes: 0 }, maxScans: 10, stableScans: 3 },
+  { name: 'classes beyond max_page_sharing 2, pruning at every search, pages_to_scan 64', guests: classes('hot2', 2, 400, [120, 61, 33, 8, 5]), knobs: { ...base, pages_to_scan: 64, max_page_sharing: 2, stable_node_chains_prune_millisecs: 0 }, maxScans: 10, stableScans: 3 },
+  { name: 'classes around multiples of max_page_sharing 5, smart_scan 0', guests: classes('mps5', 3, 200, [4, 5, 6, 9, 10, 11, 15, 16, 21, 26]), knobs: { ...base, pages_to_scan: 20000, max_page_sharing: 5, smart_scan: 0 }, maxScans: 10, stableScans: 3 },
+  { name: 'zero pages with use_zero_pages 1 and max_page_sharing 2', guests: zeros('zeros2', 2, 500, 0.5).map((g, i) => [...g, ...Array.from({ length: 9 }, () => 'r:zeros2/shared'), `r:zeros2/g${i}/x`]), knobs: { ...base, pages_to_scan: 20000, use_zero_pages: 1, max_page_sharing: 2 }, maxScans: 10, stableScans: 3 },
 ];
