@@ -1,0 +1,102 @@
+/**
+ * Running a workload through an engine, pass by pass: load the guests, then full scans with one
+ * batch per pass (pages_to_scan above the page count, as the kernel comparison does), each timed
+ * on both clocks, with the kernel's counters after it.
+ */
+import { Ksm, type KsmStats, type LiveFigures } from '../src/index.js';
+import type { WasmBackend } from '../src/core.js';
+import { settledAt } from '../src/estimate/convergence.js';
+import { floorFor, readAll } from './floor.js';
+import { time, type Timing } from './lib.js';
+import { PAGE, loadWorkload, totalPages, type Workload } from './workloads.js';
+
+export type Engine = 'wasm' | 'reference';
+
+export interface Pass extends Timing {
+  /** Pages processed in this pass (pages_scanned moved by this much). */
+  scanned: number;
+  stats: KsmStats;
+}
+
+export interface WorkloadRun {
+  engine: Engine;
+  workload: string;
+  pages: number;
+  load: Timing;
+  passes: Pass[];
+  /** The first pass after which the merge state never changed (estimate's definition). */
+  settledAt: number;
+  /** CPU and wall time of passes 1..settledAt. */
+  settle: Timing;
+  /** Reading every guest page once, in the engine's memory, before any scan (wasm only). */
+  floor?: Timing;
+  liveAfterLoad: LiveFigures;
+  live: LiveFigures;
+  /** rmap items (tracked pages) after the last pass. */
+  rmapItems: number;
+}
+
+/** A memory cap that holds the workload with room for metadata: at most 4 GiB. */
+export function capFor(pages: number): number {
+  return Math.min(2 ** 32, Math.ceil((pages * PAGE * 1.08 + (48 << 20)) / 65536) * 65536);
+}
+
+export interface RunOptions {
+  passes?: number;
+  /** Time the read-once floor over the guest pages (wasm). */
+  floor?: boolean;
+  /** Called with the Ksm after loading, before scanning (e.g. to measure something else). */
+  afterLoad?: (ksm: Ksm) => void;
+  /** Called after the passes, before the Ksm is dropped. */
+  after?: (ksm: Ksm) => void;
+}
+
+export async function runWorkload(engine: Engine, w: Workload, options: RunOptions = {}): Promise<WorkloadRun> {
+  const pages = totalPages(w);
+  const ksm = await Ksm.create({ engine, maxMemory: capFor(pages) });
+  const load = time(() => loadWorkload(ksm, w));
+  const liveAfterLoad = ksm.live();
+  let floor: Timing | undefined;
+  if (options.floor && engine === 'wasm') floor = timeFloor(ksm);
+  options.afterLoad?.(ksm);
+  ksm.setKnobs({ pagesToScan: Math.max(pages + 1, 100), run: 1 });
+  const passes: Pass[] = [];
+  let before = ksm.stats().pagesScanned;
+  for (let p = 0; p < (options.passes ?? 5); p++) {
+    const t = time(() => ksm.scanFull());
+    passes.push({ cpuMs: t.cpuMs, wallMs: t.wallMs, scanned: t.value.pagesScanned - before, stats: t.value });
+    before = t.value.pagesScanned;
+  }
+  const settled = settledAt(passes.map((p) => p.stats));
+  const upTo = passes.slice(0, settled);
+  const run: WorkloadRun = {
+    engine, workload: w.name, pages, load, passes, settledAt: settled,
+    settle: { cpuMs: upTo.reduce((a, p) => a + p.cpuMs, 0), wallMs: upTo.reduce((a, p) => a + p.wallMs, 0) },
+    floor, liveAfterLoad, live: ksm.live(), rmapItems: ksm.stats().rmapItems,
+  };
+  options.after?.(ksm);
+  ksm.setKnob('run', 0);
+  return run;
+}
+
+/**
+ * The read-once floor of a loaded workload: every present guest page, read once by the floor
+ * module in the engine's own memory (the median of three reads).
+ */
+export function timeFloor(ksm: Ksm): Timing {
+  const backend = ksm.backend as WasmBackend;
+  const core = backend.core;
+  const addresses: number[] = [];
+  for (const space of ksm.spaces()) for (let vpn = 0; vpn < space.pages; vpn++) addresses.push(core.pageAddress(space.id, vpn));
+  const list = new Uint32Array(addresses);
+  const floor = floorFor(core.memory);
+  const room = backend.layout.SCRATCH_SIZE / 4;
+  const at = backend.layout.SCRATCH_LOCATION;
+  readAll(floor, core.memory, list.subarray(0, Math.min(list.length, 64)), at, room); // compile outside the clock
+  const samples = [0, 1, 2].map(() => time(() => readAll(floor, core.memory, list, at, room)));
+  samples.sort((a, b) => a.cpuMs - b.cpuMs);
+  return { cpuMs: samples[1].cpuMs, wallMs: samples[1].wallMs };
+}
+
+/** A short name for a pass: 1 first, 2 merge, 3-4 steady, 5 the first smart_scan skip round. */
+export const PASS_NAMES = ['first', 'merge', 'steady', 'steady', 'skip round'];

@@ -1,0 +1,27 @@
+/**
+ * The suites, in the order a full run goes through them: the fixed-size ones first, then the two
+ * that grow to fill what is left of the 5-minute budget (scaling, then trees).
+ */
+import type { Context } from './lib.js';
+import { api } from './api.js';
+import { kernel } from './kernel.js';
+import { memory } from './memory.js';
+import { primitives } from './primitives.js';
+import { scaling } from './scaling.js';
+import { scans } from './scans.js';
+import { trees } from './trees.js';
+
+export const SUITES: Record<string, (ctx: Context) => Promise<void>> = {
+  primitives, scans, api, memory, kernel, scaling, trees,
+};
+
+/** Seconds each suite needs at least (wall, on a busy 2-core machine), so earlier ones leave room. */
+export const MINIMUM_SECONDS: Record<string, { quick: number; full: number }> = {
+  primitives: { quick: 3, full: 8 },
+  scans: { quick: 8, full: 30 },
+  api: { quick: 4, full: 10 },
+  memory: { quick: 3, full: 8 },
+  kernel: { quick: 6, full: 20 },
+  scaling: { quick: 4, full: 15 },
+  trees: { quick: 4, full: 12 },
+};

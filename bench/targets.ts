@@ -1,0 +1,69 @@
+/**
+ * The headline targets of issue 4, each computed from figures measured in this run and printed as
+ * a row with PASS or MISS (n/a when the suite it needs did not run, with the reason).
+ */
+import { round, type Context, type Target } from './lib.js';
+
+const WORKLOADS = ['clones', 'unique', 'zeros', 'prefix'];
+
+function row(target: string, value: number | undefined, goal: string, pass: (v: number) => boolean, show: (v: number) => string, basis: string): Target {
+  if (value === undefined || !Number.isFinite(value)) return { target, measured: '–', goal, result: 'n/a', basis: `not measured in this run — ${basis}` };
+  return { target, measured: show(value), goal, result: pass(value) ? 'PASS' : 'MISS', basis };
+}
+
+export function computeTargets(ctx: Context): Target[] {
+  const f = ctx.figures;
+  const t: Target[] = [];
+  const times = (v: number) => `${round(v)}×`;
+
+  // 1. Time to the settled merge state, against ksmd's CPU on the same images.
+  const kernelSkipped = f['kernel.skipped'] === 1;
+  for (const w of WORKLOADS) {
+    const v = f[`kernel.${w}.settleOverEngine`];
+    const k = f[`kernel.${w}.settle.cpuMs`], e = f[`scans.${w}.wasm.settle.cpuMs`];
+    t.push(row(`time to settled state vs ksmd CPU — ${w}`, v, '≥ 10× less', (x) => x >= 10,
+      (x) => `${round(x)}× less (${round(k)} vs ${round(e)} ms)`,
+      kernelSkipped ? `kernel suite skipped: ${ctx.suites.kernel?.notes.find((n) => n.startsWith('KERNEL SUITE SKIPPED')) ?? 'see its notes'}` : `kernel suite: ksmd CPU over passes 1..${f[`kernel.${w}.settledAt`]} ÷ engine CPU over passes 1..${f[`scans.${w}.settledAt`]}`));
+  }
+
+  // 2. Whole scans against the reference.
+  for (const w of WORKLOADS) {
+    const a = f[`scans.${w}.wasm.total.cpuMs`], b = f[`scans.${w}.reference.total.cpuMs`];
+    t.push(row(`whole scans vs the TS reference — ${w}`, a && b ? b / a : undefined, '≥ 5×', (x) => x >= 5, (x) => `${times(x)} (${round(b)} vs ${round(a)} ms)`,
+      'scans suite: CPU of passes 1-5 (reference ÷ wasm), medians'));
+  }
+
+  // 3. Merge pass on cloned guests against the read-once floor.
+  t.push(row('merge pass on cloned guests vs read-once floor (64 MiB)', f['scans.clones.mergeOverFloor'], '≥ 50 %', (x) => x >= 0.5,
+    (x) => `${round(100 * x)} %`, 'scans suite: floor CPU ÷ pass-2 CPU, same pages, same memory'));
+  const largest = f['scaling.largestMiB'];
+  if (largest) {
+    t.push(row(`merge pass on cloned guests vs read-once floor (${largest} MiB)`, f[`scaling.${largest}.mergeOverFloor`], '≥ 50 %', (x) => x >= 0.5,
+      (x) => `${round(100 * x)} %`, 'scaling suite, largest size run'));
+  }
+
+  // 4. Copy-on-write breaks.
+  const cow = (scenario: string, way: string, label: string, basis: string) => {
+    const copy = f[`api.cow.${scenario}.copy.perSec`];
+    t.push(row(`copy-on-write breaks per second — ${label}`, f[`api.cow.${scenario}.${way}.perSec`], '≥ 2 M/s', (x) => x >= 2e6,
+      (x) => `${round(x / 1e6)} M/s (native 4 KiB copy: ${round(copy / 1e6)} M/s)`, basis));
+  };
+  cow('hot', 'byte', 'hot pages, one write call per break', 'api suite: 1-byte AddressSpace.write to each of 512 merged pages (2 MiB, in cache), repeated');
+  cow('hot', 'span', 'hot pages, one call spanning 64 pages', 'api suite: whole-page writes of 64 merged pages per call');
+  cow('cold', 'byte', 'cold pages (64 MiB), one write call per break', 'api suite: 1-byte write to each of 16384 merged pages, each copied from memory');
+
+  // 5. Metadata.
+  t.push(row('metadata bytes per tracked page: the rmap item record', f['memory.rmapItemBytes'], '≤ 32', (x) => x <= 32,
+    (x) => `${round(x)} B`, 'memory suite: record size (kernel: 64 B rmap_item)'));
+  t.push(row('metadata bytes per tracked page: all records ÷ tracked pages, worst workload', f['memory.metadataBytesPerTrackedPage.max'], '≤ 32', (x) => x <= 32,
+    (x) => `${round(x)} B`, 'memory suite: (rmap items + stable nodes + chains) × 32 B ÷ rmap items (kernel: 64 B each)'));
+  return t;
+}
+
+export function printTargets(ctx: Context): void {
+  const targets = computeTargets(ctx);
+  ctx.targets.push(...targets);
+  console.log(`\n━━ targets (issue 4) ${'━'.repeat(72)}`);
+  console.table(targets.map((x) => ({ target: x.target, measured: x.measured, goal: x.goal, result: x.result })));
+  for (const x of targets) console.log(`${x.result.padEnd(4)}  ${x.target}: ${x.measured} (goal ${x.goal}) — ${x.basis}`);
+}
