@@ -11,20 +11,9 @@ import {
 } from '../src/backend.js';
 import { ReferenceBackend, xxh64, xxh64Low32 } from '../src/reference/index.js';
 import { RB_BLACK, RbTree, rbVerify, type RbNode } from '../src/reference/rbtree.js';
+import { prng as mulberry32 } from './helpers/pages.js';
 
 // ---- Helpers.
-
-/** mulberry32: a tiny seeded PRNG, floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomBytes(rand: () => number, n: number): Uint8Array {
   const b = new Uint8Array(n);
