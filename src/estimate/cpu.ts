@@ -11,16 +11,21 @@
  *    3.7-9.5 µs (steady scans, after taking off the merged pages; unique data 5.3 µs, pages that
  *    differ only in their last bytes 9.5 µs).
  *
- * These were measured with one batch per scan. With small batches (the defaults, 100 pages every
- * 20 ms) the oracle measured 1.4-3.9x more CPU per scan (cold caches after every sleep), so the
- * figure is a floor for small batches. It is an estimate: the engine's own time says nothing
- * about the kernel's.
+ *  - each batch (a wake-up, then caches cold after the sleep): 10-200 µs, central 45 µs. With the
+ *    defaults (100 pages every 20 ms) the oracle measured 31-39 ms more CPU per steady scan of
+ *    165 batches than with one batch per scan (about 0.2 ms a batch), and 6 ms more over 140
+ *    batches in a skip round; this project's conformance run measured 20 ms more over 413
+ *    batches of 7 pages (about 48 µs a batch).
+ *
+ * It is an estimate, good to a factor of about two: the engine's own time says nothing about the
+ * kernel's, and the kernel's cost depends on the machine and on how deep its trees are.
  */
 
 /** µs per page: [low, central, high]. */
 export const FIRST_SIGHT_US = [1.21, 1.35, 1.43] as const;
 export const CHEAP_VISIT_US = [0.25, 0.33, 0.40] as const;
 export const OTHER_PAGE_US = [3.7, 5.3, 9.5] as const;
+export const BATCH_US = [10, 45, 200] as const;
 
 /** What a full scan did, from the counters at its start and at its end. */
 export interface ScanWork {
@@ -32,21 +37,23 @@ export interface ScanWork {
   firstSight: number;
   /** Processed pages that were merged already (pages_shared + pages_sharing at the scan's start). */
   merged: number;
+  /** Batches the scan took. */
+  batches: number;
 }
 
 export interface CounterSample { pagesScanned: number; pagesSkipped: number; rmapItems: number; pagesShared: number; pagesSharing: number }
 
 /** The work of the scan between two samples (a static workload is assumed). */
-export function scanWork(before: CounterSample, after: CounterSample): ScanWork {
+export function scanWork(before: CounterSample, after: CounterSample, batches: number): ScanWork {
   const processed = after.pagesScanned - before.pagesScanned;
   const firstSight = Math.min(processed, Math.max(0, after.rmapItems - before.rmapItems));
   const merged = Math.min(processed - firstSight, before.pagesShared + before.pagesSharing);
-  return { processed, skipped: after.pagesSkipped - before.pagesSkipped, firstSight, merged };
+  return { processed, skipped: after.pagesSkipped - before.pagesSkipped, firstSight, merged, batches };
 }
 
 /** Estimated ksmd CPU ms for the scan: [low, central, high]. */
 export function scanCpuMs(w: ScanWork): [number, number, number] {
   const other = w.processed - w.firstSight - w.merged;
-  const at = (i: number) => (w.firstSight * FIRST_SIGHT_US[i] + (w.merged + w.skipped) * CHEAP_VISIT_US[i] + other * OTHER_PAGE_US[i]) / 1000;
+  const at = (i: number) => (w.firstSight * FIRST_SIGHT_US[i] + (w.merged + w.skipped) * CHEAP_VISIT_US[i] + other * OTHER_PAGE_US[i] + w.batches * BATCH_US[i]) / 1000;
   return [at(0), at(1), at(2)];
 }

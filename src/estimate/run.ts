@@ -59,13 +59,14 @@ export async function runEstimate(sources: ImageSource[], settings: EstimateSett
   let batches = 0;
   let cpuDone = 0;
   let scanStart: KsmStats | undefined;
+  let batchesAtScanStart = 0;
   const sleep = sleepMs(settings.knobs.sleepMillisecs);
   const { Ksm } = await import('../ksm.js'); // loaded only once the inputs are known to be good
   const ksm = await Ksm.create({
     engine: settings.engine ?? 'wasm',
     maxMemory: settings.maxMemory,
     clock: () => batches * sleep,
-    cpuClock: () => cpuDone + (scanStart ? scanCpuMs(scanWork(scanStart, ksm.stats()))[1] : 0),
+    cpuClock: () => cpuDone + (scanStart ? scanCpuMs(scanWork(scanStart, ksm.stats(), batches - batchesAtScanStart))[1] : 0),
   });
   setKnobs(ksm, settings.knobs);
   const t0 = performance.now();
@@ -81,13 +82,14 @@ export async function runEstimate(sources: ImageSource[], settings: EstimateSett
   ksm.setKnob('run', 1);
   while (scans.length < settings.maxScans && !hasConverged(scans, settings.stableScans)) {
     const start = performance.now();
-    const batch = ksm.scan();
+    const batch = scanOnce(ksm, settings.maxMemory);
     wallMs += performance.now() - start;
     batches++;
     if (!batch.ran) throw new Error('ksmd found nothing to scan (no mergeable space)');
     if (!batch.fullScan) continue;
     const stats = ksm.stats();
-    const work = scanWork(scanStart, stats);
+    const work = scanWork(scanStart, stats, batches - batchesAtScanStart);
+    batchesAtScanStart = batches;
     const add = scanCpuMs(work);
     cpu = [cpu[0] + add[0], cpu[1] + add[1], cpu[2] + add[2]];
     cpuDone = cpu[1];
@@ -106,6 +108,18 @@ export async function runEstimate(sources: ImageSource[], settings: EstimateSett
     settledAt: settledAt(scans),
     readMs,
   };
+}
+
+/** One ksmd batch; running out of the engine's memory is said in terms of the cap. */
+function scanOnce(ksm: Ksm, maxMemory: number) {
+  try {
+    return ksm.scan();
+  } catch (error) {
+    if (error instanceof KsmError && error.code === 'ENOMEM') {
+      throw new InputError(`ksmd's rmap items and stable nodes do not fit beside the inputs under the engine's memory cap of ${mib(maxMemory)} (raise it with --max-memory, at most 4096 MiB)`);
+    }
+    throw error;
+  }
 }
 
 /** Refuses inputs whose pages alone exceed the engine's memory cap. */

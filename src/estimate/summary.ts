@@ -4,7 +4,8 @@
  */
 import type { EstimateRun, ScanRecord } from './run.js';
 import { PAGE_SIZE } from './source.js';
-import { projectScanTimes } from './timing.js';
+import { scanCpuMs } from './cpu.js';
+import { batchesPerScan, projectScanTimes } from './timing.js';
 
 export interface Pace {
   label: string;
@@ -33,11 +34,12 @@ export function summarize(run: EstimateRun): Summary {
   const settle = run.scans[Math.max(0, run.settledAt - 1)];
   const processed = run.scans.map((s) => s.work.processed);
   const steadyCpu = last.cpuMs[1] - (run.scans[run.scans.length - 2]?.cpuMs[1] ?? 0);
+  const steadyCpuAt = (pts: number) => scanCpuMs({ ...last.work, batches: batchesPerScan(last.work.processed, pts) })[1];
   const { pagesToScan, sleepMillisecs, advisorMode } = run.knobs;
   const pace = (label: string, pts: number, sleep: number): Pace => {
     const times = projectScanTimes(processed, pts, sleep);
     const lastScanMs = times[times.length - 1] - (times[times.length - 2] ?? 0);
-    return { label, pagesToScan: pts, sleepMillisecs: sleep, settleMs: times[run.settledAt - 1], lastMs: times[times.length - 1], steadyCpuShare: share(steadyCpu, lastScanMs) };
+    return { label, pagesToScan: pts, sleepMillisecs: sleep, settleMs: times[run.settledAt - 1], lastMs: times[times.length - 1], steadyCpuShare: share(steadyCpuAt(pts), lastScanMs) };
   };
   const lastScanMs = last.simulatedMs - (run.scans[run.scans.length - 2]?.simulatedMs ?? 0);
   const own: Pace = {

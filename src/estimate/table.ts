@@ -49,8 +49,8 @@ function footer(run: EstimateRun): string[] {
     'Time for ksmd to get there (simulated: batches x sleep, sleep rounded up to 4 ms jiffies):',
     ...s.paces.map((p) => `  ${p.label.padEnd(32)} ${`${p.pagesToScan} pages / ${p.sleepMillisecs} ms`.padEnd(22)} settled ${duration(p.settleMs).padStart(9)}   ` +
       `last scan ${duration(p.lastMs).padStart(9)}   steady ksmd CPU ~${pct(p.steadyCpuShare)} of a core`),
-    `ksmd CPU to settle: ~${duration(cpu[1])} (${duration(cpu[0])}-${duration(cpu[2])}), estimated from per-page costs measured on the`,
-    '  real ksmd (6.18) with one batch per scan; small batches cost up to ~4x more per scan (cold caches).',
+    `ksmd CPU to settle: ~${duration(cpu[1])} (${duration(cpu[0])}-${duration(cpu[2])}), estimated from per-page and per-batch costs`,
+    '  measured on the real ksmd (kernel 6.18, x86_64; see src/estimate/cpu.ts): good to a factor of about two.',
     `This run: ${duration(s.last.wallMs)} of scanning in the engine.`,
   ];
   return out;
