@@ -11,7 +11,7 @@ import { estimateJson } from './json.js';
 import { estimateOptions, VALUE_FLAGS } from './options.js';
 import { announceRead, progressReporter } from './progress.js';
 import { htmlReport } from './report.js';
-import { runEstimate } from './run.js';
+import { checkCap, runEstimate } from './run.js';
 import { formatTable } from './table.js';
 
 export function registerEstimate(prog: Sade): void {
@@ -44,6 +44,7 @@ export const ESTIMATE_STRING_FLAGS = VALUE_FLAGS;
 async function estimate(opts: Record<string, unknown> & { _: unknown[] }, argv: string[]): Promise<void> {
   const options = estimateOptions(opts, argv);
   const sources = openInputs(options.inputs);
+  checkCap(sources, options.maxMemory);
   announceRead(sources.reduce((n, s) => n + s.pages, 0));
   const run = await runEstimate(sources, { ...options, onScan: progressReporter() });
   const report = options.report ? htmlReport(run) : undefined;

@@ -123,7 +123,7 @@ function scanOnce(ksm: Ksm, maxMemory: number) {
 }
 
 /** Refuses inputs whose pages alone exceed the engine's memory cap. */
-function checkCap(sources: ImageSource[], maxMemory: number): void {
+export function checkCap(sources: ImageSource[], maxMemory: number): void {
   const bytes = sources.reduce((n, s) => n + s.pages * PAGE_SIZE, 0);
   if (bytes > maxMemory) {
     throw new InputError(`the inputs hold ${mib(bytes)} of pages, more than the engine's memory cap of ${mib(maxMemory)} (raise it with --max-memory, at most 4096 MiB)`);
