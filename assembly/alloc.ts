@@ -120,6 +120,10 @@ export function setFrameNode(pfn: u32, node: u32): void {
   if ((was == 0) != (node == 0)) addCounter(C_KSM_FRAMES, node != 0 ? 1 : -1);
 }
 
+/** The space a page-table block belongs to (kept in its frame-table entry, which a table does not otherwise use). */
+@inline export function blockOwner(address: u32): u32 { return load<u32>(frameEntry(address >> PAGE_SHIFT)); }
+@inline export function setBlockOwner(block: u32, space: u32): void { store<u32>(frameEntry(block >> PAGE_SHIFT), space); }
+
 /** A new frame mapped once; blocks must have been reserved. Its bytes are not cleared. */
 export function allocFrame(): u32 {
   const pfn = allocBlock() >> PAGE_SHIFT;

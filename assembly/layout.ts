@@ -112,9 +112,9 @@ export const PTE_ZERO: u32 = 1 << 24;
 export const PTE_MERGEABLE: u32 = 1 << 29;
 export const PTE_MAPPED: u32 = 1 << 30;
 
-// ---- records: 32 bytes, from slabs --------------------------------------------------------------
+// ---- records: 28 bytes, from slabs --------------------------------------------------------------
 
-export const RECORD_SIZE: u32 = 32;
+export const RECORD_SIZE: u32 = 28;
 export const RECORDS_PER_BLOCK: u32 = PAGE_SIZE / RECORD_SIZE;
 
 // The first three words are the red-black link in both kinds of record (rbtree.ts):
@@ -126,13 +126,14 @@ export const RB_BLACK: u32 = 1;
 
 // An rmap item: one per (space, page) the scanner has found present.
 //
-//   ┌──────────┬──────────┬──────────┬────────┬──────────┬───────┬─────┬───────┬───────┬─────┬──────┐
-//   │ left     │ right    │ parent|c │ entry  │ checksum │ space │ age │ skips │ flags │ seq │ key  │
-//   │ node     │ next     │ prev     │        │          │ u16   │ u8  │ u8    │ u8    │ u8  │      │
-//   │ 0        │ 4        │ 8        │ 12     │ 16       │ 20    │ 22  │ 23    │ 24    │ 25  │ 28   │
-//   └──────────┴──────────┴──────────┴────────┴──────────┴───────┴─────┴───────┴───────┴─────┴──────┘
+//   ┌──────────┬──────────┬──────────┬────────┬──────────┬─────┬───────┬───────┬─────┬──────────┐
+//   │ left     │ right    │ parent|c │ entry  │ checksum │ age │ skips │ flags │ seq │ key      │
+//   │ node     │ next     │ prev     │        │          │ u8  │ u8    │ u8    │ u8  │          │
+//   │ 0        │ 4        │ 8        │ 12     │ 16       │ 20  │ 21    │ 22    │ 23  │ 24       │
+//   └──────────┴──────────┴──────────┴────────┴──────────┴─────┴───────┴───────┴─────┴──────────┘
 // Words 0..8 are the unstable-tree link when UNSTABLE, and {stable node, next, prev in the node's
-// list} when STABLE. entry is the page-table entry of its (space, page). seq is full_scans & 0xff
+// list} when STABLE. entry is the page-table entry of its (space, page): the leaf table holding it
+// records its space (blockOwner), so the item need not. seq is full_scans & 0xff
 // at insertion into the unstable tree. key holds the page's first 4 bytes (big-endian, so integer
 // order is memcmp order) from that insertion; it is valid while ITEM_CLEAN holds (no write since).
 
@@ -141,12 +142,11 @@ export const I_NEXT: u32 = 4;   // when STABLE
 export const I_PREV: u32 = 8;   // when STABLE
 export const I_ENTRY: u32 = 12;
 export const I_CHECKSUM: u32 = 16;
-export const I_SPACE: u32 = 20;
-export const I_AGE: u32 = 22;
-export const I_SKIPS: u32 = 23;
-export const I_FLAGS: u32 = 24;
-export const I_SEQ: u32 = 25;
-export const I_KEY: u32 = 28;
+export const I_AGE: u32 = 20;
+export const I_SKIPS: u32 = 21;
+export const I_FLAGS: u32 = 22;
+export const I_SEQ: u32 = 23;
+export const I_KEY: u32 = 24;
 
 export const ITEM_UNSTABLE: u8 = 1;
 export const ITEM_STABLE: u8 = 2;
@@ -157,13 +157,13 @@ export const ITEM_SKIPPED: u8 = 8;
 
 // A stable node: a KSM page (regular, or a dup under a chain), or a chain of dups.
 //
-//   ┌──────────┬──────────┬──────────┬────────────┬──────────┬─────────────┬──────┬─────────────────────┐
-//   │ left     │ right    │ parent|c │ kpfn       │ head     │ len (24 b)  │ kind │ key (u64)           │
-//   │ dup next │ dup prev │ chain    │ prune time │          │             │ u8   │                     │
-//   │ 0        │ 4        │ 8        │ 12         │ 16       │ 20          │ 23   │ 24                  │
-//   └──────────┴──────────┴──────────┴────────────┴──────────┴─────────────┴──────┴─────────────────────┘
+//   ┌──────────┬──────────┬──────────┬────────────┬──────────┬─────────────┬──────┬──────────┐
+//   │ left     │ right    │ parent|c │ kpfn       │ head     │ len (24 b)  │ kind │ key      │
+//   │ dup next │ dup prev │ chain    │ prune time │          │             │ u8   │          │
+//   │ 0        │ 4        │ 8        │ 12         │ 16       │ 20          │ 23   │ 24       │
+//   └──────────┴──────────┴──────────┴────────────┴──────────┴─────────────┴──────┴──────────┘
 // head: first rmap item (regular, dup) or first dup (chain); len: rmap_hlist_len; a chain keeps its
-// last prune time where the others keep kpfn. key: the page's first 8 bytes, big-endian, so that
+// last prune time where the others keep kpfn. key: the page's first 4 bytes, big-endian, so that
 // most comparisons of a descent are decided without touching a page (equal keys: full memcmp).
 
 export const N_DUP_NEXT: u32 = 0;  // when DUP

@@ -41,9 +41,7 @@ export function isZeroPage(a: u32): bool {
   return !v128.any_true(acc);
 }
 
-/** The first 8 bytes as a big-endian integer: integer order is memcmp order for them. */
-@inline export function pageKey64(a: u32): u64 { return bswap<u64>(load<u64>(a)); }
-/** The first 4 bytes, likewise. */
+/** The first 4 bytes as a big-endian integer: integer order is memcmp order for them. */
 @inline export function pageKey32(a: u32): u32 { return bswap<u32>(load<u32>(a)); }
 
 @inline export function copyPage(to: u32, from: u32): void {

@@ -3,11 +3,11 @@
 // Every counter change the kernel makes at these moments happens here.
 import {
   C_DUPS, C_PAGES_SHARED, C_PAGES_SHARING, C_PAGES_UNSHARED, C_RMAP_ITEMS, C_FULL_SCANS, I_AGE,
-  I_CHECKSUM, I_ENTRY, I_FLAGS, I_KEY, I_NEXT, I_NODE, I_PREV, I_SEQ, I_SKIPS, I_SPACE, ITEM_STABLE,
+  I_CHECKSUM, I_ENTRY, I_FLAGS, I_KEY, I_NEXT, I_NODE, I_PREV, I_SEQ, I_SKIPS, ITEM_STABLE,
   ITEM_UNSTABLE, N_CHAIN, N_DUP_NEXT, N_DUP_PREV, N_HEAD, N_KEY, N_KIND, N_KPFN, N_LEN, N_LEN_MASK, NODE_DUP,
   STABLE_ROOT, S_MERGING, S_RMAP_ITEMS, UNSTABLE_ROOT,
 } from './layout';
-import { allocRecord, freeRecord, frameNode } from './alloc';
+import { allocRecord, blockOwner, freeRecord, frameNode } from './alloc';
 import { addCounter, counter } from './counters';
 import { addSpaceField } from './spaces';
 import { erase } from './rbtree';
@@ -16,7 +16,7 @@ import { erase } from './rbtree';
 
 @inline export function itemFlags(item: u32): u8 { return load<u8>(item, I_FLAGS); }
 @inline export function setItemFlags(item: u32, flags: u8): void { store<u8>(item, flags, I_FLAGS); }
-@inline export function itemSpace(item: u32): u32 { return <u32>load<u16>(item, I_SPACE); }
+@inline export function itemSpace(item: u32): u32 { return blockOwner(itemEntry(item)); }
 /** The page-table entry of the item's (space, page). */
 @inline export function itemEntry(item: u32): u32 { return load<u32>(item, I_ENTRY); }
 @inline export function itemKey(item: u32): u32 { return load<u32>(item, I_KEY); }
@@ -35,7 +35,6 @@ import { erase } from './rbtree';
 export function newItem(space: u32, entry: u32): u32 {
   const item = allocRecord();
   store<u32>(item, entry, I_ENTRY);
-  store<u16>(item, <u16>space, I_SPACE);
   addCounter(C_RMAP_ITEMS, 1);
   addSpaceField(space, S_RMAP_ITEMS, 1);
   return item;
@@ -53,7 +52,7 @@ export function freeItem(item: u32): void {
 
 @inline export function nodeKind(node: u32): u8 { return load<u8>(node, N_KIND); }
 @inline export function setNodeKind(node: u32, kind: u8): void { store<u8>(node, kind, N_KIND); }
-@inline export function nodeKey(node: u32): u64 { return load<u64>(node, N_KEY); }
+@inline export function nodeKey(node: u32): u32 { return load<u32>(node, N_KEY); }
 @inline export function nodeKpfn(node: u32): u32 { return load<u32>(node, N_KPFN); }
 @inline export function nodeHead(node: u32): u32 { return load<u32>(node, N_HEAD); }
 @inline export function nodeLen(node: u32): u32 { return load<u32>(node, N_LEN) & N_LEN_MASK; }

@@ -6,7 +6,7 @@ import {
   SPACE_ALIVE, SPACE_EXITING, SPACE_MERGE_ANY, SPACE_REGISTERED, SPACE_SIZE, S_DIR, S_FLAGS,
   S_MERGEABLE, S_NEXT, S_PAGES, S_PREV, S_RMAP_ITEMS, S_ZERO,
 } from './layout';
-import { allocZeroedBlock, freeBlock, reserveBlocks, unmapFrame } from './alloc';
+import { allocZeroedBlock, freeBlock, reserveBlocks, setBlockOwner, unmapFrame } from './alloc';
 import { addCounter } from './counters';
 import { cursorSpace, runUnmerge } from './state';
 
@@ -66,7 +66,11 @@ export function newSpace(pages: u32): u32 {
   if (id == 0 || !reserveBlocks(tableBlocks(pages))) return 0;
   memory.fill(spaceAt(id), 0, SPACE_SIZE);
   const dir = allocZeroedBlock();
-  for (let i: u32 = 0, n = leafCount(pages); i < n; i++) store<u32>(dir + (i << 2), allocZeroedBlock());
+  for (let i: u32 = 0, n = leafCount(pages); i < n; i++) {
+    const leaf = allocZeroedBlock();
+    setBlockOwner(leaf, id);
+    store<u32>(dir + (i << 2), leaf);
+  }
   setSpaceField(id, S_DIR, dir);
   setSpaceField(id, S_PAGES, pages);
   setSpaceField(id, S_FLAGS, SPACE_ALIVE);
@@ -77,7 +81,11 @@ export function newSpace(pages: u32): u32 {
 /** Frees the page tables of a space that has exited and left the slot list. */
 export function freeSpaceTables(id: u32): void {
   const dir = spaceField(id, S_DIR);
-  for (let i: u32 = 0, n = leafCount(spacePages(id)); i < n; i++) freeBlock(load<u32>(dir + (i << 2)));
+  for (let i: u32 = 0, n = leafCount(spacePages(id)); i < n; i++) {
+    const leaf = load<u32>(dir + (i << 2));
+    setBlockOwner(leaf, 0);
+    freeBlock(leaf);
+  }
   freeBlock(dir);
   setSpaceField(id, S_DIR, 0);
   setSpaceField(id, S_FLAGS, 0);

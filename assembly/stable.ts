@@ -7,7 +7,7 @@ import {
 } from './layout';
 import { frameAddress, frameNode, freeRecord, setFrameNode } from './alloc';
 import { addCounter } from './counters';
-import { memcmpPages, pageKey64 } from './page';
+import { memcmpPages, pageKey32 } from './page';
 import { erase, first, insertFixup, left, linkNode, next, replaceNode, right } from './rbtree';
 import {
   addDup, isStale, newNode, nodeHead, nodeKey, nodeKind, nodeKpfn, nodeLen, removeNodeFromStableTree, setNodeKind, unlinkDup,
@@ -93,8 +93,8 @@ function pageToCompare(node: u32, mayPrune: bool): u32 {
   return nodeKpfn(any);
 }
 
-/** memcmp order of `page` against a node's page, decided by the keys (first 8 bytes) when they differ. */
-@inline function compareWithNode(page: u32, key: u64, node: u32, treePfn: u32): i32 {
+/** memcmp order of `page` against a node's page, decided by the keys (first 4 bytes) when they differ. */
+@inline function compareWithNode(page: u32, key: u32, node: u32, treePfn: u32): i32 {
   const nodeKeyValue = nodeKey(node);
   if (key != nodeKeyValue) return key < nodeKeyValue ? -1 : 1;
   return memcmpPages(page, frameAddress(treePfn));
@@ -109,7 +109,7 @@ export function stableTreeSearch(pfn: u32): u32 {
   const own = frameNode(pfn);
   if (own != 0) return own;
   const page = frameAddress(pfn);
-  const key = pageKey64(page);
+  const key = pageKey32(page);
   let node = load<u32>(STABLE_ROOT);
   while (node != 0) {
     const treePfn = pageToCompare(node, true);
@@ -129,7 +129,7 @@ export function stableTreeSearch(pfn: u32): u32 {
  */
 export function stableTreeInsert(kpfn: u32): u32 {
   const page = frameAddress(kpfn);
-  const key = pageKey64(page);
+  const key = pageKey32(page);
   let parent: u32 = 0;
   let link: u32 = STABLE_ROOT;
   let equal: u32 = 0;
@@ -150,7 +150,7 @@ export function stableTreeInsert(kpfn: u32): u32 {
   }
   const dup = newNode();
   store<u32>(dup, kpfn, N_KPFN);
-  store<u64>(dup, key, N_KEY);
+  store<u32>(dup, key, N_KEY);
   if (equal == 0) {
     linkNode(dup, parent, link);
     insertFixup(STABLE_ROOT, dup);
@@ -167,7 +167,7 @@ export function stableTreeInsert(kpfn: u32): u32 {
 function chainFrom(node: u32): u32 {
   const chain = newNode();
   setNodeKind(chain, NODE_CHAIN);
-  store<u64>(chain, nodeKey(node), N_KEY);
+  store<u32>(chain, nodeKey(node), N_KEY);
   store<u32>(chain, nowMs, N_PRUNE_TIME);
   replaceNode(STABLE_ROOT, node, chain);
   addCounter(C_CHAINS, 1);
