@@ -41,6 +41,9 @@ async function main(argv: string[]): Promise<void> {
   const first = argv[2];
   if (first === undefined) throw new UsageError(`no command given (${COMMANDS.join(', ')})`);
   if (!first.startsWith('-') && !COMMANDS.includes(first)) throw new UsageError(`unknown command "${first}" (${COMMANDS.join(', ')})`);
+  if (first === 'replay' && !argv.slice(3).some((a) => !a.startsWith('-')) && !argv.includes('--help') && !argv.includes('-h')) {
+    throw new UsageError('replay: missing the SCRIPT.json to replay');
+  }
   const parsed = prog.parse(argv, {
     lazy: true,
     string: first === 'estimate' ? ESTIMATE_STRING_FLAGS : [],

@@ -108,6 +108,18 @@ cases.forEach(([what, , status, message], i) => {
   });
 });
 
+for (const [what, args, pattern] of [
+  ['an unknown command', ['frobnicate'], /^ksm-wasm: unknown command "frobnicate"/],
+  ['replay without its script', ['replay'], /^ksm-wasm: replay: missing the SCRIPT\.json/],
+] as Array<[string, string[], RegExp]>) {
+  test(`${what}: usage error, exit 2, one line`, async () => {
+    const r = await cli(args);
+    assert.is(r.code, 2);
+    assert.match(r.stderr, pattern);
+    assert.is(r.stderr.trim().split('\n').length, 1);
+  });
+}
+
 test('a good input still works (the cases above fail for their own reason)', async () => {
   const report = join(dir, 'ok.html');
   const r = await cli(['estimate', good, '--report', report]);
