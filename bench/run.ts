@@ -41,6 +41,26 @@ export function capFor(pages: number): number {
   return Math.min(2 ** 32, Math.ceil((pages * PAGE * 1.08 + (48 << 20)) / 65536) * 65536);
 }
 
+/**
+ * Linear memory the engine can use today: 2 GiB. The driver (src/core.ts) takes page addresses
+ * from the core's i32 results as they come, so an address of 2 GiB or more is negative in JS and
+ * the first write there throws a RangeError. `npm run bench -- --beyond-2gib` lifts the limit
+ * (once the driver converts addresses with `>>> 0`, the larger sizes run as they are).
+ */
+export const ENGINE_MEMORY_LIMIT = 2 ** 31;
+export let allowBeyond2GiB = false;
+export function setAllowBeyond2GiB(on: boolean): void { allowBeyond2GiB = on; }
+
+/** Whether a workload of `pages` pages fits the engine's usable linear memory. */
+export const engineFits = (pages: number): boolean => allowBeyond2GiB || capFor(pages) <= ENGINE_MEMORY_LIMIT;
+
+/** The most pages that fit, rounded down to a multiple of `step`. */
+export function largestFitting(step: number): number {
+  let n = step;
+  while (engineFits(n + step)) n += step;
+  return n;
+}
+
 export interface RunOptions {
   passes?: number;
   /** Time the read-once floor over the guest pages (wasm). */
@@ -87,7 +107,7 @@ export function timeFloor(ksm: Ksm): Timing {
   const backend = ksm.backend as WasmBackend;
   const core = backend.core;
   const addresses: number[] = [];
-  for (const space of ksm.spaces()) for (let vpn = 0; vpn < space.pages; vpn++) addresses.push(core.pageAddress(space.id, vpn));
+  for (const space of ksm.spaces()) for (let vpn = 0; vpn < space.pages; vpn++) addresses.push(core.pageAddress(space.id, vpn) >>> 0);
   const list = new Uint32Array(addresses);
   const floor = floorFor(core.memory);
   const room = backend.layout.SCRATCH_SIZE / 4;
