@@ -17,7 +17,8 @@
  *    batches in a skip round; this project's conformance run measured 20 ms more over 413
  *    batches of 7 pages (about 48 µs a batch).
  *
- * It is an estimate, good to a factor of about two: the engine's own time says nothing about the
+ * It is a rough estimate (within about 3x of the measured CPU on this project's conformance runs;
+ * the per-batch cost depends on how long ksmd slept before it): the engine's own time says nothing about the
  * kernel's, and the kernel's cost depends on the machine and on how deep its trees are.
  */
 

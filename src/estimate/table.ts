@@ -24,7 +24,16 @@ export function formatTable(run: EstimateRun): string {
   const rows = [COLUMNS.map(([h]) => h), ...run.scans.map((s) => COLUMNS.map(([, f]) => f(s)))];
   const widths = COLUMNS.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((c, i) => c.padStart(widths[i])).join('  ');
-  return [header(run), '', line(rows[0]), ...rows.slice(1).map(line), '', ...footer(run)].join('\n') + '\n';
+  return [header(run), '', line(rows[0]), ...rows.slice(1).map(line), '', ...spaces(run), '', ...footer(run)].join('\n') + '\n';
+}
+
+/** Each space's /proc/PID/ksm_stat after the last scan. */
+function spaces(run: EstimateRun): string[] {
+  const last = run.spacesPerScan[run.spacesPerScan.length - 1] ?? [];
+  const rows = [['space', 'pages', 'rmap_items', 'merging', 'zero', 'process_profit'],
+    ...last.map((s, i) => [s.name, String(run.spaces[i].pages), String(s.ksmRmapItems), String(s.ksmMergingPages), String(s.ksmZeroPages), bytes(s.ksmProcessProfit)])];
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
 }
 
 function header(run: EstimateRun): string {
@@ -52,7 +61,7 @@ function footer(run: EstimateRun): string[] {
       `last scan ${duration(p.lastMs).padStart(9)}   steady ksmd CPU ~${pct(p.steadyCpuShare)} of a core`),
     ...tickNote(s.paces[0].sleepMillisecs, s.paces[0].settleMs, s.paces[0].lastMs),
     `ksmd CPU to settle: ~${duration(cpu[1])} (${duration(cpu[0])}-${duration(cpu[2])}), estimated from per-page and per-batch costs`,
-    '  measured on the real ksmd (kernel 6.18, x86_64; see src/estimate/cpu.ts): good to a factor of about two.',
+    '  measured on the real ksmd (kernel 6.18, x86_64; see src/estimate/cpu.ts): rough (within about 3x).',
     `This run: ${duration(s.last.wallMs)} of scanning in the engine.`,
   ];
   return out;

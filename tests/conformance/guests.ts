@@ -15,7 +15,7 @@ const SOURCE = fileURLToPath(new URL('./ksm_guest.c', import.meta.url));
 /** Builds the helper into a temp dir (once per source version); its path, or an error. */
 export function buildGuest(): string {
   const source = readFileSync(SOURCE);
-  const dir = join(tmpdir(), `ksm-wasm-guest-${createHash('sha256').update(source).digest('hex').slice(0, 12)}`);
+  const dir = join(tmpdir(), `ksm-wasm-guest-${createHash('sha256').update(new Uint8Array(source)).digest('hex').slice(0, 12)}`);
   const binary = join(dir, 'ksm_guest');
   if (existsSync(binary)) return binary;
   mkdirSync(dir, { recursive: true });

@@ -3,7 +3,7 @@
  * guests as lists of page names, and the knobs to run them under. Small (a few hundred to a few
  * thousand pages per guest) so the whole test stays within a couple of minutes.
  */
-import { ranked, ZERO } from '../../src/estimate/content.js';
+import { h64, ranked, ZERO } from '../../src/estimate/content.js';
 import type { KernelKnobs } from './harness.js';
 
 export interface Workload {
@@ -105,4 +105,35 @@ export const WORKLOADS: Workload[] = [
   { name: 'classes beyond max_page_sharing 2, pruning at every search, pages_to_scan 64', guests: classes('hot2', 2, 400, [120, 61, 33, 8, 5]), knobs: { ...base, pages_to_scan: 64, max_page_sharing: 2, stable_node_chains_prune_millisecs: 0 }, maxScans: 10, stableScans: 3 },
   { name: 'classes around multiples of max_page_sharing 5, smart_scan 0', guests: classes('mps5', 3, 200, [4, 5, 6, 9, 10, 11, 15, 16, 21, 26]), knobs: { ...base, pages_to_scan: 20000, max_page_sharing: 5, smart_scan: 0 }, maxScans: 10, stableScans: 3 },
   { name: 'zero pages with use_zero_pages 1 and max_page_sharing 2', guests: zeros('zeros2', 2, 500, 0.5).map((g, i) => [...g, ...Array.from({ length: 9 }, () => 'r:zeros2/shared'), `r:zeros2/g${i}/x`]), knobs: { ...base, pages_to_scan: 20000, use_zero_pages: 1, max_page_sharing: 2 }, maxScans: 10, stableScans: 3 },
+  ...Array.from({ length: Number(process.env.KSM_CONFORMANCE_RANDOM ?? 6) }, (_, i) => randomWorkload(i)),
 ];
+
+/**
+ * A workload drawn from a seed: 1-5 guests of 20-420 pages mixing zero pages, fills, a few dozen
+ * repeated classes (skewed, some large), near-identical prefix pages and unique pages, under
+ * knobs drawn from small pages_to_scan and max_page_sharing values. The same seed gives the same
+ * workload; KSM_CONFORMANCE_RANDOM=N runs N of them.
+ */
+export function randomWorkload(seed: number): Workload {
+  let state = h64(SEED, 'random', seed);
+  const pick = (n: number) => { state = h64(state); return Number(state % BigInt(n)); };
+  const guestCount = 1 + pick(5);
+  const classCount = 1 + pick(40);
+  const guests = Array.from({ length: guestCount }, (_, g) => Array.from({ length: 20 + pick(400) }, (_, i) => {
+    const r = pick(100);
+    if (r < 15) return ZERO;
+    if (r < 20) return `f:${pick(3)}`;
+    if (r < 60) return `r:random${seed}/c${pick(classCount) ** 2 % classCount}`;
+    if (r < 70) return `p:${pick(6)}`;
+    return `r:random${seed}/g${g}/${i}`;
+  }));
+  const knobs = {
+    ...base,
+    pages_to_scan: [1, 3, 17, 64, 20000][pick(5)],
+    max_page_sharing: [2, 3, 4, 6, 256][pick(5)],
+    use_zero_pages: pick(2),
+    smart_scan: pick(2),
+    stable_node_chains_prune_millisecs: pick(2) ? 0 : PRUNE_NEVER,
+  };
+  return { name: `random workload ${seed} (${guestCount} guests, ${JSON.stringify(knobs).replace(/"/g, '')})`, guests, knobs, maxScans: 12, stableScans: 4 };
+}
