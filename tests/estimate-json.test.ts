@@ -14,6 +14,7 @@ import { openInputs } from '../src/estimate/inputs.js';
 import { estimateJson } from '../src/estimate/json.js';
 import { ESTIMATE_KNOB_DEFAULTS, type EstimateKnobs } from '../src/estimate/knobs.js';
 import { runEstimate } from '../src/estimate/run.js';
+import { estimateOptions } from '../src/estimate/options.js';
 
 const CLI = new URL('../src/cli.ts', import.meta.url).pathname;
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -134,6 +135,16 @@ test('--advisor scan-time: pages_to_scan starts at advisor_min_pages_to_scan (50
   assert.is(j.knobs.pages_to_scan, 500);
   assert.equal(j.scans.slice(0, 2).map((s) => s.simulated_ms), [20, 40], '13 pages: one batch per scan');
   assert.is(j.converged.settled_at_full_scan, 2);
+});
+
+test('inputs are scanned in the order given, whatever mix of images, scenarios and PIDs', () => {
+  const argv = ['b.img', '--scenario', 'clones', '--json', 'a.img', '--pid=12,13', '--pages-to-scan', '7', 'c.img'];
+  const options = estimateOptions({ _: ['b.img', 'a.img', 'c.img'], scenario: 'clones', pid: '12,13', json: true, 'pages-to-scan': '7' }, argv);
+  assert.equal(options.inputs, [
+    { kind: 'image', path: 'b.img' }, { kind: 'scenario', name: 'clones' }, { kind: 'image', path: 'a.img' },
+    { kind: 'pid', text: '12' }, { kind: 'pid', text: '13' }, { kind: 'image', path: 'c.img' },
+  ]);
+  assert.is(options.knobs.pagesToScan, 7);
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

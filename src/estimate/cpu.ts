@@ -9,17 +9,16 @@
  *    processed page is a KSM page and every other page is skipped);
  *  - any other processed page (checksum, stable and unstable tree descents, merges):
  *    3.7-9.5 µs (steady scans, after taking off the merged pages; unique data 5.3 µs, pages that
- *    differ only in their last bytes 9.5 µs).
- *
+ *    differ only in their last bytes 9.5 µs);
  *  - each batch (a wake-up, then caches cold after the sleep): 10-200 µs, central 45 µs. With the
  *    defaults (100 pages every 20 ms) the oracle measured 31-39 ms more CPU per steady scan of
  *    165 batches than with one batch per scan (about 0.2 ms a batch), and 6 ms more over 140
  *    batches in a skip round; this project's conformance run measured 20 ms more over 413
  *    batches of 7 pages (about 48 µs a batch).
  *
- * It is a rough estimate (within about 3x of the measured CPU on this project's conformance runs;
- * the per-batch cost depends on how long ksmd slept before it): the engine's own time says nothing about the
- * kernel's, and the kernel's cost depends on the machine and on how deep its trees are.
+ * It is a rough estimate: within about 3x of ksmd's measured CPU on this project's conformance
+ * runs (the per-batch cost depends on how long ksmd slept before it, the per-page cost on the
+ * machine and on how deep the trees are). The engine's own time says nothing about the kernel's.
  */
 
 /** µs per page: [low, central, high]. */
