@@ -146,7 +146,7 @@ export class WasmBackend implements KsmBackend {
     for (let vpn = first; vpn <= last; vpn++) {
       const offset = vpn === first ? address - first * PAGE_SIZE : 0;
       const length = Math.min(PAGE_SIZE - offset, data.length - done);
-      bytes.set(data.subarray(done, done + length), this.core.pageAddress(id, vpn) + offset);
+      bytes.set(data.subarray(done, done + length), this.#pageAddress(id, vpn) + offset);
       done += length;
     }
     return 0;
@@ -160,14 +160,17 @@ export class WasmBackend implements KsmBackend {
       const vpn = Math.floor(at / PAGE_SIZE);
       const offset = at - vpn * PAGE_SIZE;
       const length = Math.min(PAGE_SIZE - offset, out.length - done);
-      const from = this.core.pageAddress(id, vpn) + offset;
+      const from = this.#pageAddress(id, vpn) + offset;
       out.set(bytes.subarray(from, from + length), done);
       done += length;
     }
   }
 
+  /** Addresses are u32 in the core; a WebAssembly i32 arrives signed, so past 2 GiB it needs `>>> 0`. */
+  #pageAddress(id: number, vpn: number): number { return this.core.pageAddress(id, vpn) >>> 0; }
+
   pageView(id: number, vpn: number): Uint8Array {
-    const at = this.core.pageAddress(id, vpn);
+    const at = this.#pageAddress(id, vpn);
     return this.#views().bytes.subarray(at, at + PAGE_SIZE);
   }
 
