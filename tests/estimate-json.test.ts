@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { PageMaker } from '../src/estimate/content.js';
+import { PageContent } from '../src/pagespec.js';
 import { openInputs } from '../src/estimate/inputs.js';
 import { estimateJson } from '../src/estimate/json.js';
 import { ESTIMATE_KNOB_DEFAULTS, type EstimateKnobs } from '../src/estimate/knobs.js';
@@ -19,7 +19,7 @@ import { estimateOptions } from '../src/estimate/options.js';
 const CLI = new URL('../src/cli.ts', import.meta.url).pathname;
 const ROOT = new URL('..', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'ksm-wasm-json-'));
-const maker = new PageMaker(3);
+const maker = new PageContent(3);
 
 function image(name: string, pages: string[]): string {
   const path = join(dir, name);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { PageMaker } from '../src/estimate/content.js';
+import { PageContent } from '../src/pagespec.js';
 import { openImage } from '../src/estimate/inputs.js';
 import { openProcess } from '../src/estimate/proc.js';
 import { ESTIMATE_KNOB_DEFAULTS } from '../src/estimate/knobs.js';
@@ -17,7 +17,7 @@ import { runEstimate } from '../src/estimate/run.js';
 import type { ImageSource } from '../src/estimate/source.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ksm-wasm-readers-'));
-const maker = new PageMaker(5);
+const maker = new PageContent(5);
 const page = (spec: string) => maker.page(spec);
 
 function readAll(source: ImageSource): Uint8Array {

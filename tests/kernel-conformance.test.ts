@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { PageMaker } from '../src/estimate/content.js';
+import { PageContent } from '../src/pagespec.js';
 import { openInputs } from '../src/estimate/inputs.js';
 import { ESTIMATE_KNOB_DEFAULTS } from '../src/estimate/knobs.js';
 import { runEstimate } from '../src/estimate/run.js';
@@ -25,7 +25,7 @@ import { WORKLOADS, type Workload } from './conformance/workloads.js';
 const test = suite('kernel conformance (real ksmd)');
 const skip = unavailableReason() ?? (unavailableReason() === undefined ? busyReason() : undefined);
 const dir = mkdtempSync(join(tmpdir(), 'ksm-wasm-conformance-'));
-const maker = new PageMaker(7);
+const maker = new PageContent(7);
 
 function writeImages(w: Workload, index: number): string[] {
   return w.guests.map((pages, g) => {

@@ -14,7 +14,7 @@ import { blake2bHex } from '../src/replay/blake2b.js';
 import { runReplayCommand, type ReplayCommandOptions } from '../src/replay/command.js';
 import { replay } from '../src/replay/runner.js';
 import { parseScript, ReplayInputError } from '../src/replay/script.js';
-import { expandPages, PageContent } from '../src/replay/specs.js';
+import { expandPages, PageContent } from '../src/pagespec.js';
 
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));

@@ -3,7 +3,8 @@
  * kernel oracle's recipes (seed 1, scale 1), so their results can be held against the real ksmd's.
  */
 import { InputError } from './errors.js';
-import { PageMaker, ranked, ZERO } from './content.js';
+import { ranked, ZERO } from './content.js';
+import { PageContent } from '../pagespec.js';
 import { PAGE_SIZE, type ImageSource } from './source.js';
 
 const SEED = 1;
@@ -77,6 +78,6 @@ export function openScenario(name: string): ImageSource[] {
 
 /** A guest given by page names, as a source. */
 export function specSource(guest: GuestSpec, seed = SEED): ImageSource {
-  return { name: guest.name, pages: guest.pages.length, read: (sink) => sink(new PageMaker(seed).image(guest.pages)) };
+  return { name: guest.name, pages: guest.pages.length, read: (sink) => sink(new PageContent(seed).image(guest.pages)) };
 }
 

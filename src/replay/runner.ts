@@ -30,7 +30,7 @@ import { blake2bHex } from './blake2b.js';
 import { checkExpect, type ExpectOutcome } from './expect.js';
 import { checkSteps, ReplayInputError, SCRIPT_KNOB_DEFAULTS, type Op, type Script } from './script.js';
 import { Snapper, type ReplayGuest, type Snapshot } from './snapshot.js';
-import { PageContent } from './specs.js';
+import { PageContent } from '../pagespec.js';
 
 export interface ReplayOptions {
   /** Guest images (with `--images`): they replace the script's page specs; the script's guests give the flags. */

@@ -8,7 +8,7 @@
 import { SYSFS_KNOB_NAMES } from '../knobs.js';
 import { SYSFS_COUNTER_NAMES } from '../stats.js';
 import { PAGE_SIZE } from '../backend.js';
-import { expandPages, specProblem } from './specs.js';
+import { expandPages, specProblem } from '../pagespec.js';
 
 /** A script that cannot be replayed. `step` is the index of the offending step, if any. */
 export class ReplayInputError extends Error {

@@ -1,6 +1,6 @@
 /**
- * Page specs of the kernel oracle's gen.py, byte for byte, so that a script means the same memory
- * here and on the kernel:
+ * Page contents by name: the kernel oracle's gen.py specs, byte for byte, so that a replay script or
+ * a built-in scenario means the same memory here and on the real ksmd:
  *
  *   Z            4096 zero bytes
  *   r:<key>      SHAKE-256("ksm-oracle/v1|<seed>|<key>") squeezed to 4096 bytes
@@ -12,7 +12,7 @@
  * Equal specs give equal bytes, so pages are cached by spec.
  */
 import { createHash } from 'node:crypto';
-import { PAGE_SIZE } from '../backend.js';
+import { PAGE_SIZE } from './backend.js';
 
 const PREFIX_BYTES = PAGE_SIZE - 8;
 const P_MAX = (1n << 64n) - 1n;
@@ -86,5 +86,12 @@ export class PageContent {
     page.set(this.#shake('prefix/common', PREFIX_BYTES));
     new DataView(page.buffer).setBigUint64(PREFIX_BYTES, BigInt(arg), false);
     return page;
+  }
+
+  /** Pages named by `specs`, one after the other, in one image. */
+  image(specs: readonly string[]): Uint8Array {
+    const out = new Uint8Array(specs.length * PAGE_SIZE);
+    specs.forEach((spec, i) => { if (spec !== 'Z') out.set(this.page(spec), i * PAGE_SIZE); });
+    return out;
   }
 }
