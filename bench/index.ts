@@ -49,7 +49,7 @@ function parse(argv: string[]): Options {
       process.exit(2);
     }
   }
-  if (options.quick && !argvHas(argv, '--kernel-wait')) options.kernelWait = 10;
+  if (options.quick && !argvHas(argv, '--kernel-wait')) options.kernelWait = 5;
   return options;
 }
 const argvHas = (argv: string[], flag: string) => argv.includes(flag);

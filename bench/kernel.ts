@@ -30,6 +30,7 @@ async function kernelBlocked(ctx: Context, seconds: number): Promise<string | un
   const why = unavailableReason();
   if (why) return why;
   const deadline = performance.now() + seconds * 1000;
+  let said = 0;
   while (true) {
     let busy: string | undefined;
     try {
@@ -40,8 +41,11 @@ async function kernelBlocked(ctx: Context, seconds: number): Promise<string | un
     }
     if (!busy) return undefined;
     if (performance.now() > deadline) return `${busy} (waited ${seconds} s)`;
-    ctx.progress(`KSM is busy (${busy}); waiting`);
-    await sleep(2000);
+    if (performance.now() - said > 10_000) {
+      ctx.progress(`KSM is busy (${busy}); waiting up to ${seconds} s`);
+      said = performance.now();
+    }
+    await sleep(1000);
   }
 }
 
@@ -71,7 +75,8 @@ export async function kernel(ctx: Context): Promise<void> {
     ctx.note(`KERNEL SUITE SKIPPED: ${blocked}`);
     return;
   }
-  const workloads = ORACLE_WORKLOADS();
+  // The quick run only puts cloned guests through the kernel (the others take as long again each).
+  const workloads = ORACLE_WORKLOADS().filter((w) => !ctx.quick || w.name === 'clones');
   if (ctx.figures['scans.clones.wasm.pass1.cpuMs'] === undefined) await warmUp(ctx, ['wasm']);
   const dir = mkdtempSync(join(tmpdir(), 'ksm-wasm-bench-kernel-'));
   const rows: Row[] = [];
@@ -131,5 +136,6 @@ export async function kernel(ctx: Context): Promise<void> {
   ctx.table('ksmd (this machine\'s kernel) against the wasm engine, pass by pass (CPU ms; ksmd from /proc/<ksmd>/schedstat)', rows);
   ctx.table('Time to the settled merge state: ksmd CPU against the engine\'s CPU, same images', settleRows);
   ctx.note('Kernel: one run per workload (step mode, one batch per full pass). Engine: the scans suite\'s medians (or runs made here if that suite did not run).');
+  if (ctx.quick) ctx.note('Quick run: cloned guests only; the full run puts all four workloads through the kernel.');
   ctx.note('Guest loading (page faults, copying the image in) is outside both figures.');
 }
