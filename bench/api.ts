@@ -15,7 +15,7 @@
  * native copy of 4 KiB (TypedArray.set) per page over the same pages, in the same loop shape.
  */
 import { Ksm, type AddressSpace } from '../src/index.js';
-import { cpuMs, median, microBench, perSecond, ratio, round, type Context, type Row } from './lib.js';
+import { median, microBench, perSecond, ratio, round, stopwatch, type Context, type Row } from './lib.js';
 import { capFor, type Engine } from './run.js';
 import { PAGE, fillPages, randomPage } from './workloads.js';
 
@@ -43,17 +43,17 @@ function breakAll(m: Merged, how: 'byte' | 'span'): number {
   let ms: number;
   if (how === 'byte') {
     const one = new Uint8Array(1);
-    const t = cpuMs();
+    const t = stopwatch();
     for (let vpn = 0; vpn < pages; vpn++) {
       one[0] = image[vpn * PAGE + 100];
       b.write(vpn, one, 100);
     }
-    ms = cpuMs() - t;
+    ms = t();
   } else {
     const span = 64;
-    const t = cpuMs();
+    const t = stopwatch();
     for (let vpn = 0; vpn < pages; vpn += span) b.write(vpn, image.subarray(vpn * PAGE, (vpn + span) * PAGE));
-    ms = cpuMs() - t;
+    ms = t();
   }
   const broken = ksm.stats().cowKsm - cow0;
   if (broken !== pages) throw new Error(`expected ${pages} copy-on-write breaks, cow_ksm moved by ${broken}`);
@@ -73,9 +73,9 @@ async function cowScenario(ctx: Context, sc: CowScenario, reps: number): Promise
   const src = wasm.image;
   const dst = new Uint8Array(src.length);
   const copyOnce = () => {
-    const t = cpuMs();
+    const t = stopwatch();
     for (let vpn = 0; vpn < sc.pages; vpn++) dst.set(src.subarray(vpn * PAGE, (vpn + 1) * PAGE), vpn * PAGE);
-    return cpuMs() - t;
+    return t();
   };
   copyOnce();
   const sum = (fn: () => number) => { let ms = 0; for (let r = 0; r < sc.rounds; r++) ms += fn(); return ms; };
@@ -154,6 +154,6 @@ export async function api(ctx: Context): Promise<void> {
     });
     ctx.figure(`api.${t.name}.opsPerSec`, r.opsPerSec);
   }
-  ctx.table(`Reads and writes through the API (private pages, ${N} per sample, tinybench, CPU clock)`, opRows);
+  ctx.table(`Reads and writes through the API (private pages, ${N} per sample, tinybench, median sample)`, opRows);
   ctx.note('Copy-on-write runs are timed directly (each run needs a merged state first); the first run of each kind is a warm-up, untimed.');
 }

@@ -66,7 +66,8 @@ async function main(): Promise<void> {
   const started = performance.now();
   console.log(`ksm-wasm benchmarks — ${options.quick ? 'quick (smoke) run' : 'full run'}`);
   console.log(`${env.date} · ${env.cpu} × ${env.cores} · ${env.memoryGiB} GiB · Linux ${env.kernel} · Node ${env.node} (V8 ${env.v8}) · commit ${env.commit} · load ${env.loadAverageAtStart}`);
-  console.log('Clock: process CPU time (process.cpuUsage), so that other work on this shared machine does not count; wall time is kept in the JSON.');
+  console.log('Clock: each timed interval is min(process CPU time, wall time): the code measured runs on the main thread, so neither other work on');
+  console.log('this shared machine (wall) nor V8\'s helper threads (CPU) count; both are kept in the JSON. Micro benchmarks: median of short samples.');
   console.log('Warm-up: V8 compiles WebAssembly lazily (a baseline tier, then optimised code for hot functions) and JS likewise,');
   console.log('so every engine runs each workload once, untimed, before its timed runs, and tinybench warms each micro task up.');
 

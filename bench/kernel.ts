@@ -51,20 +51,20 @@ async function kernelBlocked(ctx: Context, seconds: number): Promise<string | un
 
 /** The engine's CPU ms per pass on `w`: from the scans suite if it ran, else measured now. */
 async function enginePasses(ctx: Context, w: Workload): Promise<{ passMs: number[]; settledAt: number; settleMs: number }> {
-  const key = (p: number) => `scans.${w.name}.wasm.pass${p}.cpuMs`;
+  const key = (p: number) => `scans.${w.name}.wasm.pass${p}.ms`;
   if (ctx.figures[key(1)] !== undefined) {
     return {
       passMs: Array.from({ length: PASSES }, (_, p) => ctx.figures[key(p + 1)]),
       settledAt: ctx.figures[`scans.${w.name}.settledAt`],
-      settleMs: ctx.figures[`scans.${w.name}.wasm.settle.cpuMs`],
+      settleMs: ctx.figures[`scans.${w.name}.wasm.settle.ms`],
     };
   }
   const runs: WorkloadRun[] = [];
   for (let r = 0; r < (ctx.quick ? 1 : 3); r++) runs.push(await runWorkload('wasm', w, { passes: PASSES }));
   return {
-    passMs: Array.from({ length: PASSES }, (_, p) => median(runs.map((r) => r.passes[p].cpuMs))),
+    passMs: Array.from({ length: PASSES }, (_, p) => median(runs.map((r) => r.passes[p].ms))),
     settledAt: runs[0].settledAt,
-    settleMs: median(runs.map((r) => r.settle.cpuMs)),
+    settleMs: median(runs.map((r) => r.settle.ms)),
   };
 }
 
@@ -77,7 +77,7 @@ export async function kernel(ctx: Context): Promise<void> {
   }
   // The quick run only puts cloned guests through the kernel (the others take as long again each).
   const workloads = ORACLE_WORKLOADS().filter((w) => !ctx.quick || w.name === 'clones');
-  if (ctx.figures['scans.clones.wasm.pass1.cpuMs'] === undefined) await warmUp(ctx, ['wasm']);
+  if (ctx.figures['scans.clones.wasm.pass1.ms'] === undefined) await warmUp(ctx, ['wasm']);
   const dir = mkdtempSync(join(tmpdir(), 'ksm-wasm-bench-kernel-'));
   const rows: Row[] = [];
   const settleRows: Row[] = [];
@@ -107,7 +107,7 @@ export async function kernel(ctx: Context): Promise<void> {
         ctx.figure(`kernel.${w.name}.pass${p + 1}.cpuMs`, kernelMs[p]);
         rows.push({
           workload: w.name, pass: `${p + 1} ${PASS_NAMES[p]}`, 'pages scanned (kernel)': scanned,
-          'ksmd CPU ms': round(kernelMs[p]), 'wasm CPU ms': round(engine.passMs[p]),
+          'ksmd CPU ms': round(kernelMs[p]), 'wasm ms': round(engine.passMs[p]),
           'ksmd M pages/s': round(perSecond(scanned, kernelMs[p]) / 1e6),
           'ksmd ÷ wasm (time)': ratio(kernelMs[p] / engine.passMs[p]),
         });
@@ -121,7 +121,7 @@ export async function kernel(ctx: Context): Promise<void> {
       settleRows.push({
         workload: w.name, pages: totalPages(w),
         'ksmd settled after pass': k.settledAt, 'wasm settled after pass': engine.settledAt,
-        'ksmd CPU to settle ms': round(kSettle), 'wasm CPU to settle ms': round(engine.settleMs),
+        'ksmd CPU to settle ms': round(kSettle), 'wasm to settle ms': round(engine.settleMs),
         'ksmd ÷ wasm': ratio(kSettle / engine.settleMs),
         'kernel end state shared/sharing/unshared+volatile': `${last.pages_shared}/${last.pages_sharing}/${last.pages_unshared + last.pages_volatile}`,
         'batches': k.scans[k.scans.length - 1].batches, 'repokes': k.repokes,
@@ -133,8 +133,8 @@ export async function kernel(ctx: Context): Promise<void> {
   }
   if (rows.length === 0) { ctx.figure('kernel.skipped', 1); return; }
   ctx.figure('kernel.settleOverEngine.min', Math.min(...settleRatios));
-  ctx.table('ksmd (this machine\'s kernel) against the wasm engine, pass by pass (CPU ms; ksmd from /proc/<ksmd>/schedstat)', rows);
-  ctx.table('Time to the settled merge state: ksmd CPU against the engine\'s CPU, same images', settleRows);
+  ctx.table('ksmd (this machine\'s kernel) against the wasm engine, pass by pass (ksmd: CPU ms from /proc/<ksmd>/schedstat; wasm: main-thread ms)', rows);
+  ctx.table('Time to the settled merge state: ksmd CPU against the engine\'s, same images', settleRows);
   ctx.note('Kernel: one run per workload (step mode, one batch per full pass). Engine: the scans suite\'s medians (or runs made here if that suite did not run).');
   if (ctx.quick) ctx.note('Quick run: cloned guests only; the full run puts all four workloads through the kernel.');
   ctx.note('Guest loading (page faults, copying the image in) is outside both figures.');

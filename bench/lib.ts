@@ -2,11 +2,14 @@
  * What every suite shares: the clocks, the run context (mode, tables, figures), small statistics,
  * and the machine description that goes into the JSON.
  *
- * Clocks. This machine has 2 cores and other work runs beside the benches, so wall time includes
- * time spent waiting for a core. Every figure is therefore taken on the process's CPU clock
- * (`process.cpuUsage`, user + system, µs resolution; it moves only while this process runs), and
- * the wall clock is recorded beside it. Ratios are always of two figures taken the same way, in
- * the same run.
+ * Clocks. This machine has 2 cores and other work runs beside the benches. Wall time then
+ * includes time spent waiting for a core, and the process's CPU time (`process.cpuUsage`) includes
+ * V8's helper threads (concurrent GC, compilers), which can run during a short measurement. The
+ * code measured runs on the main thread only, so its own CPU time is at most either figure: every
+ * timed interval here takes the smaller of the two (`Timing.ms`), and keeps both in the JSON.
+ * tinybench's micro benchmarks take the median of many short wall-clock samples instead (a sample
+ * that lost its core is an outlier, and the median ignores it). Ratios are always of two figures
+ * taken the same way, in the same run.
  */
 import { execFileSync } from 'node:child_process';
 import { arch, cpus, loadavg, release, totalmem } from 'node:os';
@@ -18,15 +21,33 @@ export function cpuMs(): number {
   return (u.user + u.system) / 1000;
 }
 
-export interface Timing { cpuMs: number; wallMs: number }
+export interface Timing {
+  /** min(cpuMs, wallMs): the best bound on the main thread's own time (see the header). */
+  ms: number;
+  cpuMs: number;
+  wallMs: number;
+}
 
 /** Runs `fn` once and times it on both clocks. */
 export function time<T>(fn: () => T): Timing & { value: T } {
   const c = cpuMs();
   const w = performance.now();
   const value = fn();
-  return { cpuMs: cpuMs() - c, wallMs: performance.now() - w, value };
+  const cpu = cpuMs() - c, wall = performance.now() - w;
+  return { ms: Math.min(cpu, wall), cpuMs: cpu, wallMs: wall, value };
 }
+
+/** Starts a stopwatch; calling it gives min(CPU, wall) ms since the start (see the header). */
+export function stopwatch(): () => number {
+  const c = cpuMs();
+  const w = performance.now();
+  return () => Math.min(cpuMs() - c, performance.now() - w);
+}
+
+/** The sum of timings (for several passes). */
+export const sumTimings = (ts: readonly Timing[]): Timing => ({
+  ms: ts.reduce((a, t) => a + t.ms, 0), cpuMs: ts.reduce((a, t) => a + t.cpuMs, 0), wallMs: ts.reduce((a, t) => a + t.wallMs, 0),
+});
 
 export const median = (xs: readonly number[]): number => {
   if (xs.length === 0) return NaN;
@@ -157,9 +178,10 @@ export function environment(): Record<string, string | number> {
 }
 
 /**
- * A tinybench run on the CPU clock. Each task function does `batch` operations, so one sample is
- * long enough (tens of µs) for the clock; ops/s = batch / mean sample time. tinybench warms every
- * task up first (its warmup phase runs the function for `warmupTime` ms before sampling).
+ * A tinybench run. Each task function does `batch` operations, so one sample lasts tens of µs;
+ * ops/s = batch / median sample time (wall clock: preempted samples are outliers the median
+ * ignores). tinybench warms every task up first (its warmup phase runs the function for
+ * `warmupTime` ms before sampling).
  */
 export async function microBench(
   ctx: Context,
@@ -167,7 +189,6 @@ export async function microBench(
 ): Promise<Map<string, { opsPerSec: number; nsPerOp: number; rme: number; samples: number }>> {
   const smoke = ctx.options.smoke === true;
   const bench = new Bench({
-    now: cpuMs,
     time: smoke ? 4 : ctx.quick ? 50 : 250,
     warmupTime: smoke ? 2 : ctx.quick ? 20 : 100,
     warmupIterations: smoke ? 2 : 8,
@@ -182,10 +203,10 @@ export async function microBench(
   await bench.run();
   const out = new Map<string, { opsPerSec: number; nsPerOp: number; rme: number; samples: number }>();
   for (const task of bench.tasks as Task[]) {
-    const r = task.result as { latency?: { mean: number; rme: number; samplesCount: number } };
+    const r = task.result as { latency?: { p50: number; rme: number; samplesCount: number } };
     if (!r.latency) throw new Error(`bench task ${task.name} has no result`);
     const batch = batches.get(task.name)!;
-    const msPerOp = r.latency.mean / batch;
+    const msPerOp = r.latency.p50 / batch;
     out.set(task.name, { opsPerSec: 1000 / msPerOp, nsPerOp: msPerOp * 1e6, rme: r.latency.rme, samples: r.latency.samplesCount });
   }
   return out;

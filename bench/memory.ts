@@ -13,7 +13,7 @@
  * First-touch cost: on this VM a 4 KiB page of memory touched for the first time costs a page
  * fault, measured here because it dominates loading guests.
  */
-import { cpuMs, median, round, type Context, type Row } from './lib.js';
+import { median, round, stopwatch, type Context, type Row } from './lib.js';
 import { runWorkload } from './run.js';
 import { ORACLE_WORKLOADS } from './scans.js';
 import { clones, PAGE } from './workloads.js';
@@ -69,16 +69,16 @@ export async function memory(ctx: Context): Promise<void> {
     const mem = new WebAssembly.Memory({ initial: 1, maximum: 1 + (pages * PAGE) / 65536 });
     mem.grow((pages * PAGE) / 65536);
     const bytes = new Uint8Array(mem.buffer);
-    let t = cpuMs();
+    let t = stopwatch();
     for (let p = 1; p <= pages; p++) bytes[p * PAGE + 1] = 1;
-    samples.push(((cpuMs() - t) * 1000) / pages);
-    t = cpuMs();
+    samples.push((t() * 1000) / pages);
+    t = stopwatch();
     for (let p = 1; p <= pages; p++) bytes[p * PAGE + 2] = 1;
-    warm.push(((cpuMs() - t) * 1000) / pages);
+    warm.push((t() * 1000) / pages);
   }
   const firstTouch = median(samples);
   ctx.figure('memory.firstTouchMicrosPer4KiB', firstTouch);
-  ctx.table('Touching linear memory (one byte per 4 KiB page, CPU time)', [
+  ctx.table('Touching linear memory (one byte per 4 KiB page)', [
     { what: 'first touch of freshly grown memory (a page fault)', 'µs per 4 KiB page': round(firstTouch) },
     { what: 'the same pages again', 'µs per 4 KiB page': round(median(warm)) },
   ]);

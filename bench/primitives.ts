@@ -124,8 +124,8 @@ export async function primitives(ctx: Context): Promise<void> {
     });
     ctx.figure(`primitives.${t.group}.${t.impl}.nsPerPage`, r.nsPerOp);
   }
-  ctx.table('Page primitives on 4 KiB pages (CPU time per page; 16 pages per sample, in cache)', rows);
+  ctx.table('Page primitives on 4 KiB pages (time per page, median sample; 16 pages per sample, in cache)', rows);
   ctx.note('"vs floor": speed as a fraction of reading the same page once (wasm SIMD loop, same memory). "wasm speedup": the wasm row of the same primitive divided by this row.');
-  ctx.note('Warm-up: each function is called once before timing, then tinybench warms every task up before sampling; the clock is process CPU time.');
+  ctx.note('Warm-up: each function is called once before timing, then tinybench warms every task up before sampling.');
   space.close();
 }

@@ -7,7 +7,7 @@ import { Ksm, type KsmStats, type LiveFigures } from '../src/index.js';
 import type { WasmBackend } from '../src/core.js';
 import { settledAt } from '../src/estimate/convergence.js';
 import { floorFor, readAll } from './floor.js';
-import { time, type Timing } from './lib.js';
+import { sumTimings, time, type Timing } from './lib.js';
 import { PAGE, loadWorkload, totalPages, type Workload } from './workloads.js';
 
 export type Engine = 'wasm' | 'reference';
@@ -26,7 +26,7 @@ export interface WorkloadRun {
   passes: Pass[];
   /** The first pass after which the merge state never changed (estimate's definition). */
   settledAt: number;
-  /** CPU and wall time of passes 1..settledAt. */
+  /** Time of passes 1..settledAt. */
   settle: Timing;
   /** Reading every guest page once, in the engine's memory, before any scan (wasm only). */
   floor?: Timing;
@@ -84,14 +84,14 @@ export async function runWorkload(engine: Engine, w: Workload, options: RunOptio
   let before = ksm.stats().pagesScanned;
   for (let p = 0; p < (options.passes ?? 5); p++) {
     const t = time(() => ksm.scanFull());
-    passes.push({ cpuMs: t.cpuMs, wallMs: t.wallMs, scanned: t.value.pagesScanned - before, stats: t.value });
+    passes.push({ ms: t.ms, cpuMs: t.cpuMs, wallMs: t.wallMs, scanned: t.value.pagesScanned - before, stats: t.value });
     before = t.value.pagesScanned;
   }
   const settled = settledAt(passes.map((p) => p.stats));
   const upTo = passes.slice(0, settled);
   const run: WorkloadRun = {
     engine, workload: w.name, pages, load, passes, settledAt: settled,
-    settle: { cpuMs: upTo.reduce((a, p) => a + p.cpuMs, 0), wallMs: upTo.reduce((a, p) => a + p.wallMs, 0) },
+    settle: sumTimings(upTo),
     floor, liveAfterLoad, live: ksm.live(), rmapItems: ksm.stats().rmapItems,
   };
   options.after?.(ksm);
@@ -114,8 +114,9 @@ export function timeFloor(ksm: Ksm): Timing {
   const at = backend.layout.SCRATCH_LOCATION;
   readAll(floor, core.memory, list.subarray(0, Math.min(list.length, 64)), at, room); // compile outside the clock
   const samples = [0, 1, 2].map(() => time(() => readAll(floor, core.memory, list, at, room)));
-  samples.sort((a, b) => a.cpuMs - b.cpuMs);
-  return { cpuMs: samples[1].cpuMs, wallMs: samples[1].wallMs };
+  samples.sort((a, b) => a.ms - b.ms);
+  const { ms, cpuMs, wallMs } = samples[1];
+  return { ms, cpuMs, wallMs };
 }
 
 /** A short name for a pass: 1 first, 2 merge, 3-4 steady, 5 the first smart_scan skip round. */

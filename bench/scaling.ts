@@ -33,30 +33,30 @@ export async function scaling(ctx: Context): Promise<void> {
       ctx.learn(`scaling.${engine}`, pages, performance.now() - t0);
       runs[engine] = run;
       base[engine] ??= run;
-      const perPage = (r: WorkloadRun) => r.settle.cpuMs / r.pages;
-      const [first, merge, steady] = [0, 1, 2].map((p) => perSecond(run.passes[p].scanned, run.passes[p].cpuMs));
-      ctx.figure(`scaling.${mib}.${engine}.settle.cpuMs`, run.settle.cpuMs);
+      const perPage = (r: WorkloadRun) => r.settle.ms / r.pages;
+      const [first, merge, steady] = [0, 1, 2].map((p) => perSecond(run.passes[p].scanned, run.passes[p].ms));
+      ctx.figure(`scaling.${mib}.${engine}.settle.ms`, run.settle.ms);
       ctx.figure(`scaling.${mib}.${engine}.merge.pagesPerSec`, merge);
-      if (run.floor) ctx.figure(`scaling.${mib}.mergeOverFloor`, run.floor.cpuMs / run.passes[1].cpuMs);
+      if (run.floor) ctx.figure(`scaling.${mib}.mergeOverFloor`, run.floor.ms / run.passes[1].ms);
       rows.push({
         'guest MiB': mib, pages, engine,
         'first M pages/s': round(first / 1e6), 'merge M pages/s': round(merge / 1e6), 'steady M pages/s': round(steady / 1e6),
-        'to settle ms': round(run.settle.cpuMs), 'settle ns/page': round(perPage(run) * 1e6),
+        'to settle ms': round(run.settle.ms), 'settle ns/page': round(perPage(run) * 1e6),
         'growth vs 16 MiB (ns/page)': ratio(perPage(run) / perPage(base[engine]!)),
-        'merge ÷ floor': run.floor ? `${round((100 * run.floor.cpuMs) / run.passes[1].cpuMs)}%` : '',
+        'merge ÷ floor': run.floor ? `${round((100 * run.floor.ms) / run.passes[1].ms)}%` : '',
         'linear MiB per guest GiB': engine === 'wasm' ? round(run.liveAfterLoad.memoryBytes / (pages * 4096) * 1024) : '',
-        'load s': round(run.load.cpuMs / 1000),
+        'load s': round(run.load.ms / 1000),
       });
-      ctx.progress(`scaling ${mib} MiB ${engine}: settle ${round(run.settle.cpuMs)} ms`);
+      ctx.progress(`scaling ${mib} MiB ${engine}: settle ${round(run.settle.ms)} ms`);
     }
     if (runs.reference) {
       const r = rows[rows.length - 1];
-      r['wasm ÷ reference (settle)'] = ratio(runs.reference.settle.cpuMs / runs.wasm!.settle.cpuMs);
+      r['wasm ÷ reference (settle)'] = ratio(runs.reference.settle.ms / runs.wasm!.settle.ms);
     }
   }
   const largest = rows.length ? Math.max(...rows.map((r) => r['guest MiB'] as number)) : 0;
   ctx.figure('scaling.largestMiB', largest);
-  ctx.table('Scaling: cloned guests from 16 MiB up (CPU time; one run per size; first pass, merge pass, steady pass)', rows);
+  ctx.table('Scaling: cloned guests from 16 MiB up (main-thread time; one run per size; first pass, merge pass, steady pass)', rows);
   if (skipped.length) ctx.note(`Left out for the time budget: ${skipped.join(', ')} MiB (largest run: ${largest} MiB).`);
   ctx.note('The merge pass is measured against the read-once floor of the same guest pages, as in the scans suite.');
 }

@@ -38,7 +38,7 @@ export async function scans(ctx: Context): Promise<void> {
       for (const engine of engines) {
         const run = await runWorkload(engine, w, { floor: w.name === 'clones' });
         (runs[`${engine}.${w.name}`] ??= []).push(run);
-        ctx.progress(`${engine} ${w.name} rep ${rep + 1}: passes ${run.passes.map((p) => round(p.cpuMs)).join(' ')} ms`);
+        ctx.progress(`${engine} ${w.name} rep ${rep + 1}: passes ${run.passes.map((p) => round(p.ms)).join(' ')} ms`);
       }
     }
   }
@@ -50,12 +50,12 @@ export async function scans(ctx: Context): Promise<void> {
     const wasm = runs[`wasm.${w.name}`];
     const ref = runs[`reference.${w.name}`];
     const pages = wasm[0].pages;
-    const passMs = (rs: WorkloadRun[], p: number) => median(rs.map((r) => r.passes[p].cpuMs));
+    const passMs = (rs: WorkloadRun[], p: number) => median(rs.map((r) => r.passes[p].ms));
     for (let p = 0; p < wasm[0].passes.length; p++) {
       const scanned = wasm[0].passes[p].scanned;
       const a = passMs(wasm, p), b = passMs(ref, p);
-      ctx.figure(`scans.${w.name}.wasm.pass${p + 1}.cpuMs`, a);
-      ctx.figure(`scans.${w.name}.reference.pass${p + 1}.cpuMs`, b);
+      ctx.figure(`scans.${w.name}.wasm.pass${p + 1}.ms`, a);
+      ctx.figure(`scans.${w.name}.reference.pass${p + 1}.ms`, b);
       ctx.figure(`scans.${w.name}.pass${p + 1}.scanned`, scanned);
       passRows.push({
         workload: w.name, pass: `${p + 1} ${PASS_NAMES[p]}`, 'pages scanned': scanned,
@@ -64,43 +64,43 @@ export async function scans(ctx: Context): Promise<void> {
         'wasm ÷ reference': ratio(b / a),
       });
     }
-    const total = (rs: WorkloadRun[]) => median(rs.map((r) => r.passes.reduce((s, x) => s + x.cpuMs, 0)));
-    const settle = (rs: WorkloadRun[]) => median(rs.map((r) => r.settle.cpuMs));
+    const total = (rs: WorkloadRun[]) => median(rs.map((r) => r.passes.reduce((s, x) => s + x.ms, 0)));
+    const settle = (rs: WorkloadRun[]) => median(rs.map((r) => r.settle.ms));
     const ta = total(wasm), tb = total(ref);
     totalRatios.push(tb / ta);
     const settledAt = wasm[0].settledAt;
     if (ref[0].settledAt !== settledAt) ctx.note(`${w.name}: the engines settle at different passes (wasm ${settledAt}, reference ${ref[0].settledAt})`);
     ctx.figure(`scans.${w.name}.pages`, pages);
     ctx.figure(`scans.${w.name}.settledAt`, settledAt);
-    ctx.figure(`scans.${w.name}.wasm.settle.cpuMs`, settle(wasm));
-    ctx.figure(`scans.${w.name}.reference.settle.cpuMs`, settle(ref));
-    ctx.figure(`scans.${w.name}.wasm.total.cpuMs`, ta);
-    ctx.figure(`scans.${w.name}.reference.total.cpuMs`, tb);
+    ctx.figure(`scans.${w.name}.wasm.settle.ms`, settle(wasm));
+    ctx.figure(`scans.${w.name}.reference.settle.ms`, settle(ref));
+    ctx.figure(`scans.${w.name}.wasm.total.ms`, ta);
+    ctx.figure(`scans.${w.name}.reference.total.ms`, tb);
     const s = wasm[0].passes[wasm[0].passes.length - 1].stats;
     totalRows.push({
       workload: w.name, pages, 'MiB': pages / 256, 'settled after pass': settledAt,
       'shared/sharing/unshared': `${s.pagesShared}/${s.pagesSharing}/${s.pagesUnshared + s.pagesVolatile}`,
       'wasm to settle ms': round(settle(wasm)), 'reference to settle ms': round(settle(ref)),
       'wasm passes 1-5 ms': round(ta), 'reference passes 1-5 ms': round(tb), 'wasm ÷ reference': ratio(tb / ta),
-      'load ms (wasm)': round(median(wasm.map((r) => r.load.cpuMs))),
+      'load ms (wasm)': round(median(wasm.map((r) => r.load.ms))),
     });
   }
   ctx.figure('scans.wasmOverReference.min', Math.min(...totalRatios));
   ctx.figure('scans.wasmOverReference.geomean', geomean(totalRatios));
-  ctx.table('Whole scans, pass by pass (CPU ms, median of runs; one batch per pass)', passRows);
+  ctx.table('Whole scans, pass by pass (ms of CPU on the main thread, median of runs; one batch per pass)', passRows);
   ctx.table('Whole scans, per workload: time to the settled merge state, and all five passes', totalRows);
 
   // The merge pass on cloned guests against the read-once floor of the same pages.
   const c = runs['wasm.clones'];
-  const floorMs = median(c.map((r) => r.floor!.cpuMs));
-  const mergeMs = median(c.map((r) => r.passes[1].cpuMs));
+  const floorMs = median(c.map((r) => r.floor!.ms));
+  const mergeMs = median(c.map((r) => r.passes[1].ms));
   const pages = c[0].pages;
-  ctx.figure('scans.clones.floor.cpuMs', floorMs);
+  ctx.figure('scans.clones.floor.ms', floorMs);
   ctx.figure('scans.clones.mergeOverFloor', floorMs / mergeMs);
   ctx.table('Merge pass on cloned guests against the read-once floor (same pages, same memory)', [
     { what: 'read-once floor (wasm SIMD, every guest page once)', ms: round(floorMs), 'M pages/s': round(perSecond(pages, floorMs) / 1e6), 'of floor': '100%' },
     ...c[0].passes.map((_, p) => {
-      const ms = median(c.map((r) => r.passes[p].cpuMs));
+      const ms = median(c.map((r) => r.passes[p].ms));
       const scanned = c[0].passes[p].scanned;
       return { what: `pass ${p + 1} ${PASS_NAMES[p]} (${scanned} pages)`, ms: round(ms), 'M pages/s': round(perSecond(scanned, ms) / 1e6), 'of floor': `${round((100 * perSecond(scanned, ms)) / perSecond(pages, floorMs))}%` };
     }),
@@ -108,7 +108,7 @@ export async function scans(ctx: Context): Promise<void> {
 
   // What the first run in a fresh process costs (code not yet optimised), for the record.
   ctx.table('Cold code: the warm-up runs (first use in this process; smaller copies of the workloads)', Object.entries(cold).map(([key, r]) => ({
-    run: key, pages: r.pages, 'pass ms': r.passes.map((p) => round(p.cpuMs)).join(' / '),
+    run: key, pages: r.pages, 'pass ms': r.passes.map((p) => round(p.ms)).join(' / '),
   })));
   ctx.note('Pages per second = pages processed in the pass ÷ CPU time of the pass. Pass 5 processes fewer pages: smart_scan skips pages that failed to merge three times.');
 }

@@ -19,7 +19,7 @@
  * tree's size at the end of the pass; log2 of it is roughly the depth of a descent.
  */
 import { Ksm } from '../src/index.js';
-import { cpuMs, median, ratio, round, type Context, type Row } from './lib.js';
+import { median, ratio, round, stopwatch, type Context, type Row } from './lib.js';
 import { largestFitting, runWorkload, type Engine } from './run.js';
 import { PAGE, fillPages, unique, type Workload } from './workloads.js';
 
@@ -33,7 +33,7 @@ interface TreeResult { nsPerPage: number; entries: number }
 
 async function unstableTree(engine: Engine, n: number): Promise<TreeResult> {
   const run = await runWorkload(engine, unique(n, 4), { passes: 3 });
-  const ms = median([run.passes[1].cpuMs, run.passes[2].cpuMs]);
+  const ms = median([run.passes[1].ms, run.passes[2].ms]);
   return { nsPerPage: (ms * 1e6) / run.pages, entries: run.pages };
 }
 
@@ -42,22 +42,22 @@ async function stableTree(engine: Engine, m: number): Promise<{ build: TreeResul
   const run = await runWorkload(engine, twins(m), {
     passes: 3,
     after: (ksm: Ksm) => {
-      const steady = cpuMs();
+      const steady = stopwatch();
       ksm.scanFull();
-      const steadyMs = cpuMs() - steady;
+      const steadyMs = steady();
       const image = new Uint8Array(m * PAGE);
       fillPages(image, 1, 0);
       ksm.createSpace({ name: 'third', image, mergeable: true });
       ksm.scanFull(); // the third guest's first sight: checksums
-      const t = cpuMs();
+      const t = stopwatch();
       ksm.scanFull(); // every page of the third guest: a stable-tree hit
-      hitMs = cpuMs() - t - steadyMs;
+      hitMs = t() - steadyMs;
       if (ksm.stats().pagesSharing !== 2 * m) throw new Error(`stable hit pass: expected ${2 * m} pages sharing, got ${ksm.stats().pagesSharing}`);
     },
   });
   if (run.passes[1].stats.pagesShared !== m) throw new Error(`stable build: expected ${m} KSM pages, got ${run.passes[1].stats.pagesShared}`);
   return {
-    build: { nsPerPage: (run.passes[1].cpuMs * 1e6) / m, entries: m },
+    build: { nsPerPage: (run.passes[1].ms * 1e6) / m, entries: m },
     hit: { nsPerPage: (hitMs * 1e6) / m, entries: m },
   };
 }
@@ -116,6 +116,6 @@ export async function trees(ctx: Context): Promise<void> {
     const wasm = rows.find((r) => r.tree === row.tree && r.entries === row.entries && r.engine === 'wasm');
     if (wasm) row['wasm ÷ reference'] = ratio((row['ns per page'] as number) / (wasm['ns per page'] as number));
   }
-  ctx.table('Tree work per page, through whole passes (CPU time; the reference only up to ' + referenceMax + ' pages)', rows);
+  ctx.table('Tree work per page, through whole passes (main-thread time; the reference only up to ' + referenceMax + ' pages)', rows);
   ctx.note(`Random pages differ in their first bytes, so descents are decided by the records' short keys; see the prefix workload for full-page compares. Sizes: ${unstableSizes.join(', ')} unstable entries; ${stableSizes.join(', ')} stable entries (${stableSizes.map((m) => 3 * m).join(', ')} pages).`);
 }
