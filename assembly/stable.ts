@@ -30,7 +30,9 @@ let collapsedInto: u32 = 0;
  */
 function stableNodeDup(chain: u32, mayPrune: bool): u32 {
   collapsedInto = 0;
-  const prune = mayPrune && <i32>(nowMs - (load<u32>(chain, N_PRUNE_TIME) + chainPruneMillisecs)) >= 0;
+  // Elapsed ms since the last prune, in wrapping u32 arithmetic (exact for gaps under 49 days, as
+  // the kernel's jiffies comparison), so any prune interval up to 2^32-1 ms means what it says.
+  const prune = mayPrune && nowMs - load<u32>(chain, N_PRUNE_TIME) >= chainPruneMillisecs;
   if (prune) store<u32>(chain, nowMs, N_PRUNE_TIME);
   let found: u32 = 0;
   let live: u32 = 0;

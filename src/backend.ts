@@ -4,7 +4,7 @@
  *
  * The driver validates every argument before it calls (space alive, pages in range and mapped,
  * knob values legal), so an engine trusts its arguments. An engine call fails only by returning
- * ENOMEM (or EBUSY where said), and a call that fails has changed nothing. The read-only calls
+ * ENOMEM, and a call that fails has changed nothing. The read-only calls
  * (spaceCounters, pageInfo) also answer for a space that has exited: its real state until ksmd
  * has freed it, then zeros and 'unmapped' (ids are not reused soon).
  *

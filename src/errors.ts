@@ -1,9 +1,8 @@
 /** errno-like codes, as the kernel's sysfs files and system calls would answer. */
 export type KsmErrorCode = 'EINVAL' | 'ENOMEM' | 'EFAULT' | 'EBUSY';
 
-/** Status codes a backend returns (0 is success). Negative, as in the kernel. */
+/** The status code a backend returns when memory runs out (0 is success). Negative, as in the kernel. */
 export const ENOMEM = -12;
-export const EBUSY = -16;
 
 /**
  * The one error type of the library. `code` tells the kind (as errno would), `message` names the

@@ -51,7 +51,7 @@ export const DEFAULT_KNOBS: Readonly<Knobs> = Object.freeze({
 });
 
 /** The kernel's file name of each knob. */
-export const SYSFS_KNOB_NAMES: Readonly<Record<KnobName, string>> = Object.freeze({
+export const SYSFS_KNOB_NAMES = Object.freeze({
   run: 'run',
   pagesToScan: 'pages_to_scan',
   sleepMillisecs: 'sleep_millisecs',
@@ -65,7 +65,12 @@ export const SYSFS_KNOB_NAMES: Readonly<Record<KnobName, string>> = Object.freez
   advisorMinPagesToScan: 'advisor_min_pages_to_scan',
   advisorMaxPagesToScan: 'advisor_max_pages_to_scan',
   advisorTargetScanTime: 'advisor_target_scan_time',
-});
+} as const satisfies Record<KnobName, string>);
+
+export type SysfsKnobName = (typeof SYSFS_KNOB_NAMES)[KnobName];
+
+/** Knob writes, by camelCase name with typed values or by sysfs file name with what a write would take. */
+export type KnobWrites = Partial<Knobs> | Partial<Record<SysfsKnobName, number | string | boolean>>;
 
 const KNOB_BY_SYSFS_NAME = new Map<string, KnobName>(
   Object.entries(SYSFS_KNOB_NAMES).map(([camel, file]) => [file, camel as KnobName]),
@@ -73,7 +78,7 @@ const KNOB_BY_SYSFS_NAME = new Map<string, KnobName>(
 
 /** Accepts a knob's camelCase or sysfs name; EINVAL for anything else. */
 export function knobName(name: string): KnobName {
-  if (name in SYSFS_KNOB_NAMES) return name as KnobName;
+  if (Object.hasOwn(SYSFS_KNOB_NAMES, name)) return name as KnobName;
   const known = KNOB_BY_SYSFS_NAME.get(name);
   if (known) return known;
   throw new KsmError('EINVAL', `unknown knob "${name}" (known: ${[...KNOB_BY_SYSFS_NAME.keys()].join(', ')})`);
@@ -82,12 +87,29 @@ export function knobName(name: string): KnobName {
 /** The largest value the kernel's unsigned int knobs take. */
 const UINT_MAX = 0xffffffff;
 
+/** What the kernel's kstrtoint family takes in base 10: an optional sign, digits, one optional newline. */
+const DECIMAL = /^[+-]?\d+\n?$/;
+
 function parseInteger(name: string, value: unknown, min: number, max: number): number {
-  const n = typeof value === 'string' && value.trim() !== '' ? Number(value.trim()) : value;
+  const n = typeof value === 'string' ? (DECIMAL.test(value) ? Number(value) : NaN) : value;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
     throw new KsmError('EINVAL', `${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
   }
-  return n;
+  return n === 0 ? 0 : n; // no -0
+}
+
+/** The kernel's kstrtobool: y/Y/t/T/1 and on are true, n/N/f/F/0 and off false; or a boolean, or 0/1. */
+function parseBool(name: string, value: unknown): 0 | 1 {
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (value === 0 || value === 1) return value;
+  if (typeof value === 'string') {
+    const [first, second] = [value[0] ?? '', (value[1] ?? '').toLowerCase()];
+    if ('yYtT1'.includes(first) && first !== '') return 1;
+    if ('nNfF0'.includes(first) && first !== '') return 0;
+    if ((first === 'o' || first === 'O') && second === 'n') return 1;
+    if ((first === 'o' || first === 'O') && second === 'f') return 0;
+  }
+  throw new KsmError('EINVAL', `${name} takes 0 or 1 (or y/n, on/off), got ${JSON.stringify(value)}`);
 }
 
 /**
@@ -98,9 +120,9 @@ export function validateKnob<K extends KnobName>(name: K, value: unknown): Knobs
   const file = SYSFS_KNOB_NAMES[name];
   switch (name) {
     case 'run': return parseInteger(file, value, 0, 2) as Knobs[K];
-    case 'mergeAcrossNodes':
+    case 'mergeAcrossNodes': return parseInteger(file, value, 0, 1) as Knobs[K];
     case 'useZeroPages':
-    case 'smartScan': return parseInteger(file, value, 0, 1) as Knobs[K];
+    case 'smartScan': return parseBool(file, value) as Knobs[K];
     case 'maxPageSharing': return parseInteger(file, value, 2, 0x7fffffff) as Knobs[K];
     case 'pagesToScan':
     case 'sleepMillisecs':

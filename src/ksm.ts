@@ -4,7 +4,7 @@
  */
 import { PAGE_SIZE, type EngineLive, type KsmBackend } from './backend.js';
 import { ENOMEM, KsmError } from './errors.js';
-import { DEFAULT_KNOBS, SYSFS_KNOB_NAMES, knobName, validateKnob, type KnobName, type Knobs } from './knobs.js';
+import { DEFAULT_KNOBS, SYSFS_KNOB_NAMES, knobName, validateKnob, type KnobName, type Knobs, type KnobWrites } from './knobs.js';
 import { AddressSpace, type SpaceHost } from './space.js';
 import { kernelStats, sysfsCounters, SYSFS_COUNTER_NAMES, type KsmStats } from './stats.js';
 import { adviseScanTime, initialAdvisorState, type AdvisorState } from './advisor.js';
@@ -21,8 +21,8 @@ export interface KsmOptions {
   debug?: boolean;
   /** Cap on the engine's memory in bytes (pages, page tables, metadata); past it, ENOMEM. Default 1 GiB, at most 4 GiB. */
   maxMemory?: number;
-  /** Knobs to start with (run defaults to 0, as in the kernel). */
-  knobs?: Partial<Knobs>;
+  /** Knobs to start with, by camelCase or sysfs name (run defaults to 0, as in the kernel). */
+  knobs?: KnobWrites;
   /** Clock in ms for pass timing and chain pruning. Default performance.now. */
   clock?: () => number;
   /** ksmd's CPU time consumed so far, in ms, for the advisor. Default: time measured inside batches. */
@@ -62,6 +62,8 @@ export type FullScanListener = (stats: KsmStats) => void;
 export class Ksm implements SpaceHost {
   #knobs: Knobs = { ...DEFAULT_KNOBS };
   readonly #spaces = new Map<number, AddressSpace>();
+  /** Spaces created so far (for default names). */
+  #created = 0;
   readonly #listeners = new Set<FullScanListener>();
   readonly #clock: () => number;
   readonly #cpuClock: () => number;
@@ -85,7 +87,11 @@ export class Ksm implements SpaceHost {
   }
 
   /** @internal Use Ksm.create. */
-  constructor(readonly backend: KsmBackend, options: KsmOptions = {}) {
+  constructor(
+    /** @internal The engine; it trusts its arguments, so only the driver calls it. */
+    readonly backend: KsmBackend,
+    options: KsmOptions = {},
+  ) {
     this.#clock = options.clock ?? (() => performance.now());
     this.#cpuClock = options.cpuClock ?? (() => this.#cpuMs);
     this.#ksmd = new Ksmd(this);
@@ -126,11 +132,14 @@ export class Ksm implements SpaceHost {
     }
     (this.#knobs as unknown as Record<string, unknown>)[knob] = parsed;
     this.#pushScanKnobs();
-    if (knob === 'sleepMillisecs') this.#ksmd.wake();
+    if (knob === 'sleepMillisecs' && parsed !== old) this.#ksmd.wake();
   }
 
-  /** Writes several knobs in order; stops at the first refusal. */
-  setKnobs(knobs: Partial<Knobs>): void {
+  /**
+   * Writes several knobs in order, as successive writes to sysfs would: it stops at the first
+   * refusal, and the knobs written before it stay written.
+   */
+  setKnobs(knobs: KnobWrites): void {
     for (const [name, value] of Object.entries(knobs)) this.setKnob(name, value);
   }
 
@@ -151,7 +160,6 @@ export class Ksm implements SpaceHost {
 
   #resetAdvisor(mode: Knobs['advisorMode']): void {
     this.#advisor = initialAdvisorState();
-    this.#advisor.cpuMsAtLastRun = 0;
     this.#knobs.pagesToScan = mode === 'none' ? DEFAULT_KNOBS.pagesToScan : this.#knobs.advisorMinPagesToScan;
   }
 
@@ -171,8 +179,11 @@ export class Ksm implements SpaceHost {
   /** Reads a file of /sys/kernel/mm/ksm by name, as the kernel prints it (without the newline). */
   readSysfs(file: string): string {
     const counters = sysfsCounters(this.stats());
-    if (file in counters) return String(counters[file]);
-    const knob = knobName(file);
+    if (Object.hasOwn(counters, file)) return String(counters[file]);
+    return this.#knobText(knobName(file));
+  }
+
+  #knobText(knob: KnobName): string {
     const value = this.#knobs[knob];
     if (knob === 'advisorMode') return value === 'none' ? '[none] scan-time' : 'none [scan-time]';
     return String(value);
@@ -184,7 +195,7 @@ export class Ksm implements SpaceHost {
     this.setKnob(file, value);
   }
 
-  /** Every file of /sys/kernel/mm/ksm: counters and knobs under their kernel names. */
+  /** Every file of /sys/kernel/mm/ksm as values under the kernel's names (advisor_mode as its mode; readSysfs gives the file's text). */
   sysfs(): Record<string, number | string> {
     const out: Record<string, number | string> = sysfsCounters(this.stats());
     for (const [camel, file] of Object.entries(SYSFS_KNOB_NAMES)) out[file] = this.#knobs[camel as KnobName];
@@ -209,8 +220,9 @@ export class Ksm implements SpaceHost {
   // ---- spaces ------------------------------------------------------------------------------
 
   /** A new address space (a process, a guest): empty, or filled from an image. */
-  createSpace(options: CreateSpaceOptions = {}): AddressSpace {
-    const { image, name = `space${this.#spaces.size + 1}` } = options;
+  createSpace(options: CreateSpaceOptions | undefined | null = {}): AddressSpace {
+    options ??= {};
+    const { image, name = `space${this.#created + 1}` } = options;
     if (image !== undefined && (!(image instanceof Uint8Array) || image.length % PAGE_SIZE !== 0)) {
       throw new KsmError('EINVAL', `space "${name}": image must be a Uint8Array whose size is a multiple of ${PAGE_SIZE}`);
     }
@@ -227,6 +239,7 @@ export class Ksm implements SpaceHost {
     }
     const space = new AddressSpace(this, id, name, pages);
     this.#spaces.set(id, space);
+    this.#created++;
     if (options.mergeable) space.mergeable();
     return space;
   }
@@ -252,7 +265,8 @@ export class Ksm implements SpaceHost {
    */
   scan(): BatchOutcome {
     if (this.#knobs.run !== 1) return { ran: false, scanned: 0, fullScan: false };
-    const now = this.#clock();
+    // Whole ms, the same for both engines (the core keeps them as u32, like the kernel's jiffies).
+    const now = Math.floor(this.#clock());
     this.#passStartMs ??= now;
     const t0 = performance.now();
     const result = this.backend.scanBatch(this.#knobs.pagesToScan, now);
@@ -264,12 +278,17 @@ export class Ksm implements SpaceHost {
     return { ran: result.scanned > 0 || result.passEnded, scanned: result.scanned, fullScan: result.passEnded };
   }
 
-  /** Runs batches until `count` more full scans have completed (run must be 1); returns the stats after. */
+  /**
+   * Runs batches until `count` more full scans have completed; returns the stats after. EINVAL
+   * if ksmd cannot complete one: run is not 1, pages_to_scan is 0, or no space is registered.
+   */
   scanFull(count = 1): KsmStats {
+    if (!Number.isInteger(count) || count < 1) throw new KsmError('EINVAL', `scanFull: count must be a positive integer, got ${count}`);
     if (this.#knobs.run !== 1) throw new KsmError('EINVAL', 'scanFull needs run=1 (ksmd only scans while run is 1)');
+    if (this.#knobs.pagesToScan === 0) throw new KsmError('EINVAL', 'scanFull: pages_to_scan is 0, so no batch makes progress');
     for (let done = 0; done < count;) {
       const batch = this.scan();
-      if (!batch.ran) break; // no registered space: ksmd has nothing to scan
+      if (!batch.ran) throw new KsmError('EINVAL', 'scanFull: no address space is registered with ksmd (madvise some pages mergeable first)');
       if (batch.fullScan) done++;
     }
     return this.stats();
@@ -288,10 +307,20 @@ export class Ksm implements SpaceHost {
       });
     }
     this.#passStartMs = undefined;
-    if (this.#listeners.size > 0) {
-      const stats = this.stats();
-      for (const listener of this.#listeners) listener(stats);
+    if (this.#listeners.size > 0) this.#notify(this.stats());
+  }
+
+  /** Calls every listener; one that throws does not keep the others from running. The first error is rethrown after. */
+  #notify(stats: KsmStats): void {
+    let failure: { error: unknown } | undefined;
+    for (const listener of this.#listeners) {
+      try {
+        listener(stats);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
+    if (failure) throw failure.error;
   }
 
   /** Calls `listener` with the counters after every full scan. Returns a function that unsubscribes. */
@@ -302,7 +331,9 @@ export class Ksm implements SpaceHost {
 
   /**
    * Starts ksmd in the background: sets run=1 and runs a batch every sleep_millisecs, without
-   * blocking the event loop, until stop(), run=0/2, or the signal aborts.
+   * blocking the event loop, until stop() or the signal aborts. While run is 0 or 2 it idles, and
+   * it scans again when run is set back to 1. A failing batch (or listener) stops it and goes to
+   * `onError` (thrown from the timer if there is none).
    */
   start(options: StartOptions = {}): void {
     if (this.#knobs.run !== 1) this.setKnob('run', 1);

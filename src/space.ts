@@ -56,6 +56,8 @@ export class AddressSpace {
 
   /** Copies `length` bytes from byte `address` of the space into a new array (may span pages). */
   readBytes(address: number, length: number): Uint8Array {
+    this.#checkOpen('readBytes');
+    if (!Number.isInteger(length) || length < 0) throw new KsmError('EINVAL', `readBytes on space "${this.name}": length ${length} must be a non-negative integer`);
     this.#checkBytes(address, length, 'read');
     const out = new Uint8Array(length);
     this.host.backend.read(this.id, address, out);
@@ -89,7 +91,7 @@ export class AddressSpace {
 
   /** madvise(MADV_MERGEABLE | MADV_UNMERGEABLE | MADV_DONTNEED) on pages [first, first + count). */
   madvise(first: number, count: number, advice: MadviseAdvice): void {
-    const code = ADVICE[advice];
+    const code = Object.hasOwn(ADVICE, advice) ? ADVICE[advice] : undefined;
     if (code === undefined) throw new KsmError('EINVAL', `madvise on space "${this.name}": unknown advice "${String(advice)}" (mergeable, unmergeable, dontneed)`);
     this.#checkRange(first, count, `madvise(${advice})`);
     if (count === 0) return;
@@ -115,6 +117,7 @@ export class AddressSpace {
   /** prctl(PR_SET_MEMORY_MERGE): every mapped page mergeable (on), or all unmerged (off). */
   setMergeAny(on: boolean): void {
     this.#checkOpen('setMergeAny');
+    if (typeof on !== 'boolean') throw new KsmError('EINVAL', `setMergeAny on space "${this.name}": expected true or false, got ${JSON.stringify(on)}`);
     const status = this.host.backend.setMergeAny(this.id, on);
     if (status === ENOMEM) throw this.#noMemory('turning merge-any off');
   }

@@ -78,6 +78,33 @@ for (const engine of ['wasm', 'reference'] as const) {
     throwsKsm(() => ksm.setKnob('pages_to_scan', 100), 'EINVAL', /advisor_mode is scan-time/);
   });
 
+  test('knob values parse as the kernel parses them', async () => {
+    const { ksm, g } = await host(engine);
+    const before = snapshot(ksm, [g]);
+    for (const bad of ['0x10', '1e2', ' 5', '5 ', '', '1.0', '-1']) {
+      throwsKsm(() => ksm.setKnob('pages_to_scan', bad), 'EINVAL', /pages_to_scan must be an integer/);
+    }
+    throwsKsm(() => ksm.setKnob('use_zero_pages', 'maybe'), 'EINVAL', /use_zero_pages takes 0 or 1/);
+    throwsKsm(() => ksm.setKnob('smart_scan', 2), 'EINVAL', /smart_scan/);
+    throwsKsm(() => ksm.readSysfs('toString'), 'EINVAL', /unknown knob "toString"/);
+    throwsKsm(() => ksm.setKnob('constructor', 1), 'EINVAL', /unknown knob "constructor"/);
+    throwsKsm(() => g.madvise(0, 1, 'toString' as never), 'EINVAL', /unknown advice "toString"/);
+    throwsKsm(() => g.setMergeAny('no' as never), 'EINVAL', /expected true or false/);
+    throwsKsm(() => g.readBytes(0, NaN), 'EINVAL', /length NaN/);
+    throwsKsm(() => ksm.scanFull(0), 'EINVAL', /count must be a positive integer/);
+    assert.is(snapshot(ksm, [g]), before, 'nothing changed');
+    ksm.setKnob('pages_to_scan', '250\n'); // a write from a shell ends in a newline
+    ksm.setKnob('use_zero_pages', 'on');
+    ksm.setKnob('smart_scan', 'n');
+    assert.equal([ksm.knobs.pagesToScan, ksm.knobs.useZeroPages, ksm.knobs.smartScan], [250, 1, 0]);
+  });
+
+  test('scanFull refuses when ksmd cannot finish a scan', async () => {
+    const ksm = await Ksm.create({ engine, knobs: { run: 1 } });
+    ksm.createSpace({ name: 'unregistered', pages: 2 });
+    throwsKsm(() => ksm.scanFull(), 'EINVAL', /no address space is registered/);
+  });
+
   test('max_page_sharing changes once run=2 has removed the KSM pages', async () => {
     const { ksm } = await host(engine);
     ksm.setKnob('run', 2);
@@ -91,6 +118,7 @@ for (const engine of ['wasm', 'reference'] as const) {
     g.close();
     const before = snapshot(ksm, []);
     throwsKsm(() => g.read(0), 'EINVAL', /space "guest": the space has exited/);
+    throwsKsm(() => g.readBytes(0, 10), 'EINVAL', /exited/);
     throwsKsm(() => g.write(0, new Uint8Array(1)), 'EINVAL', /exited/);
     throwsKsm(() => g.mergeable(), 'EINVAL', /exited/);
     throwsKsm(() => g.fork(), 'EINVAL', /exited/);

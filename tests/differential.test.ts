@@ -48,7 +48,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     fc.record({ op: fc.constant('knob' as const), name: fc.constantFrom('use_zero_pages', 'smart_scan'), value: fc.nat(1) }),
     fc.record({ op: fc.constant('knob' as const), name: fc.constant('max_page_sharing'), value: fc.integer({ min: 2, max: 4 }) }),
     fc.record({ op: fc.constant('knob' as const), name: fc.constant('run'), value: fc.constantFrom(0, 1, 1, 1, 2) }),
-    fc.record({ op: fc.constant('knob' as const), name: fc.constant('stable_node_chains_prune_millisecs'), value: fc.constantFrom(0, 10, 100000) }),
+    fc.record({ op: fc.constant('knob' as const), name: fc.constant('stable_node_chains_prune_millisecs'), value: fc.constantFrom(0, 10, 100000, 4294967295) }),
   ) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('tick' as const), ms: fc.integer({ min: 1, max: 50 }) }) },
 );

@@ -61,7 +61,7 @@ const cases: Array<[string, string[], number, RegExp]> = [
   ['an unknown short flag', [good, '-x'], 2, /unknown option -x/],
   ['no input at all', ['--json'], 2, /nothing to scan/],
   ['max_page_sharing 1', [good, '--max-page-sharing', '1'], 1, /--max-page-sharing 1: the kernel refuses it .*max_page_sharing must be an integer from 2/],
-  ['use_zero_pages 2', [good, '--use-zero-pages', '2'], 1, /--use-zero-pages 2: the kernel refuses it .*use_zero_pages must be an integer from 0 to 1/],
+  ['use_zero_pages 2', [good, '--use-zero-pages', '2'], 1, /--use-zero-pages 2: the kernel refuses it .*use_zero_pages takes 0 or 1/],
   ['smart_scan yes', [good, '--smart-scan', 'yes'], 1, /--smart-scan yes: not a decimal integer/],
   ['pages_to_scan 0', [good, '--pages-to-scan', '0'], 1, /--pages-to-scan 0: ksmd would never process a page/],
   ['an unknown advisor mode', [good, '--advisor', 'fast'], 1, /--advisor fast: the kernel refuses it/],

@@ -64,7 +64,7 @@ export const SCRIPT_KNOB_DEFAULTS: Readonly<Record<string, number>> = Object.fre
 });
 
 /** Knobs a script may write (sleep_millisecs is the oracle's stepping clock). */
-const SCRIPTABLE_KNOBS = new Set(Object.values(SYSFS_KNOB_NAMES).filter((k) => k !== 'sleep_millisecs'));
+const SCRIPTABLE_KNOBS = new Set<string>(Object.values(SYSFS_KNOB_NAMES).filter((k) => k !== 'sleep_millisecs'));
 const SYSFS_FILES = new Set<string>([...Object.values(SYSFS_COUNTER_NAMES), ...Object.values(SYSFS_KNOB_NAMES)]);
 const SNAPSHOT_NUMBERS = new Set(['rmap_items', 'rmap_items_live_sum', 'cow_ksm', 'ksm_swpin_copy']);
 const STEP_KEYS = new Set(['error', 'contents_ok', 'batches_during_op', 'scans_done', 'batches_done']);
