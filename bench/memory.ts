@@ -3,7 +3,7 @@
  *
  * Metadata is what the engine keeps for merging: rmap items (one per tracked page, i.e. per page
  * the scanner has found present and mergeable) and stable nodes (one per KSM page, plus one per
- * chain), all 32-byte records in linear memory (live().metadataBytes). The kernel keeps a 64-byte
+ * chain), all records of one size in linear memory (live().metadataBytes). The kernel keeps a 64-byte
  * rmap_item per tracked page and a 64-byte stable_node per KSM page and chain; its figure on the
  * same state is computed beside ours. Page tables are not counted on either side (the engine's
  * page-table entry is 8 bytes per guest page: 4 of PTE, 4 of rmap item address).
@@ -23,6 +23,7 @@ const KERNEL_RECORD = 64;
 export async function memory(ctx: Context): Promise<void> {
   const rows: Row[] = [];
   let worst = 0;
+  let recordBytes = 0;
   for (const w of ORACLE_WORKLOADS()) {
     const run = await runWorkload('wasm', w, { passes: 3 });
     const s = run.passes[run.passes.length - 1].stats;
@@ -34,6 +35,7 @@ export async function memory(ctx: Context): Promise<void> {
     const record = run.live.metadataBytes / (items + nodes); // 32: rmap items and stable nodes alike
     ctx.figure(`memory.${w.name}.metadataBytesPerTrackedPage`, perPage);
     ctx.figure('memory.rmapItemBytes', record);
+    recordBytes = record;
     rows.push({
       workload: w.name, 'tracked pages (rmap items)': items, 'stable nodes + chains': nodes,
       'metadata bytes': run.live.metadataBytes, 'bytes per tracked page': round(perPage),
@@ -41,7 +43,7 @@ export async function memory(ctx: Context): Promise<void> {
     });
   }
   ctx.figure('memory.metadataBytesPerTrackedPage.max', worst);
-  ctx.table('Metadata per tracked page after the merge state settled (wasm engine; 32-byte records)', rows);
+  ctx.table(`Metadata per tracked page after the merge state settled (wasm engine; ${round(recordBytes)}-byte records)`, rows);
 
   // Linear memory per GiB of guest pages (cloned guests, as they load and after merging).
   const sizes = ctx.quick ? [16384] : [16384, 65536];

@@ -38,7 +38,7 @@ export interface WorkloadRun {
 
 /** A memory cap that holds the workload with room for metadata: at most 4 GiB. */
 export function capFor(pages: number): number {
-  return Math.min(2 ** 32, Math.ceil((pages * PAGE * 1.08 + (48 << 20)) / 65536) * 65536);
+  return Math.min(2 ** 32, Math.ceil((pages * PAGE * 1.03 + (48 << 20)) / 65536) * 65536);
 }
 
 /**
@@ -51,8 +51,9 @@ export const ENGINE_MEMORY_LIMIT = 2 ** 31;
 export let allowBeyond2GiB = false;
 export function setAllowBeyond2GiB(on: boolean): void { allowBeyond2GiB = on; }
 
-/** Whether a workload of `pages` pages fits the engine's usable linear memory. */
-export const engineFits = (pages: number): boolean => allowBeyond2GiB || capFor(pages) <= ENGINE_MEMORY_LIMIT;
+/** Whether a workload of `pages` pages fits the engine's usable linear memory (4 GiB at most, wasm32). */
+export const engineFits = (pages: number): boolean =>
+  pages * PAGE * 1.03 + (48 << 20) <= (allowBeyond2GiB ? 2 ** 32 : ENGINE_MEMORY_LIMIT);
 
 /** The most pages that fit, rounded down to a multiple of `step`. */
 export function largestFitting(step: number): number {
