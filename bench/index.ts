@@ -18,7 +18,6 @@ import { fileURLToPath } from 'node:url';
 import { Context, environment, type Options } from './lib.js';
 import { MINIMUM_SECONDS, SUITES } from './suites.js';
 import { printTargets } from './targets.js';
-import { setAllowBeyond2GiB } from './run.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -33,9 +32,8 @@ function parse(argv: string[]): Options {
     else if (a === '--json') options.jsonPath = resolve(argv[++i] ?? '');
     else if (a === '--kernel-wait') options.kernelWait = Number(argv[++i]);
     else if (a === '--silent') options.verbose = false;
-    else if (a === '--beyond-2gib') options.beyond2GiB = true;
     else if (a === '--help' || a === '-h') {
-      console.log('usage: npm run bench -- [--quick] [--only SUITE,…] [--json FILE] [--kernel-wait SECONDS] [--beyond-2gib] [--silent]');
+      console.log('usage: npm run bench -- [--quick] [--only SUITE,…] [--json FILE] [--kernel-wait SECONDS] [--silent]');
       console.log(`suites: ${Object.keys(SUITES).join(', ')}`);
       process.exit(0);
     } else {
@@ -61,7 +59,6 @@ async function main(): Promise<void> {
   }
   const options = parse(process.argv.slice(2));
   const ctx = new Context(options);
-  setAllowBeyond2GiB(options.beyond2GiB === true);
   const env = environment();
   const started = performance.now();
   console.log(`ksm-wasm benchmarks — ${options.quick ? 'quick (smoke) run' : 'full run'}`);

@@ -86,8 +86,6 @@ export interface Options {
   kernelWait: number;
   /** Print progress lines on stderr. */
   verbose: boolean;
-  /** Also run sizes that need 2 GiB of linear memory or more (see ENGINE_MEMORY_LIMIT in run.ts). */
-  beyond2GiB?: boolean;
   /** Print tables and notes on stdout (the smoke test turns this off). */
   print?: boolean;
   /** Samples of a few ms only: checks that a suite runs and produces figures (the smoke test). */

@@ -41,19 +41,11 @@ export function capFor(pages: number): number {
   return Math.min(2 ** 32, Math.ceil((pages * PAGE * 1.03 + (48 << 20)) / 65536) * 65536);
 }
 
-/**
- * Linear memory the engine can use today: 2 GiB. The driver (src/core.ts) takes page addresses
- * from the core's i32 results as they come, so an address of 2 GiB or more is negative in JS and
- * the first write there throws a RangeError. `npm run bench -- --beyond-2gib` lifts the limit
- * (once the driver converts addresses with `>>> 0`, the larger sizes run as they are).
- */
-export const ENGINE_MEMORY_LIMIT = 2 ** 31;
-export let allowBeyond2GiB = false;
-export function setAllowBeyond2GiB(on: boolean): void { allowBeyond2GiB = on; }
+/** Linear memory the engine can use: wasm32's 4 GiB (a page address above 2 GiB works since af81ad1). */
+export const ENGINE_MEMORY_LIMIT = 2 ** 32;
 
-/** Whether a workload of `pages` pages fits the engine's usable linear memory (4 GiB at most, wasm32). */
-export const engineFits = (pages: number): boolean =>
-  pages * PAGE * 1.03 + (48 << 20) <= (allowBeyond2GiB ? 2 ** 32 : ENGINE_MEMORY_LIMIT);
+/** Whether a workload of `pages` pages fits the engine's linear memory. */
+export const engineFits = (pages: number): boolean => pages * PAGE * 1.03 + (48 << 20) <= ENGINE_MEMORY_LIMIT;
 
 /** The most pages that fit, rounded down to a multiple of `step`. */
 export function largestFitting(step: number): number {

@@ -15,7 +15,7 @@ export async function scaling(ctx: Context): Promise<void> {
   const limitMiB = largestFitting(65536) / 256;
   const sizesMiB = [...new Set(wanted.map((m) => Math.min(m, limitMiB)))];
   if (sizesMiB.length < wanted.length || sizesMiB[sizesMiB.length - 1] !== wanted[wanted.length - 1]) {
-    ctx.note(`${wanted[wanted.length - 1]} MiB needs 2 GiB of linear memory or more, which the engine cannot use today (src/core.ts reads page addresses as signed i32: writes above 2 GiB throw a RangeError); the largest size run instead is ${limitMiB} MiB. --beyond-2gib tries the full size.`);
+    ctx.note(`${wanted[wanted.length - 1]} MiB does not fit in the engine's linear memory; the largest size run instead is ${limitMiB} MiB.`);
   }
   const referenceMaxMiB = ctx.quick ? 16 : 256;
   const rows: Row[] = [];
