@@ -4,7 +4,7 @@
 // note: nothing here fails half-way. An operation that allocates first reserves what it may need
 // (reserveBlocks, reserveRecords); once that succeeded, its allocations cannot fail.
 import {
-  BASE_LOCATION, C_FRAMES_IN_USE, C_KSM_FRAMES, C_RECORDS_IN_USE, FRAME_ENTRY_SIZE, FRAME_TABLE_LOCATION,
+  BASE_LOCATION, C_FRAMES_IN_USE, C_KSM_FRAMES, C_RECORDS_IN_USE, FRAME_ENTRY_SIZE, FRAME_TABLE_LOCATION, N_KIND, NODE_STALE,
   PAGE_SHIFT, PAGE_SIZE, RECORD_SIZE, RECORDS_PER_BLOCK, WASM_PAGE,
 } from './layout';
 import { addCounter } from './counters';
@@ -142,6 +142,9 @@ export function unmapFrame(pfn: u32): void {
     return;
   }
   setMapcount(pfn, 0);
+  const node = frameNode(pfn);
+  // The last mapping of a KSM page went: its stable node is stale from now on (found lazily by walks).
+  if (node != 0) store<u8>(node, load<u8>(node, N_KIND) | NODE_STALE, N_KIND);
   setFrameNode(pfn, 0);
   addCounter(C_FRAMES_IN_USE, -1);
   freeBlock(frameAddress(pfn));

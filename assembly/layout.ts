@@ -180,6 +180,8 @@ export const N_KEY: u32 = 24;
 export const NODE_REGULAR: u8 = 0;
 export const NODE_CHAIN: u8 = 1;
 export const NODE_DUP: u8 = 2;
+/** Flag in the kind byte: the node's KSM page was freed (set when it is, so walks need not look it up). */
+export const NODE_STALE: u8 = 0x80;
 
 // ---- status codes (negative, as the kernel's) ---------------------------------------------------
 

@@ -4,7 +4,7 @@
 import {
   C_DUPS, C_PAGES_SHARED, C_PAGES_SHARING, C_PAGES_UNSHARED, C_RMAP_ITEMS, C_FULL_SCANS, I_AGE,
   I_CHECKSUM, I_ENTRY, I_FLAGS, I_KEY, I_NEXT, I_NODE, I_PREV, I_SEQ, I_SKIPS, ITEM_STABLE,
-  ITEM_UNSTABLE, N_CHAIN, N_DUP_NEXT, N_DUP_PREV, N_HEAD, N_KEY, N_KIND, N_KPFN, N_LEN, N_LEN_MASK, NODE_DUP,
+  ITEM_UNSTABLE, N_CHAIN, N_DUP_NEXT, N_DUP_PREV, N_HEAD, N_KEY, N_KIND, N_KPFN, N_LEN, N_LEN_MASK, NODE_CHAIN, NODE_DUP, NODE_STALE,
   STABLE_ROOT, S_MERGING, S_RMAP_ITEMS, UNSTABLE_ROOT,
 } from './layout';
 import { allocRecord, blockOwner, freeRecord, frameNode } from './alloc';
@@ -50,7 +50,8 @@ export function freeItem(item: u32): void {
 
 // ---- stable nodes -------------------------------------------------------------------------------
 
-@inline export function nodeKind(node: u32): u8 { return load<u8>(node, N_KIND); }
+@inline export function nodeKind(node: u32): u8 { return load<u8>(node, N_KIND) & ~NODE_STALE; }
+/** Sets the kind of a live node (the stale flag is clear on live nodes). */
 @inline export function setNodeKind(node: u32, kind: u8): void { store<u8>(node, kind, N_KIND); }
 @inline export function nodeKey(node: u32): u32 { return load<u32>(node, N_KEY); }
 @inline export function nodeKpfn(node: u32): u32 { return load<u32>(node, N_KPFN); }
@@ -59,8 +60,12 @@ export function freeItem(item: u32): void {
 /** len shares its word with kind (the top byte); it never comes near 2^24 mappings. */
 @inline function addNodeLen(node: u32, delta: i32): void { store<u32>(node, <u32>(<i32>load<u32>(node, N_LEN) + delta), N_LEN); }
 
-/** Stale: its KSM page was freed (or is no longer a KSM page pointing back at it). */
-@inline export function isStale(node: u32): bool { return frameNode(nodeKpfn(node)) != node; }
+/** Stale: its KSM page was freed (flagged then by unmapFrame; the frame may since hold another page). */
+@inline export function isStale(node: u32): bool {
+  const stale = (load<u8>(node, N_KIND) & NODE_STALE) != 0;
+  if (DEBUG) assert(stale == (frameNode(nodeKpfn(node)) != node)); // the flag and the frame agree
+  return stale;
+}
 
 /** Appends an item at the head of a node's list: pages_shared for the first, pages_sharing after. */
 export function stableTreeAppend(item: u32, node: u32): void {
@@ -81,6 +86,7 @@ export function stableTreeAppend(item: u32, node: u32): void {
  * last item of the list), the node leaves the tree (or its chain) and is freed.
  */
 export function removeNodeFromStableTree(node: u32): void {
+  if (DEBUG) assert(nodeKind(node) != NODE_CHAIN && isStale(node)); // only stale KSM-page nodes go
   let item = nodeHead(node);
   while (item != 0) {
     const next = load<u32>(item, I_NEXT);
