@@ -47,7 +47,11 @@ async function main(argv: string[]): Promise<void> {
   const parsed = prog.parse(argv, {
     lazy: true,
     string: first === 'estimate' ? ESTIMATE_STRING_FLAGS : [],
-    unknown: (flag: string) => { throw new UsageError(`unknown option ${flag}`); },
+    unknown: (flag: string) => {
+      // mri reads "--pages-to-scan -1" as the option "-1": say what is really wrong.
+      if (/^-\d/.test(flag)) throw new UsageError(`${flag}: negative values are not taken (knobs and scan limits are non-negative integers)`);
+      throw new UsageError(`unknown option ${flag}`);
+    },
   });
   if (parsed) await parsed.handler(...parsed.args);
 }

@@ -68,8 +68,13 @@ function single(opts: Parsed, flag: string): string | undefined {
   return String(value);
 }
 
+/** Flags that are not kernel knobs (so the kernel's parsing rules are not the reason). */
+const OWN_FLAGS = new Set(['max-scans', 'stable-scans', 'max-memory']);
+
 function decimal(flag: string, text: string): number {
-  if (!/^[0-9]{1,15}$/.test(text)) throw new InputError(`--${flag} ${text}: not a decimal integer (the kernel takes only those)`);
+  if (!/^[0-9]{1,15}$/.test(text)) {
+    throw new InputError(`--${flag} ${text}: not a decimal integer${OWN_FLAGS.has(flag) ? '' : ' (the kernel takes only those)'}`);
+  }
   return Number(text);
 }
 
