@@ -2,9 +2,9 @@
  * ELF core files (gcore, QEMU dump-guest-memory): the file bytes of their PT_LOAD segments are the
  * present pages, in address order. Only 64-bit little-endian ET_CORE files are taken.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
-import { describeSystemError, InputError } from './errors.js';
-import { readRange } from './raw.js';
+import { closeSync, readSync } from 'node:fs';
+import { InputError } from './errors.js';
+import { openInput, readRange } from './raw.js';
 import { PAGE_SIZE, type ImageSource } from './source.js';
 
 const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
@@ -93,12 +93,7 @@ function safeNumber(value: bigint, path: string, field: string): number {
 
 function readAt(path: string, position: number, length: number, size: number): Uint8Array {
   if (position + length > size) throw new InputError(`${path}: truncated ELF file (needs bytes up to ${position + length}, has ${size})`);
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (error) {
-    throw describeSystemError(path, error);
-  }
+  const fd = openInput(path);
   try {
     const out = new Uint8Array(length);
     let got = 0;

@@ -28,14 +28,18 @@ export function statImage(path: string): number {
   return stat.size;
 }
 
-/** Streams bytes [offset, offset + length) of a file to the sink, in whole-page chunks (the tail zero-padded). */
-export function readRange(path: string, offset: number, length: number, sink: (chunk: Uint8Array) => void): void {
-  let fd: number;
+/** Opens an input file for reading; a refusal becomes an InputError naming the file. */
+export function openInput(path: string): number {
   try {
-    fd = openSync(path, 'r');
+    return openSync(path, 'r');
   } catch (error) {
     throw describeSystemError(path, error);
   }
+}
+
+/** Streams bytes [offset, offset + length) of a file to the sink, in whole-page chunks (the tail zero-padded). */
+export function readRange(path: string, offset: number, length: number, sink: (chunk: Uint8Array) => void): void {
+  const fd = openInput(path);
   try {
     const buffer = new Uint8Array(CHUNK_BYTES);
     for (let done = 0; done < length;) {
