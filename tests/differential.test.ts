@@ -11,7 +11,7 @@ import { Ksm, KsmError, type AddressSpace } from '../src/index.js';
 import type { WasmBackend } from '../src/core.js';
 import { fillPage, randomPage } from './helpers/pages.js';
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 1500);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 2000);
 const PAGE = 4096;
 
 /** A small pool of contents, so that duplicates, zero pages and near-misses are common. */
