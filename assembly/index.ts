@@ -55,7 +55,16 @@ export function forkSpace(parent: u32): i32 {
 export function exitSpace(space: u32): void { mm.exitSpace(space); }
 
 /** Before a write of pages [first, first+count): copy-on-write where needed. 0 or E_NOMEM. */
-export function prepareWrite(space: u32, first: u32, count: u32): i32 { return mm.prepareWrite(space, first, count); }
+/** Before a write of pages [first, first+count): copy-on-write where needed; the flags say whether the write covers the first and last page whole. 0 or E_NOMEM. */
+export function prepareWrite(space: u32, first: u32, count: u32, firstWhole: bool, lastWhole: bool): i32 {
+  return mm.prepareWrite(space, first, count, firstWhole, lastWhole);
+}
+
+/** prepareWrite of one page, then its address (one crossing per copy-on-write break); 0 if no memory. */
+export function prepareWritePage(space: u32, vpn: u32, whole: bool): u32 {
+  if (mm.prepareWrite(space, vpn, 1, whole, whole) != 0) return 0;
+  return pageAddress(space, vpn);
+}
 
 /** Where a page's bytes are now (the zero frame if nothing is present). For reads, and for writes after prepareWrite. */
 export function pageAddress(space: u32, vpn: u32): u32 {

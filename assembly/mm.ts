@@ -26,13 +26,18 @@ function forgetChecksum(entry: u32): void {
   if (item != 0) setItemFlags(item, itemFlags(item) & ~ITEM_CLEAN);
 }
 
-/** A fresh frame for the entry, zeroed or copied from its frame; the old mapping is dropped. */
-function remapPrivate(space: u32, entry: u32, copyFrom: bool): void {
+/** What a fresh private frame starts with. */
+const FILL_COPY: u32 = 0;    // the old page's bytes (copy-on-write)
+const FILL_ZERO: u32 = 1;    // zeros (the zero page's unshare)
+const FILL_NONE: u32 = 2;    // nothing: the caller overwrites every byte at once
+
+/** A fresh frame for the entry, filled as said; the old mapping is dropped. */
+function remapPrivate(space: u32, entry: u32, fill: u32): void {
   const pte = pteAt(entry);
   const old = ptePfn(pte);
   const pfn = allocFrame();
-  if (copyFrom && old != 0) copyPage(frameAddress(pfn), frameAddress(old));
-  else memory.fill(frameAddress(pfn), 0, PAGE_SIZE);
+  if (fill == FILL_COPY && old != 0) copyPage(frameAddress(pfn), frameAddress(old));
+  else if (fill != FILL_NONE) memory.fill(frameAddress(pfn), 0, PAGE_SIZE);
   if (old != 0) {
     unmapFrame(old);
   } else if (pte & PTE_ZERO) {
@@ -55,9 +60,10 @@ function writeNeedsFrame(pte: u32): bool {
 /**
  * Makes pages [first, first+count) writable in place: after it, each maps a frame of its own, and
  * the driver writes the bytes there (pageAddress). A KSM page is always copied (cow_ksm++), even
- * by its last mapper. Returns 0 or E_NOMEM (nothing changed).
+ * by its last mapper, except that the bytes of a page the write covers whole are not copied (or
+ * zeroed) first: they are all overwritten. Returns 0 or E_NOMEM (nothing changed).
  */
-export function prepareWrite(space: u32, first: u32, count: u32): i32 {
+export function prepareWrite(space: u32, first: u32, count: u32, firstWhole: bool, lastWhole: bool): i32 {
   let need: u32 = 0;
   for (let vpn = first; vpn < first + count; vpn++) if (writeNeedsFrame(pteAt(entryOf(space, vpn)))) need++;
   if (!reserveBlocks(need)) return E_NOMEM;
@@ -68,7 +74,8 @@ export function prepareWrite(space: u32, first: u32, count: u32): i32 {
     if (!writeNeedsFrame(pte)) continue;
     const pfn = ptePfn(pte);
     if (pfn != 0 && frameNode(pfn) != 0) addCounter(C_COW_KSM, 1);
-    remapPrivate(space, entry, true);
+    const whole = (vpn != first || firstWhole) && (vpn != first + count - 1 || lastWhole);
+    remapPrivate(space, entry, whole ? FILL_NONE : FILL_COPY);
   }
   return 0;
 }
@@ -92,10 +99,10 @@ function unshareRange(space: u32, first: u32, count: u32): void {
     const pte = pteAt(entry);
     if (!(pte & PTE_MERGEABLE)) continue;
     if (pte & PTE_ZERO) {
-      remapPrivate(space, entry, false); // a zero page's unshare is not a cow_ksm
+      remapPrivate(space, entry, FILL_ZERO); // a zero page's unshare is not a cow_ksm
     } else if (frameNode(ptePfn(pte)) != 0) {
       addCounter(C_COW_KSM, 1);
-      remapPrivate(space, entry, true);
+      remapPrivate(space, entry, FILL_COPY);
     }
   }
 }

@@ -23,7 +23,8 @@ interface CoreExports {
   createSpace(pages: number): number;
   forkSpace(parent: number): number;
   exitSpace(space: number): void;
-  prepareWrite(space: number, first: number, count: number): number;
+  prepareWrite(space: number, first: number, count: number, firstWhole: number, lastWhole: number): number;
+  prepareWritePage(space: number, vpn: number, whole: number): number;
   pageAddress(space: number, vpn: number): number;
   madvise(space: number, first: number, count: number, advice: number): number;
   unmapPages(space: number, first: number, count: number): void;
@@ -140,7 +141,15 @@ export class WasmBackend implements KsmBackend {
   write(id: number, address: number, data: Uint8Array): number {
     const first = Math.floor(address / PAGE_SIZE);
     const last = Math.floor((address + data.length - 1) / PAGE_SIZE);
-    if (this.core.prepareWrite(id, first, last - first + 1) !== 0) return ENOMEM;
+    if (first === last) { // the common case: one crossing, then the bytes
+      const at = this.core.prepareWritePage(id, first, +(data.length === PAGE_SIZE)) >>> 0;
+      if (at === 0) return ENOMEM;
+      this.#views().bytes.set(data, at + address - first * PAGE_SIZE);
+      return 0;
+    }
+    const firstWhole = address === first * PAGE_SIZE;
+    const lastWhole = address + data.length === (last + 1) * PAGE_SIZE;
+    if (this.core.prepareWrite(id, first, last - first + 1, +firstWhole, +lastWhole) !== 0) return ENOMEM;
     const { bytes } = this.#views(); // after prepareWrite: memory may have grown
     let done = 0;
     for (let vpn = first; vpn <= last; vpn++) {

@@ -4,7 +4,7 @@
  * the engine is called, so a bad call throws KsmError and changes nothing.
  */
 import {
-  MADV_DONTNEED, MADV_MERGEABLE, MADV_UNMERGEABLE, PAGE_SHIFT, PAGE_SIZE,
+  MADV_DONTNEED, MADV_MERGEABLE, MADV_UNMERGEABLE, PAGE_SIZE,
   type Advice, type KsmBackend, type PageInfo,
 } from './backend.js';
 import { ENOMEM, KsmError } from './errors.js';
@@ -29,6 +29,8 @@ export class AddressSpace {
   #closed = false;
   /** Pages unmapped so far (munmap); writes and madvise there fail with EFAULT. */
   readonly #unmapped: Uint8Array;
+  /** How many: while 0, range checks need not look for holes. */
+  #unmappedCount: number;
 
   /** @internal Spaces are made by Ksm.createSpace and AddressSpace.fork. */
   constructor(
@@ -41,6 +43,7 @@ export class AddressSpace {
     unmapped?: Uint8Array,
   ) {
     this.#unmapped = unmapped ? unmapped.slice() : new Uint8Array(pages);
+    this.#unmappedCount = this.#unmapped.reduce((n, u) => n + u, 0);
   }
 
   /** True once close() (exit) was called. */
@@ -112,6 +115,7 @@ export class AddressSpace {
     if (count === 0) return;
     this.host.backend.unmap(this.id, first, count);
     this.#unmapped.fill(1, first, first + count);
+    this.#unmappedCount = this.#unmapped.reduce((n, u) => n + u, 0);
   }
 
   /** prctl(PR_SET_MEMORY_MERGE): every mapped page mergeable (on), or all unmerged (off). */
@@ -182,7 +186,7 @@ export class AddressSpace {
     if (!Number.isInteger(first) || !Number.isInteger(count) || first < 0 || count < 0 || first + count > this.pages) {
       throw new KsmError('EINVAL', `${op} on space "${this.name}": pages ${first}..${first + count - 1} are outside its ${this.pages} pages`);
     }
-    if (holesAllowed) return; // munmap of a range with holes unmaps what is there
+    if (holesAllowed || this.#unmappedCount === 0) return; // munmap of a range with holes unmaps what is there
     const hole = this.#unmapped.subarray(first, first + count).indexOf(1);
     if (hole >= 0) throw new KsmError('EFAULT', `${op} on space "${this.name}": page ${first + hole} is not mapped`);
   }
@@ -192,8 +196,9 @@ export class AddressSpace {
     if (!Number.isInteger(address) || address < 0 || address + length > size) {
       throw new KsmError('EINVAL', `${op} on space "${this.name}": bytes ${address}..${address + length - 1} run past its ${size} bytes`);
     }
-    const first = address >>> PAGE_SHIFT;
-    const last = length > 0 ? (address + length - 1) >>> PAGE_SHIFT : first;
+    if (this.#unmappedCount === 0) return;
+    const first = Math.floor(address / PAGE_SIZE);
+    const last = length > 0 ? Math.floor((address + length - 1) / PAGE_SIZE) : first;
     const hole = this.#unmapped.subarray(first, last + 1).indexOf(1);
     if (hole >= 0) throw new KsmError('EFAULT', `${op} on space "${this.name}": page ${first + hole} is not mapped`);
   }
