@@ -7,20 +7,20 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const SOURCE = fileURLToPath(new URL('./ksm_guest.c', import.meta.url));
 
-/** Builds the helper into a temp dir (once per source version); its path, or an error. */
-export function buildGuest(): string {
-  const source = readFileSync(SOURCE);
+/** Builds a helper (ksm_guest.c by default) into a temp dir (once per source version); its path, or an error. */
+export function buildGuest(sourcePath = SOURCE): string {
+  const source = readFileSync(sourcePath);
   const dir = join(tmpdir(), `ksm-wasm-guest-${createHash('sha256').update(new Uint8Array(source)).digest('hex').slice(0, 12)}`);
-  const binary = join(dir, 'ksm_guest');
+  const binary = join(dir, basename(sourcePath, '.c'));
   if (existsSync(binary)) return binary;
   mkdirSync(dir, { recursive: true });
-  const cc = spawnSync('cc', ['-O2', '-Wall', '-o', binary, SOURCE], { encoding: 'utf8' });
-  if (cc.error || cc.status !== 0) throw new Error(`cc could not build ${SOURCE}: ${cc.error?.message ?? cc.stderr}`);
+  const cc = spawnSync('cc', ['-O2', '-Wall', '-o', binary, sourcePath], { encoding: 'utf8' });
+  if (cc.error || cc.status !== 0) throw new Error(`cc could not build ${sourcePath}: ${cc.error?.message ?? cc.stderr}`);
   return binary;
 }
 
