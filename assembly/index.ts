@@ -13,7 +13,7 @@ import { isZeroPage, memcmpPages } from './page';
 import { verify } from './rbtree';
 import { itemAge, itemFlags, itemSkips } from './rmap';
 import { batchEndedPass, batchStatus, scanBatch } from './scan';
-import { entryOf, hasFlag, itemAt, newSpace, pteAt, ptePfn, spaceField } from './spaces';
+import { HEAD, entryOf, hasFlag, itemAt, newSpace, pteAt, ptePfn, slotNext, spaceField } from './spaces';
 import * as stable from './stable';
 import * as mm from './mm';
 import * as state from './state';
@@ -101,6 +101,8 @@ export function lastBatchStatus(): i32 { return batchStatus; }
 export function lastBatchEndedPass(): bool { return batchEndedPass; }
 export function unmergeAll(): i32 { return mm.unmergeAll(); }
 export function removeAllStableNodes(): bool { return stable.removeAllStableNodes(); }
+/** The slot list is not empty (ksmd has an address space to scan). */
+export function hasSlots(): bool { return slotNext(HEAD) != HEAD; }
 
 /**
  * What a page maps and its item's state, written to counter cells C_PAGE_INFO..+6: mapping

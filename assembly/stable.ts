@@ -24,9 +24,11 @@ import { chainPruneMillisecs, maxPageSharing, nowMs } from './state';
 let collapsedInto: u32 = 0;
 
 /**
- * Picks the dup of a chain to share: the first candidate, or with pruning (at most once every
+ * Picks the dup of a chain: the first candidate, or with pruning (at most once every
  * stable_node_chains_prune_millisecs per chain) the longest candidate after dropping every stale
- * dup. Returns 0 if no dup is a candidate.
+ * dup; with no candidate, the first live dup (full: the caller will not share it). A pruned chain
+ * left with one live dup collapses into it, full or not (checked on the real ksmd). Returns 0 if
+ * no dup is left.
  */
 function stableNodeDup(chain: u32, mayPrune: bool): u32 {
   collapsedInto = 0;
@@ -35,6 +37,7 @@ function stableNodeDup(chain: u32, mayPrune: bool): u32 {
   const prune = mayPrune && nowMs - load<u32>(chain, N_PRUNE_TIME) >= chainPruneMillisecs;
   if (prune) store<u32>(chain, nowMs, N_PRUNE_TIME);
   let found: u32 = 0;
+  let firstLive: u32 = 0;
   let live: u32 = 0;
   let dup = nodeHead(chain);
   while (dup != 0) {
@@ -43,6 +46,7 @@ function stableNodeDup(chain: u32, mayPrune: bool): u32 {
       removeNodeFromStableTree(dup);
     } else {
       live++;
+      if (firstLive == 0) firstLive = dup;
       if (isSharingCandidate(dup) && (found == 0 || nodeLen(dup) > nodeLen(found))) {
         found = dup;
         if (!prune) break;
@@ -50,9 +54,10 @@ function stableNodeDup(chain: u32, mayPrune: bool): u32 {
     }
     dup = next;
   }
+  if (found == 0) found = firstLive;
   if (found == 0) return 0;
   if (prune && live == 1) {
-    // One dup left, and it can share: it takes the chain's place in the tree.
+    // One dup left: it takes the chain's place in the tree.
     unlinkDup(found);
     replaceNode(STABLE_ROOT, chain, found);
     setNodeKind(found, NODE_REGULAR);
@@ -82,17 +87,14 @@ function pageToCompare(node: u32, mayPrune: bool): u32 {
     return nodeKpfn(node);
   }
   const dup = stableNodeDup(node, mayPrune);
-  if (dup != 0) { candidate = dup; return nodeKpfn(dup); }
-  // No candidate: any dup's page will do for the walk (they all hold the same content).
-  const any = nodeHead(node);
-  if (any == 0) {
+  if (dup == 0) { // every dup was stale: the chain goes
     erase(STABLE_ROOT, node);
     freeRecord(node);
     addCounter(C_CHAINS, -1);
     return 0;
   }
-  if (isStale(any)) { removeNodeFromStableTree(any); return 0; }
-  return nodeKpfn(any);
+  if (isSharingCandidate(dup)) candidate = dup;
+  return nodeKpfn(dup); // all dups hold the same content: any will do for the walk
 }
 
 /** memcmp order of `page` against a node's page, decided by the keys (first 4 bytes) when they differ. */

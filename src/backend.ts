@@ -137,6 +137,8 @@ export interface KsmBackend {
   scanBatch(budget: number, nowMs: number): BatchResult;
   /** run=2: unmerge every KSM and KSM-zero page of every slot, free all rmap items and stable nodes, full_scans=0. 0 or ENOMEM (nothing done). */
   unmergeAll(): number;
+  /** The scanner's slot list is not empty: ksmd has an address space to scan. */
+  hasSlots(): boolean;
   /** Remove every stable node whose page is no longer mapped (for a max_page_sharing / merge_across_nodes change). True if none is left. */
   removeAllStableNodes(): boolean;
 

@@ -37,6 +37,7 @@ interface CoreExports {
   lastBatchEndedPass(): number;
   unmergeAll(): number;
   removeAllStableNodes(): number;
+  hasSlots(): number;
   pageInfo(space: number, vpn: number): void;
   memorySize(): number;
   checksumAt(address: number): number;
@@ -197,6 +198,7 @@ export class WasmBackend implements KsmBackend {
 
   unmergeAll(): number { return this.core.unmergeAll() === 0 ? 0 : ENOMEM; }
   removeAllStableNodes(): boolean { return this.core.removeAllStableNodes() !== 0; }
+  hasSlots(): boolean { return this.core.hasSlots() !== 0; }
 
   counters(): EngineCounters {
     const L = this.layout;

@@ -70,6 +70,10 @@ export class Ksm implements SpaceHost {
   #cpuMs = 0;
   #passStartMs: number | undefined;
   #advisor: AdvisorState = initialAdvisorState();
+  /** ksmd waits for work (the kernel's ksm_thread_wait): run is not 1, or no space was registered at its last look. */
+  #ksmdWaitsForWork = true;
+  /** A registration woke a waiting ksmd, and no batch has run since. */
+  #wakePending = false;
   readonly #ksmd: Ksmd;
 
   /** Creates a host with its own engine (and its own WebAssembly memory). */
@@ -154,6 +158,7 @@ export class Ksm implements SpaceHost {
     }
     const wasRunning = this.#knobs.run === 1;
     this.#knobs.run = run;
+    if (run !== 1) this.#ksmdWaitsForWork = true;
     this.#pushScanKnobs();
     if (run === 1 && !wasRunning) this.#ksmd.wake();
   }
@@ -257,6 +262,28 @@ export class Ksm implements SpaceHost {
   /** @internal */
   forget(space: AddressSpace): void { this.#spaces.delete(space.id); }
 
+  /**
+   * @internal As the kernel's __ksm_enter: the first space to register wakes a ksmd that waits for
+   * work, and it runs a batch at once (the background ksmd now; a stepping driver asks
+   * consumeKsmdWakeup()).
+   */
+  registered(listWasEmpty: boolean): void {
+    if (!listWasEmpty || !this.#ksmdWaitsForWork || this.#knobs.run !== 1 || !this.backend.hasSlots()) return;
+    this.#wakePending = true;
+    this.#ksmd.wake();
+  }
+
+  /**
+   * True once after an operation woke a ksmd that was waiting for work (the first address space
+   * registered while run is 1), as the kernel's ksmd is woken then and scans at once. A program
+   * that steps ksmd with scan() runs a batch when this says so; the background ksmd does by itself.
+   */
+  consumeKsmdWakeup(): boolean {
+    const woken = this.#wakePending;
+    this.#wakePending = false;
+    return woken;
+  }
+
   // ---- ksmd --------------------------------------------------------------------------------
 
   /**
@@ -265,6 +292,10 @@ export class Ksm implements SpaceHost {
    */
   scan(): BatchOutcome {
     if (this.#knobs.run !== 1) return { ran: false, scanned: 0, fullScan: false };
+    if (!this.backend.hasSlots()) { // nothing registered: ksmd waits for work
+      this.#ksmdWaitsForWork = true;
+      return { ran: false, scanned: 0, fullScan: false };
+    }
     // Whole ms, the same for both engines (the core keeps them as u32, like the kernel's jiffies).
     const now = Math.floor(this.#clock());
     this.#passStartMs ??= now;
@@ -274,6 +305,8 @@ export class Ksm implements SpaceHost {
     if (result.status === ENOMEM && result.scanned === 0) {
       throw new KsmError('ENOMEM', 'ksmd: no memory left under the cap for rmap items or stable nodes');
     }
+    this.#wakePending = false;
+    this.#ksmdWaitsForWork = !this.backend.hasSlots();
     if (result.passEnded) this.#endOfPass();
     return { ran: result.scanned > 0 || result.passEnded, scanned: result.scanned, fullScan: result.passEnded };
   }

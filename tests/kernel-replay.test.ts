@@ -17,15 +17,10 @@
  * page, no other process with mergeable memory); otherwise it says loudly that it was skipped, and
  * why, and passes. The knobs are always restored and run is left at 0.
  *
- * Left out, because the kernel and the engine differ (run them with
- * KSM_LIVE_SCRIPTS=tests/fixtures/live-scripts-differing):
- * - L4_chain_exit_knobs (kernel 6.18): step 8, the scan after guest 2's two pages of one dup are
- *   DONTNEEDed (max_page_sharing 2, prune 0): the kernel collapses the chain (stable_node_chains
- *   0, stable_node_dups 0), the engine keeps a chain of one dup (1, 1); every other counter is
- *   equal. After everything is unmerged (step 11) the engine still counts stable_node_chains 1
- *   (dups 0), the kernel 0. At step 13 (MADV_MERGEABLE after a pass over mms with no mergeable
- *   VMA) the kernel runs a batch during the op (full_scans 7 -> 8, pages_volatile 4), the replay
- *   none; this harness does not wait for batches an op starts, so scripts must not rely on them.
+ * L4_chain_exit_knobs found two differences, both fixed in the engine: a pruned chain left with one
+ * full dup collapses into it (the kernel's stable_node_chains 0 / dups 0), and MADV_MERGEABLE that
+ * registers the first mm wakes a ksmd that waits for work, which scans at once (a batch during the
+ * op). KSM_LIVE_SCRIPTS=DIR runs another directory of scripts.
  *
  * Ops this harness does not run: read, merge_any, knob run, images (see conformance/replay.ts).
  */
@@ -41,7 +36,7 @@ import { KernelUnavailable } from './conformance/harness.js';
 import { runLive, type LiveRun, type LiveSnapshot } from './conformance/replay.js';
 import { busyReason, unavailableReason } from './conformance/sysfs.js';
 
-/** KSM_LIVE_SCRIPTS=DIR runs another directory of scripts (e.g. tests/fixtures/live-scripts-differing). */
+/** KSM_LIVE_SCRIPTS=DIR runs another directory of scripts. */
 const DIR = process.env.KSM_LIVE_SCRIPTS ?? join(fileURLToPath(new URL('.', import.meta.url)), 'fixtures/live-scripts');
 const SCRIPTS = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
 const DELTAS = ['pages_scanned', 'pages_skipped'];

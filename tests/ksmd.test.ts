@@ -79,4 +79,17 @@ test('an error in a background batch stops ksmd and reaches onError', async () =
   assert.is((errors[0] as KsmError).code, 'ENOMEM');
 });
 
+test('the first space to register wakes a ksmd that waits for work (the kernel\'s __ksm_enter)', async () => {
+  const ksm = await Ksm.create({ knobs: { run: 1 } });
+  const a = ksm.createSpace({ name: 'a', image: fillPage(3) });
+  assert.equal(ksm.scan(), { ran: false, scanned: 0, fullScan: false }, 'nothing registered: ksmd waits');
+  a.mergeable();
+  assert.ok(ksm.consumeKsmdWakeup(), 'the registration woke it');
+  assert.not.ok(ksm.consumeKsmdWakeup(), 'once');
+  ksm.scan();
+  const b = ksm.createSpace({ name: 'b', image: fillPage(3) });
+  b.mergeable();
+  assert.not.ok(ksm.consumeKsmdWakeup(), 'a second space does not: ksmd was not waiting');
+});
+
 test.run();

@@ -223,6 +223,10 @@ export class ReferenceBackend implements KsmBackend {
     return 0;
   }
 
+  hasSlots(): boolean {
+    return this.scanner.slots > 0;
+  }
+
   removeAllStableNodes(): boolean {
     return this.stable.removeAllStableNodes();
   }

@@ -185,30 +185,27 @@ export class StableTree {
       return { node, page: node.frame, candidate: this.isSharingCandidate(node) ? node : null };
     }
     const found = this.chooseDup(node, mayPrune);
-    // A collapsed chain left its one dup in its place in the tree.
-    if (found !== null) return { node: found.chain === null ? found : node, page: found.frame, candidate: found };
-    const first = node.dups[0];
-    if (first === undefined) {
+    if (found === null) { // every dup was stale: the chain goes
       this.freeChain(node);
       return null;
     }
-    if (this.isStale(first)) {
-      this.removeNodeFromStableTree(first);
-      return null;
-    }
-    return { node, page: first.frame, candidate: null };
+    // A collapsed chain left its one dup in its place in the tree. A full dup still gives its page.
+    const candidate = this.isSharingCandidate(found) ? found : null;
+    return { node: found.chain === null ? found : node, page: found.frame, candidate };
   }
 
   /**
-   * Pick the dup of `chain` to share: the first sharing candidate, or, when pruning is due, the
-   * longest candidate after a walk over all dups. Stale dups met are removed. A pruned chain with
-   * one live dup left collapses into it; else a chosen dup that can take two more goes to the front.
+   * Pick the dup of `chain`: the first sharing candidate, or, when pruning is due, the longest
+   * candidate after a walk over all dups; with no candidate, the first live dup (full). Stale dups
+   * met are removed. A pruned chain with one live dup left collapses into it, full or not (as the
+   * real ksmd does); else a chosen dup that can take two more goes to the front. Null: no dup left.
    */
   private chooseDup(chain: StableChain, mayPrune: boolean): StableNode | null {
     const knobs = this.st.knobs;
     const prune = mayPrune && this.st.now >= chain.pruneTime + knobs.stableNodeChainsPruneMillisecs;
     if (prune) chain.pruneTime = this.st.now;
     let found: StableNode | null = null;
+    let firstLive: StableNode | null = null;
     let live = 0;
     for (let i = 0; i < chain.dups.length;) {
       const dup = chain.dups[i];
@@ -218,11 +215,13 @@ export class StableTree {
       }
       live++;
       i++;
+      firstLive ??= dup;
       if (this.isSharingCandidate(dup) && (found === null || dup.len > found.len)) {
         found = dup;
         if (!prune) break;
       }
     }
+    found ??= firstLive;
     if (found === null) return null;
     if (prune && live === 1) {
       this.collapseChain(chain, found);

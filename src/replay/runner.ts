@@ -263,6 +263,8 @@ class StepRunner {
     const progress = (): string => { const s = this.ksm.stats(); return `${s.fullScans}/${s.pagesScanned}/${s.pagesSkipped}`; };
     const before = progress();
     const result = this.#op(op, record);
+    // The first space registered while ksmd waits for work wakes it, and it scans at once.
+    if (this.ksm.consumeKsmdWakeup()) this.ksm.scan();
     record.batches_during_op ??= progress() === before ? 0 : 1;
     return result;
   }
