@@ -29,7 +29,7 @@ export function wireKnobs(ksm: Ksm, report: Report, onChange: () => void): void 
 /** Shows each knob's current value (the advisor rewrites pages_to_scan; refusals revert). */
 export function syncKnobs(ksm: Ksm): void {
   const knobs = ksm.knobs;
-  const byFile = new Map(Object.entries(SYSFS_KNOB_NAMES).map(([camel, file]) => [file, knobs[camel as keyof Knobs]]));
+  const byFile = new Map<string, unknown>(Object.entries(SYSFS_KNOB_NAMES).map(([camel, file]) => [file, knobs[camel as keyof Knobs]]));
   for (const element of knobElements()) {
     if (element === document.activeElement && element instanceof HTMLInputElement) continue; // being typed in
     const value = String(byFile.get(element.dataset.knob!) ?? '');

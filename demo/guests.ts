@@ -4,6 +4,7 @@
  * No DOM here: the page (main.ts) drives it.
  */
 import { PAGE_SIZE, type AddressSpace, type Ksm } from '../src/index.js';
+import { prng } from '../src/prng.js'; // seeded, so every visit shows the same images
 
 /** Pages per guest: small, so the page maps stay readable and the demo snappy. */
 export const GUEST_PAGES = 512;
@@ -32,18 +33,6 @@ const MIX: ReadonlyArray<readonly [base: number, priv: number, zero: number]> = 
   [0, 0.8, 0.2],
   [0, 0.12, 0.88],
 ];
-
-/** mulberry32: a small seeded PRNG, so every visit shows the same images. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Fills a page with noise: xorshift32 seeded from `random`, all integer (this runs for every boot). */
 function fillRandom(page: Uint8Array, random: () => number): void {

@@ -1,17 +1,10 @@
 /** Page contents for tests: seeded random pages, fills, zero pages. */
 export const PAGE = 4096;
 
-/** mulberry32: a tiny seeded PRNG, so every test's memory is the same on every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../src/prng.js';
+
+/** mulberry32 (src/prng.ts): every test's memory is the same on every run. */
+export { prng };
 
 /** A random page named by `key`: equal keys give equal pages. */
 export function randomPage(key: string): Uint8Array {

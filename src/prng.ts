@@ -1,0 +1,14 @@
+/**
+ * mulberry32: a tiny seeded PRNG (floats in [0, 1)), for reproducible page contents in the demo
+ * and the tests. Not part of the library's API, and not for anything that needs real randomness.
+ */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
