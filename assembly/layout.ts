@@ -28,7 +28,6 @@ export const ROOTS_LOCATION: u32 = COUNTERS_LOCATION + COUNTERS_SIZE;
 export const STABLE_ROOT: u32 = ROOTS_LOCATION;
 export const UNSTABLE_ROOT: u32 = ROOTS_LOCATION + 4;
 export const ZERO_FRAME_LOCATION: u32 = BASE_LOCATION + PAGE_SIZE;
-export const ZERO_PFN: u32 = ZERO_FRAME_LOCATION >> PAGE_SHIFT;
 /** Bytes the driver may use freely (tests and benchmarks hand pages to the primitives here). */
 export const SCRATCH_LOCATION: u32 = ZERO_FRAME_LOCATION + PAGE_SIZE;
 export const SCRATCH_SIZE: u32 = 16 * PAGE_SIZE;
@@ -59,7 +58,6 @@ export const C_FRAMES_IN_USE: u32 = 11;
 export const C_KSM_FRAMES: u32 = 12;
 export const C_MAPPED_PAGES: u32 = 13;
 export const C_RECORDS_IN_USE: u32 = 14;
-export const C_COUNTERS: u32 = 15;
 /** pageInfo() answers in cells 16..22: mapping, frame, mapcount, mergeable, item state, age, skips. */
 export const C_PAGE_INFO: u32 = 16;
 

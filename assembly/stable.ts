@@ -2,7 +2,7 @@
 // mappings becomes a chain (one tree position) of dups (one KSM page each). Stale nodes (their
 // page was freed) are found and dropped lazily, whenever a walk meets them.
 import {
-  C_CHAINS, N_DUP_NEXT, N_HEAD, N_KEY, N_KPFN, N_PRUNE_TIME, NODE_CHAIN,
+  C_CHAINS, N_DUP_NEXT, N_KEY, N_KPFN, N_PRUNE_TIME, NODE_CHAIN,
   NODE_REGULAR, RB_LEFT, RB_RIGHT, STABLE_ROOT,
 } from './layout';
 import { frameAddress, frameNode, freeRecord, setFrameNode } from './alloc';

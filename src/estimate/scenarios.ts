@@ -5,7 +5,7 @@
 import { InputError } from './errors.js';
 import { ranked, ZERO } from './content.js';
 import { PageContent } from '../pagespec.js';
-import { PAGE_SIZE, type ImageSource } from './source.js';
+import type { ImageSource } from './source.js';
 
 const SEED = 1;
 
