@@ -8,9 +8,11 @@
  * two different pages differ in their first bytes (as random pages do).
  */
 import { createCipheriv } from 'node:crypto';
+import { PAGE_SIZE as PAGE } from '../src/backend.js';
 import type { AddressSpace, Ksm } from '../src/index.js';
 
-export const PAGE = 4096;
+export { PAGE };
+
 const KEY = new Uint8Array(16).fill(0x6b); // fixed: the workloads are the same on every run
 /** Zeros to encrypt, 64 KiB at a time: small enough that the cipher's output buffers are reused heap memory. */
 const ZEROS = new Uint8Array(1 << 16);

@@ -2,11 +2,13 @@
  * The counters as the kernel shows them: /sys/kernel/mm/ksm (global) and /proc/PID/ksm_stat (per
  * space), computed from an engine's raw counters with the kernel's formulas and constants.
  */
-import type { EngineCounters, EngineSpaceCounters } from './backend.js';
+import { PAGE_SIZE, type EngineCounters, type EngineSpaceCounters } from './backend.js';
 
-/** The kernel's constants for profit: a page, and one rmap item (what the kernel's slab takes). */
-export const KERNEL_PAGE_SIZE = 4096;
+/** The kernel's constants for profit: a page (the engine's), and one rmap item (what the kernel's slab takes). */
+export const KERNEL_PAGE_SIZE = PAGE_SIZE;
 export const KERNEL_RMAP_ITEM_SIZE = 64;
+/** What the kernel's slab takes for a stable node (for comparisons of metadata; not in any formula). */
+export const KERNEL_STABLE_NODE_SIZE = 64;
 
 /** The read-only files of /sys/kernel/mm/ksm, camelCased. They lag user actions as the kernel's do. */
 export interface KsmStats {
@@ -80,6 +82,8 @@ export const SYSFS_COUNTER_NAMES = Object.freeze({
   ksmZeroPages: 'ksm_zero_pages',
   generalProfit: 'general_profit',
 } as const);
+
+export type SysfsCounterName = (typeof SYSFS_COUNTER_NAMES)[keyof typeof SYSFS_COUNTER_NAMES];
 
 /** The counters under their sysfs names (the CLI's JSON and the sysfs-style view). */
 export function sysfsCounters(stats: KsmStats): Record<string, number> {

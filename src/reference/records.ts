@@ -6,12 +6,14 @@
  */
 
 import type { EngineCounters, ScanKnobs } from '../backend.js';
+import { DEFAULT_MAX_PAGE_SHARING, DEFAULT_STABLE_NODE_CHAINS_PRUNE_MILLISECS } from '../generated/core-abi.js';
+import { KERNEL_RMAP_ITEM_SIZE, KERNEL_STABLE_NODE_SIZE } from '../stats.js';
 import { RB_BLACK, type RbNode } from './rbtree.js';
 import type { Frame, FramePool, Space } from './memory.js';
 
-/** Bytes the kernel's slabs give an rmap item and a stable node (used for estimates only). */
-export const RMAP_ITEM_BYTES = 64;
-export const STABLE_NODE_BYTES = 64;
+/** Bytes the kernel's slabs give an rmap item, a stable node and an mm slot (used for estimates only). */
+export const RMAP_ITEM_BYTES = KERNEL_RMAP_ITEM_SIZE;
+export const STABLE_NODE_BYTES = KERNEL_STABLE_NODE_SIZE;
 export const MM_SLOT_BYTES = 48;
 
 /** An rmap item's tree state (the kernel's flag bits): NONE counts as volatile. */
@@ -77,10 +79,10 @@ export type StableTreeNode = StableNode | StableChain;
 
 /** Default knobs (the kernel's). */
 export const DEFAULT_KNOBS: ScanKnobs = {
-  maxPageSharing: 256,
+  maxPageSharing: DEFAULT_MAX_PAGE_SHARING,
   useZeroPages: false,
   smartScan: true,
-  stableNodeChainsPruneMillisecs: 2000,
+  stableNodeChainsPruneMillisecs: DEFAULT_STABLE_NODE_CHAINS_PRUNE_MILLISECS,
   runUnmerge: false,
 };
 
