@@ -1,7 +1,7 @@
 /**
  * Workloads for the benches: guests made of 4 KiB pages, reproducible byte for byte, shaped like
- * the oracle's scenarios (/work/shared/oracle/gen.py) so that the kernel can be run on the same
- * images.
+ * the kernel oracle's scenarios (clones, unique, zeros, prefix) so that the kernel can be run on
+ * the same kinds of images.
  *
  * Page contents come from AES-128-CTR over zeros (native, a few GB/s): page `i` of stream `s` is
  * the key stream at block `i * 256` with IV = s ‖ 0. Equal (stream, index) ⇔ equal page, and any
