@@ -10,23 +10,15 @@ export const KERNEL_RMAP_ITEM_SIZE = 64;
 /** What the kernel's slab takes for a stable node (for comparisons of metadata; not in any formula). */
 export const KERNEL_STABLE_NODE_SIZE = 64;
 
-/** The read-only files of /sys/kernel/mm/ksm, camelCased. They lag user actions as the kernel's do. */
-export interface KsmStats {
-  pagesShared: number;
-  pagesSharing: number;
-  pagesUnshared: number;
+/**
+ * The read-only files of /sys/kernel/mm/ksm, camelCased, with the engine's raw counters they are
+ * computed from (the hidden ksm_rmap_items total, and /proc/vmstat cow_ksm). They lag user
+ * actions as the kernel's do.
+ */
+export interface KsmStats extends EngineCounters {
+  /** rmap items in no tree: ksm_rmap_items minus the three counted ones. */
   pagesVolatile: number;
-  pagesScanned: number;
-  pagesSkipped: number;
-  fullScans: number;
-  stableNodeChains: number;
-  stableNodeDups: number;
-  ksmZeroPages: number;
   generalProfit: number;
-  /** The kernel's hidden ksm_rmap_items total (general_profit is computed from it). */
-  rmapItems: number;
-  /** /proc/vmstat cow_ksm: copy-on-write copies of KSM pages. */
-  cowKsm: number;
 }
 
 /** /proc/PID/ksm_stat of one space. */
@@ -41,19 +33,9 @@ export interface KsmStat {
 
 export function kernelStats(c: EngineCounters): KsmStats {
   return Object.freeze({
-    pagesShared: c.pagesShared,
-    pagesSharing: c.pagesSharing,
-    pagesUnshared: c.pagesUnshared,
+    ...c,
     pagesVolatile: Math.max(0, c.rmapItems - c.pagesShared - c.pagesSharing - c.pagesUnshared),
-    pagesScanned: c.pagesScanned,
-    pagesSkipped: c.pagesSkipped,
-    fullScans: c.fullScans,
-    stableNodeChains: c.stableNodeChains,
-    stableNodeDups: c.stableNodeDups,
-    ksmZeroPages: c.ksmZeroPages,
     generalProfit: (c.pagesSharing + c.ksmZeroPages) * KERNEL_PAGE_SIZE - c.rmapItems * KERNEL_RMAP_ITEM_SIZE,
-    rmapItems: c.rmapItems,
-    cowKsm: c.cowKsm,
   });
 }
 
