@@ -4,9 +4,9 @@
 import {
   BATCH_NOMEM, BATCH_NO_SLOTS, BATCH_PASS_ENDED, BATCH_SCANNED_UNIT, C_PAGE_INFO, C_SPACE_INFO, DIR_ENTRIES,
   E_NOMEM, ITEM_SKIPPED, ITEM_STABLE, ITEM_STATE_NONE, ITEM_STATE_SKIPPED, ITEM_STATE_STABLE,
-  ITEM_STATE_UNSTABLE, ITEM_STATE_VOLATILE, ITEM_UNSTABLE, LEAF_SHIFT, MADV_MERGEABLE, MADV_UNMERGEABLE,
-  MAPPING_ABSENT, MAPPING_COW, MAPPING_KSM, MAPPING_PRIVATE, MAPPING_UNMAPPED, MAPPING_ZERO, PTE_MAPPED,
-  PTE_MERGEABLE, PTE_ZERO, REGISTERED_FIRST, SPACE_ALIVE, SPACE_EXITING, STABLE_ROOT, S_MERGEABLE, S_MERGING,
+  ITEM_STATE_UNSTABLE, ITEM_STATE_VOLATILE, ITEM_UNSTABLE, LEAF_SHIFT, MADV_COLLAPSE, MADV_MERGEABLE,
+  MADV_UNMERGEABLE, MAPPING_ABSENT, MAPPING_COW, MAPPING_KSM, MAPPING_PRIVATE, MAPPING_SPLIT_ZERO,
+  MAPPING_UNMAPPED, MAPPING_ZERO, PTE_MAPPED, PTE_MERGEABLE, PTE_SPLIT_ZERO, PTE_ZERO, REGISTERED_FIRST, SPACE_ALIVE, SPACE_EXITING, STABLE_ROOT, S_MERGEABLE, S_MERGING,
   S_RMAP_ITEMS, S_ZERO, UNSTABLE_ROOT, ZERO_FRAME_LOCATION,
 } from './layout';
 import { frameAddress, frameNode, initMemory, mapcount, memoryBytes } from './alloc';
@@ -16,7 +16,8 @@ import { isZeroPage, memcmpPages } from './page';
 import { verify } from './rbtree';
 import { itemAge, itemFlags, itemSkips } from './rmap';
 import { batchEndedPass, batchStatus, scanBatch } from './scan';
-import { HEAD, entryOf, hasFlag, itemAt, newSpace, pteAt, ptePfn, slotNext, spaceField } from './spaces';
+import { HEAD, entryOf, hasFlag, isWholeHuge, itemAt, newSpace, pteAt, ptePfn, slotNext, spaceField } from './spaces';
+import { collapse } from './thp';
 import * as stable from './stable';
 import * as mm from './mm';
 import * as state from './state';
@@ -29,10 +30,10 @@ export {
   COUNTERS_LOCATION, COUNTERS_COUNT, SCRATCH_LOCATION, SCRATCH_SIZE,
   C_PAGES_SHARED, C_PAGES_SHARING, C_PAGES_UNSHARED, C_RMAP_ITEMS, C_PAGES_SCANNED, C_PAGES_SKIPPED,
   C_FULL_SCANS, C_CHAINS, C_DUPS, C_ZERO_PAGES, C_COW_KSM, C_FRAMES_IN_USE, C_KSM_FRAMES,
-  C_MAPPED_PAGES, C_RECORDS_IN_USE, C_PAGE_INFO, C_SPACE_INFO,
-  MAPPING_UNMAPPED, MAPPING_ABSENT, MAPPING_PRIVATE, MAPPING_COW, MAPPING_KSM, MAPPING_ZERO,
+  C_MAPPED_PAGES, C_RECORDS_IN_USE, C_PAGE_INFO, C_SPACE_INFO, C_HUGE_PAGES, C_THP_SPLITS, C_SPLIT_ZERO_PAGES,
+  MAPPING_UNMAPPED, MAPPING_ABSENT, MAPPING_PRIVATE, MAPPING_COW, MAPPING_KSM, MAPPING_ZERO, MAPPING_SPLIT_ZERO,
   ITEM_STATE_NONE, ITEM_STATE_VOLATILE, ITEM_STATE_UNSTABLE, ITEM_STATE_STABLE, ITEM_STATE_SKIPPED,
-  SPACE_MERGE_ANY, SPACE_REGISTERED, MADV_DONTNEED, MADV_MERGEABLE, MADV_UNMERGEABLE,
+  SPACE_MERGE_ANY, SPACE_REGISTERED, MADV_DONTNEED, MADV_MERGEABLE, MADV_UNMERGEABLE, MADV_COLLAPSE, HUGE_PAGE_PAGES,
   DEFAULT_PAGES_TO_SCAN, DEFAULT_SLEEP_MILLISECS, DEFAULT_MAX_PAGE_SHARING,
   DEFAULT_STABLE_NODE_CHAINS_PRUNE_MILLISECS, REGISTERED_FIRST,
   BATCH_SCANNED_UNIT, BATCH_PASS_ENDED, BATCH_NOMEM, BATCH_NO_SLOTS,
@@ -83,11 +84,12 @@ export function pageAddress(space: u32, vpn: u32): u32 {
   return pfn != 0 ? frameAddress(pfn) : ZERO_FRAME_LOCATION;
 }
 
-/** madvise (MADV_MERGEABLE, MADV_UNMERGEABLE, MADV_DONTNEED). E_NOMEM, or 0 | REGISTERED_FIRST. */
+/** madvise (MADV_MERGEABLE, MADV_UNMERGEABLE, MADV_DONTNEED, MADV_COLLAPSE). E_NOMEM, or 0 | REGISTERED_FIRST. */
 export function madvise(space: u32, first: u32, count: u32, advice: u32): i32 {
   const listWasEmpty = slotNext(HEAD) == HEAD;
   if (advice == MADV_MERGEABLE) mm.madviseMergeable(space, first, count);
   else if (advice == MADV_UNMERGEABLE) return mm.madviseUnmergeable(space, first, count);
+  else if (advice == MADV_COLLAPSE) collapse(space, first, count);
   else mm.madviseDontneed(space, first, count);
   return registeredFirst(listWasEmpty);
 }
@@ -140,7 +142,8 @@ export function removeAllStableNodes(): bool { return stable.removeAllStableNode
 
 /**
  * What a page maps and its item's state, written to counter cells C_PAGE_INFO..+6: mapping
- * (MAPPING_*), frame, mapcount, mergeable, item state (ITEM_STATE_*), age, remaining skips.
+ * (MAPPING_*), frame, mapcount, mergeable, item state (ITEM_STATE_*), age, remaining skips, and
+ * whether it is a subpage of a whole huge page.
  */
 export function pageInfo(space: u32, vpn: u32): void {
   const entry = entryOf(space, vpn);
@@ -149,7 +152,7 @@ export function pageInfo(space: u32, vpn: u32): void {
   let mapping = MAPPING_UNMAPPED;
   if (pte & PTE_MAPPED) {
     if (pfn != 0) mapping = frameNode(pfn) != 0 ? MAPPING_KSM : mapcount(pfn) > 1 ? MAPPING_COW : MAPPING_PRIVATE;
-    else mapping = pte & PTE_ZERO ? MAPPING_ZERO : MAPPING_ABSENT;
+    else mapping = pte & PTE_ZERO ? MAPPING_ZERO : pte & PTE_SPLIT_ZERO ? MAPPING_SPLIT_ZERO : MAPPING_ABSENT;
   }
   const item = itemAt(entry);
   let itemState = ITEM_STATE_NONE;
@@ -166,6 +169,7 @@ export function pageInfo(space: u32, vpn: u32): void {
   setCounter(C_PAGE_INFO + 4, <i64>itemState);
   setCounter(C_PAGE_INFO + 5, item != 0 ? <i64>itemAge(item) : 0);
   setCounter(C_PAGE_INFO + 6, item != 0 ? <i64>itemSkips(item) : 0);
+  setCounter(C_PAGE_INFO + 7, isWholeHuge(entry) ? 1 : 0);
 }
 
 export function memorySize(): f64 { return <f64>memoryBytes(); }

@@ -59,10 +59,15 @@ export const C_FRAMES_IN_USE: u32 = 11;
 export const C_KSM_FRAMES: u32 = 12;
 export const C_MAPPED_PAGES: u32 = 13;
 export const C_RECORDS_IN_USE: u32 = 14;
-/** pageInfo() answers in cells 16..22: mapping, frame, mapcount, mergeable, item state, age, skips. */
+/** Whole transparent huge pages now (leaves flagged LEAF_WHOLE_HUGE). */
+export const C_HUGE_PAGES: u32 = 15;
+/** pageInfo() answers in cells 16..23: mapping, frame, mapcount, mergeable, item state, age, skips, huge. */
 export const C_PAGE_INFO: u32 = 16;
 /** spaceInfo() answers in cells 24..28: rmap items, merging pages, zero pages, mergeable, flags. */
 export const C_SPACE_INFO: u32 = 24;
+/** Huge pages split so far (the kernel's thp_split_page), and entries a split mapped to the zero page now. */
+export const C_THP_SPLITS: u32 = 29;
+export const C_SPLIT_ZERO_PAGES: u32 = 30;
 
 // What pageInfo() says a page maps (cell C_PAGE_INFO), and the state of its rmap item (+4).
 export const MAPPING_UNMAPPED: u32 = 0;
@@ -71,6 +76,7 @@ export const MAPPING_PRIVATE: u32 = 2;
 export const MAPPING_COW: u32 = 3;
 export const MAPPING_KSM: u32 = 4;
 export const MAPPING_ZERO: u32 = 5;
+export const MAPPING_SPLIT_ZERO: u32 = 6;
 export const ITEM_STATE_NONE: u32 = 0;
 export const ITEM_STATE_VOLATILE: u32 = 1;
 export const ITEM_STATE_UNSTABLE: u32 = 2;
@@ -111,7 +117,11 @@ export const SPACE_MERGE_ANY: u32 = 8;
 //          │ pte: M G Z . . . . . │ pfn (24 bits)     │ rmap item address │
 //          │ bit 30 29 24          0                  │ 4                 │
 //          └──────────────────────────────────────────┴───────────────────┘
-//   M: PTE_MAPPED, G: PTE_MERGEABLE, Z: PTE_ZERO (the KSM zero page). pfn 0: nothing present.
+//   M: PTE_MAPPED, G: PTE_MERGEABLE, Z: PTE_ZERO (the KSM zero page), S: PTE_SPLIT_ZERO (bit 25:
+//   the shared zero page, mapped by a huge-page split for a zero-filled subpage). pfn 0: no frame.
+//
+// A leaf covers 512 pages, the span of one transparent huge page; its flags (LEAF_*) are kept in
+// the leaf block's frame-table entry, in the word a frame uses for its stable node.
 
 export const DIR_ENTRIES: u32 = 1024;
 export const LEAF_SHIFT: u32 = 9;
@@ -120,9 +130,14 @@ export const ENTRY_SIZE: u32 = 8;
 export const E_PTE: u32 = 0;
 export const E_ITEM: u32 = 4;
 export const MAX_SPACE_PAGES: u32 = DIR_ENTRIES * LEAF_ENTRIES;
+/** The leaf's 512 pages are one whole transparent huge page (not split yet). */
+export const LEAF_WHOLE_HUGE: u32 = 1;
+/** Pages per transparent huge page. */
+export const HUGE_PAGE_PAGES: u32 = LEAF_ENTRIES;
 
 export const PTE_PFN_MASK: u32 = 0x00ffffff;
 export const PTE_ZERO: u32 = 1 << 24;
+export const PTE_SPLIT_ZERO: u32 = 1 << 25;
 export const PTE_MERGEABLE: u32 = 1 << 29;
 export const PTE_MAPPED: u32 = 1 << 30;
 
@@ -203,6 +218,8 @@ export const NODE_STALE: u8 = 0x80;
 export const MADV_DONTNEED: u32 = 4;
 export const MADV_MERGEABLE: u32 = 12;
 export const MADV_UNMERGEABLE: u32 = 13;
+/** Make each whole aligned 512-page range of present private pages one transparent huge page. */
+export const MADV_COLLAPSE: u32 = 25;
 
 /** The knobs' defaults, as a freshly booted kernel has them (the driver adds the advisor's). */
 export const DEFAULT_PAGES_TO_SCAN: u32 = 100;

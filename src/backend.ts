@@ -13,16 +13,17 @@
  * the scanner next visits the page; only ksm_zero_pages and cow_ksm move at once.
  */
 
-import { MADV_DONTNEED, MADV_MERGEABLE, MADV_UNMERGEABLE } from './generated/core-abi.js';
+import { MADV_COLLAPSE, MADV_DONTNEED, MADV_MERGEABLE, MADV_UNMERGEABLE } from './generated/core-abi.js';
 
 // The numbers both engines share come from the core's build (constants only, never logic: the
 // reference engine stays an independent implementation for the differential test).
 export {
-  MADV_DONTNEED, MADV_MERGEABLE, MADV_UNMERGEABLE, MAX_SPACE_PAGES, PAGE_SHIFT, PAGE_SIZE, REGISTERED_FIRST,
+  HUGE_PAGE_PAGES, MADV_COLLAPSE, MADV_DONTNEED, MADV_MERGEABLE, MADV_UNMERGEABLE, MAX_SPACE_PAGES, PAGE_SHIFT,
+  PAGE_SIZE, REGISTERED_FIRST,
 } from './generated/core-abi.js';
 
 /** madvise advice understood by `KsmBackend.madvise`. */
-export type Advice = typeof MADV_MERGEABLE | typeof MADV_UNMERGEABLE | typeof MADV_DONTNEED;
+export type Advice = typeof MADV_MERGEABLE | typeof MADV_UNMERGEABLE | typeof MADV_DONTNEED | typeof MADV_COLLAPSE;
 
 /** The knobs the scanner itself reads, already validated. */
 export interface ScanKnobs {
@@ -75,6 +76,12 @@ export interface EngineLive {
   metadataBytes: number;
   /** Bytes of memory the engine occupies in all (WebAssembly linear memory, or an estimate). */
   memoryBytes: number;
+  /** Whole transparent huge pages now (MADV_COLLAPSE made them; a merge attempt splits them). */
+  hugePages: number;
+  /** Huge pages split so far (the kernel's thp_split_page). */
+  hugePageSplits: number;
+  /** Pages that map the shared zero page now because a split found them zero-filled (freed frames no KSM counter shows). */
+  splitZeroPages: number;
 }
 
 export interface BatchResult {
@@ -94,7 +101,8 @@ export type PageMapping =
   | 'private'    // an ordinary anonymous page mapped once
   | 'cow'        // an ordinary anonymous page mapped by more than one space (after fork)
   | 'ksm'        // a KSM page
-  | 'zero';      // the KSM zero page (use_zero_pages)
+  | 'zero'       // the KSM zero page (use_zero_pages)
+  | 'split-zero'; // the shared zero page, mapped by a huge page's split for a zero-filled subpage (ksmd passes over it)
 
 export type ItemState = 'none' | 'volatile' | 'unstable' | 'stable' | 'skipped';
 
@@ -109,6 +117,8 @@ export interface PageInfo {
   item: ItemState;
   age: number;
   remainingSkips: number;
+  /** A subpage of a whole transparent huge page. */
+  huge: boolean;
 }
 
 export interface KsmBackend {
@@ -131,7 +141,8 @@ export interface KsmBackend {
   pageView(id: number, vpn: number): Uint8Array;
 
   /**
-   * madvise on mapped pages [first, first+count). MERGEABLE also registers the space. ENOMEM
+   * madvise on mapped pages [first, first+count). MERGEABLE also registers the space; COLLAPSE
+   * makes each aligned 512-page range of present private pages one whole huge page. ENOMEM
    * (unmerge copies), or flags: REGISTERED_FIRST when it put the first slot on an empty list.
    */
   madvise(id: number, first: number, count: number, advice: Advice): number;

@@ -66,7 +66,7 @@ const WASM_PAGE_BYTES = 65536;
 /** pageInfo's codes, by the core's numbers. */
 const MAPPINGS: Record<number, PageMapping> = {
   [abi.MAPPING_UNMAPPED]: 'unmapped', [abi.MAPPING_ABSENT]: 'absent', [abi.MAPPING_PRIVATE]: 'private',
-  [abi.MAPPING_COW]: 'cow', [abi.MAPPING_KSM]: 'ksm', [abi.MAPPING_ZERO]: 'zero',
+  [abi.MAPPING_COW]: 'cow', [abi.MAPPING_KSM]: 'ksm', [abi.MAPPING_ZERO]: 'zero', [abi.MAPPING_SPLIT_ZERO]: 'split-zero',
 };
 const ITEM_STATES: Record<number, ItemState> = {
   [abi.ITEM_STATE_NONE]: 'none', [abi.ITEM_STATE_VOLATILE]: 'volatile', [abi.ITEM_STATE_UNSTABLE]: 'unstable',
@@ -216,6 +216,7 @@ export class WasmBackend implements KsmBackend {
       item: ITEM_STATES[cell(4)],
       age: cell(5),
       remainingSkips: cell(6),
+      huge: cell(7) !== 0,
     };
   }
 
@@ -226,6 +227,9 @@ export class WasmBackend implements KsmBackend {
       ksmFrames: this.#counter(abi.C_KSM_FRAMES),
       metadataBytes: this.#counter(abi.C_RECORDS_IN_USE) * abi.RECORD_SIZE,
       memoryBytes: this.core.memorySize(),
+      hugePages: this.#counter(abi.C_HUGE_PAGES),
+      hugePageSplits: this.#counter(abi.C_THP_SPLITS),
+      splitZeroPages: this.#counter(abi.C_SPLIT_ZERO_PAGES),
     };
   }
 

@@ -43,6 +43,8 @@ export interface CreateSpaceOptions {
   image?: Uint8Array;
   /** madvise(MADV_MERGEABLE) on the whole space once created. */
   mergeable?: boolean;
+  /** Back the image with transparent huge pages (`space.collapse()` once written): each whole 2 MiB of it is one. */
+  hugePages?: boolean;
 }
 
 export interface BatchOutcome {
@@ -276,6 +278,7 @@ export class Ksm {
     const space = new AddressSpace(this, id, name, pages);
     this.#spaces.set(id, space);
     this.#created++;
+    if (options.hugePages) space.collapse();
     if (options.mergeable) space.mergeable();
     return space;
   }

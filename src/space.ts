@@ -4,18 +4,19 @@
  * the engine is called, so a bad call throws KsmError and changes nothing.
  */
 import {
-  MADV_DONTNEED, MADV_MERGEABLE, MADV_UNMERGEABLE, PAGE_SIZE, REGISTERED_FIRST,
+  MADV_COLLAPSE, MADV_DONTNEED, MADV_MERGEABLE, MADV_UNMERGEABLE, PAGE_SIZE, REGISTERED_FIRST,
   type Advice, type KsmBackend, type PageInfo,
 } from './backend.js';
 import { ENOMEM, KsmError } from './errors.js';
 import { kernelKsmStat, type KsmStat } from './stats.js';
 
-export type MadviseAdvice = 'mergeable' | 'unmergeable' | 'dontneed';
+export type MadviseAdvice = 'mergeable' | 'unmergeable' | 'dontneed' | 'collapse';
 
 const ADVICE: Record<MadviseAdvice, Advice> = {
   mergeable: MADV_MERGEABLE,
   unmergeable: MADV_UNMERGEABLE,
   dontneed: MADV_DONTNEED,
+  collapse: MADV_COLLAPSE,
 };
 
 /** What the space needs from its Ksm: the engine, and a way to hand over a forked child. */
@@ -96,10 +97,10 @@ export class AddressSpace {
     if (status === ENOMEM) throw this.#noMemory(`write of ${data.length} bytes at page ${page}`);
   }
 
-  /** madvise(MADV_MERGEABLE | MADV_UNMERGEABLE | MADV_DONTNEED) on pages [first, first + count). */
+  /** madvise(MADV_MERGEABLE | MADV_UNMERGEABLE | MADV_DONTNEED | MADV_COLLAPSE) on pages [first, first + count). */
   madvise(first: number, count: number, advice: MadviseAdvice): void {
     const code = Object.hasOwn(ADVICE, advice) ? ADVICE[advice] : undefined;
-    if (code === undefined) throw new KsmError('EINVAL', `madvise on space "${this.name}": unknown advice "${String(advice)}" (mergeable, unmergeable, dontneed)`);
+    if (code === undefined) throw new KsmError('EINVAL', `madvise on space "${this.name}": unknown advice "${String(advice)}" (mergeable, unmergeable, dontneed, collapse)`);
     this.#checkRange(first, count, `madvise(${advice})`);
     if (count === 0) return;
     const result = this.host.backend.madvise(this.id, first, count, code);
@@ -113,6 +114,14 @@ export class AddressSpace {
   unmergeable(first = 0, count = this.pages - first): void { this.madvise(first, count, 'unmergeable'); }
   /** madvise(MADV_DONTNEED): the pages are dropped and read as zeros. */
   dontneed(first: number, count: number): void { this.madvise(first, count, 'dontneed'); }
+  /**
+   * madvise(MADV_COLLAPSE): each aligned 512-page range of the range (the whole space by default)
+   * whose pages are all present and private becomes one transparent huge page, as the kernel backs
+   * QEMU's guest RAM. ksmd visits its subpages as any page; a merge attempt on one splits it, and
+   * the split maps its zero-filled subpages to the shared zero page (`live().splitZeroPages`).
+   * Ranges with an absent, shared or KSM page are left as they are (the kernel would copy them in).
+   */
+  collapse(first = 0, count = this.pages - first): void { this.madvise(first, count, 'collapse'); }
 
   /** munmap: the pages are dropped and no longer mapped; their rmap items go when ksmd passes. */
   unmap(first: number, count: number): void {

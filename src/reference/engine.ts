@@ -10,7 +10,7 @@
  */
 
 import {
-  MADV_DONTNEED, MADV_MERGEABLE, MADV_UNMERGEABLE, PAGE_SIZE, REGISTERED_FIRST,
+  MADV_COLLAPSE, MADV_DONTNEED, MADV_MERGEABLE, MADV_UNMERGEABLE, PAGE_SIZE, REGISTERED_FIRST,
   type Advice, type BatchResult, type EngineCounters, type EngineLive, type EngineSpaceCounters,
   type ItemState as ItemStateName, type KsmBackend, type PageInfo, type PageMapping, type ScanKnobs,
 } from '../backend.js';
@@ -21,6 +21,7 @@ import {
   type Slot,
 } from './records.js';
 import { Scanner } from './scan.js';
+import { collapse } from './thp.js';
 import { StableTree } from './stable.js';
 import { UnstableTree } from './unstable.js';
 import { verifyEngine } from './verify.js';
@@ -43,7 +44,6 @@ export class ReferenceBackend implements KsmBackend {
   private readonly stable: StableTree;
   private readonly unstable: UnstableTree;
   private readonly scanner: Scanner;
-  private readonly spaces = new Map<number, Space>();
   private nextSpaceId = 1;
 
   constructor(options: ReferenceOptions = {}) {
@@ -52,6 +52,9 @@ export class ReferenceBackend implements KsmBackend {
     this.unstable = new UnstableTree(this.st);
     this.scanner = new Scanner(this.st, this.stable, this.unstable);
   }
+
+  /** The spaces alive (kept in the shared state: a huge page's split reaches every sharer). */
+  private get spaces(): Map<number, Space> { return this.st.spaces; }
 
   setScanKnobs(knobs: ScanKnobs): void {
     this.st.knobs = { ...knobs };
@@ -74,8 +77,11 @@ export class ReferenceBackend implements KsmBackend {
       const frame = parent.frames[vpn];
       if (frame !== null) setPte(this.st, child, vpn, frame);
       else if (parent.isZero(vpn)) child.zeroPages++;
+      else if (parent.isSplitZero(vpn)) this.st.splitZeroPages++;
     }
     this.st.counters.ksmZeroPages += child.zeroPages;
+    child.wholeHuge.set(parent.wholeHuge); // the child maps the parent's huge pages too
+    this.st.hugePages += child.wholeHuge.reduce((n, whole) => n + whole, 0);
     child.mergeAny = parent.mergeAny;
     this.spaces.set(child.id, child);
     if (parent.slot !== null) this.scanner.addSlot(child);
@@ -88,6 +94,8 @@ export class ReferenceBackend implements KsmBackend {
       zapPte(this.st, space, vpn);
       space.flags[vpn] = 0;
     }
+    this.st.hugePages -= space.wholeHuge.reduce((n, whole) => n + whole, 0);
+    space.wholeHuge.fill(0);
     space.exiting = true;
     this.spaces.delete(id);
     if (space.slot !== null) this.scanner.exitSlot(space);
@@ -146,6 +154,7 @@ export class ReferenceBackend implements KsmBackend {
       return became ? this.register(space) : 0;
     }
     if (advice === MADV_UNMERGEABLE) return this.unmergeRange(space, first, end);
+    if (advice === MADV_COLLAPSE) collapse(this.st, space, first, count);
     if (advice === MADV_DONTNEED) for (let vpn = first; vpn < end; vpn++) zapPte(this.st, space, vpn);
     return 0;
   }
@@ -271,7 +280,7 @@ export class ReferenceBackend implements KsmBackend {
   pageInfo(id: number, vpn: number): PageInfo {
     const space = this.find(id);
     if (space === null) {
-      return { mapping: 'unmapped', frame: -1, mapcount: 0, mergeable: false, item: 'none', age: 0, remainingSkips: 0 };
+      return { mapping: 'unmapped', frame: -1, mapcount: 0, mergeable: false, item: 'none', age: 0, remainingSkips: 0, huge: false };
     }
     const frame = space.frames[vpn];
     const item = space.items[vpn];
@@ -283,6 +292,7 @@ export class ReferenceBackend implements KsmBackend {
       item: item === null ? 'none' : itemStateName(item.state, item.skipped),
       age: item?.age ?? 0,
       remainingSkips: item?.remainingSkips ?? 0,
+      huge: space.isWholeHuge(vpn),
     };
   }
 
@@ -293,10 +303,13 @@ export class ReferenceBackend implements KsmBackend {
     for (const space of this.spaces.values()) pageTableBytes += space.pages * PAGE_TABLE_BYTES;
     return {
       framesInUse: pool.live,
-      mappedPages: pool.mappings + this.st.counters.ksmZeroPages,
+      mappedPages: pool.mappings + this.st.counters.ksmZeroPages + this.st.splitZeroPages,
       ksmFrames: pool.ksm,
       metadataBytes,
       memoryBytes: pool.live * PAGE_SIZE + metadataBytes + this.scanner.slots * MM_SLOT_BYTES + pageTableBytes,
+      hugePages: this.st.hugePages,
+      hugePageSplits: this.st.hugePageSplits,
+      splitZeroPages: this.st.splitZeroPages,
     };
   }
 
@@ -330,6 +343,7 @@ function viewOf(space: Space, vpn: number): Uint8Array {
 function mappingOf(space: Space, vpn: number): PageMapping {
   if ((space.flags[vpn] & PTE_MAPPED) === 0) return 'unmapped';
   if (space.isZero(vpn)) return 'zero';
+  if (space.isSplitZero(vpn)) return 'split-zero';
   const frame = space.frames[vpn];
   if (frame === null) return 'absent';
   if (frame.stableNode !== null) return 'ksm';

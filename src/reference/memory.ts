@@ -5,7 +5,7 @@
  */
 
 import { PAGE_SIZE } from '../backend.js';
-import { MAPPED_MERGEABLE, PTE_MAPPED, PTE_MERGEABLE, PTE_ZERO, type Frame, type KsmState, type Space } from './records.js';
+import { PTE_SPLIT_ZERO, PTE_ZERO, type Frame, type KsmState, type Space } from './records.js';
 
 const PAGE_WORDS = PAGE_SIZE / 4;
 
@@ -47,7 +47,20 @@ export function setZeroPte(st: KsmState, space: Space, vpn: number): void {
 /** Drop whatever (space, vpn) maps: it becomes absent. A KSM zero PTE leaves ksm_zero_pages now. */
 export function zapPte(st: KsmState, space: Space, vpn: number): void {
   if (space.isZero(vpn)) clearZeroPte(st, space, vpn);
+  else if (space.isSplitZero(vpn)) clearSplitZeroPte(st, space, vpn);
   else setPte(st, space, vpn, null);
+}
+
+/** A split's zero-filled subpage: it maps the shared zero page instead of its frame, which goes. */
+export function setSplitZeroPte(st: KsmState, space: Space, vpn: number): void {
+  setPte(st, space, vpn, null);
+  space.flags[vpn] |= PTE_SPLIT_ZERO;
+  st.splitZeroPages++;
+}
+
+function clearSplitZeroPte(st: KsmState, space: Space, vpn: number): void {
+  space.flags[vpn] &= ~PTE_SPLIT_ZERO;
+  st.splitZeroPages--;
 }
 
 function clearZeroPte(st: KsmState, space: Space, vpn: number): void {
@@ -89,6 +102,7 @@ function replaceWithCopy(st: KsmState, space: Space, vpn: number): Frame {
   const old = space.frames[vpn];
   const copy = st.pool.allocate();
   if (space.isZero(vpn)) clearZeroPte(st, space, vpn);
+  if (space.isSplitZero(vpn)) clearSplitZeroPte(st, space, vpn);
   if (old !== null) {
     copy.copyFrom(old);
     if (old.stableNode !== null) st.counters.cowKsm++;

@@ -11,7 +11,7 @@
 
 import { DEFAULT_MAX_PAGE_SHARING, DEFAULT_STABLE_NODE_CHAINS_PRUNE_MILLISECS } from '../generated/core-abi.js';
 import { KERNEL_RMAP_ITEM_SIZE, KERNEL_STABLE_NODE_SIZE } from '../stats.js';
-import { PAGE_SIZE, type EngineCounters, type ScanKnobs } from '../backend.js';
+import { HUGE_PAGE_PAGES, PAGE_SIZE, type EngineCounters, type ScanKnobs } from '../backend.js';
 import { RB_BLACK, type RbNode } from './rbtree.js';
 import { xxh64Low32 } from './xxh64.js';
 
@@ -101,6 +101,8 @@ export const PTE_MAPPED = 1;
 export const PTE_MERGEABLE = 2;
 /** The page maps the KSM zero page (frames[vpn] is then null). */
 export const PTE_ZERO = 4;
+/** The page maps the shared zero page because a huge page's split found it zero-filled (frames[vpn] null). */
+export const PTE_SPLIT_ZERO = 8;
 export const MAPPED_MERGEABLE = PTE_MAPPED | PTE_MERGEABLE;
 
 /** An address space (the kernel's mm). */
@@ -120,9 +122,12 @@ export class Space {
   exiting = false;
   /** Its slot in the scanner's list while registered. */
   slot: Slot | null = null;
+  /** Per 512-page span: 1 while it is one whole transparent huge page. */
+  readonly wholeHuge: Uint8Array;
 
   constructor(readonly id: number, readonly pages: number) {
     this.flags = new Uint8Array(pages);
+    this.wholeHuge = new Uint8Array(Math.ceil(pages / HUGE_PAGE_PAGES));
     this.frames = new Array<Frame | null>(pages).fill(null);
     this.items = new Array<RmapItem | null>(pages).fill(null);
   }
@@ -133,6 +138,14 @@ export class Space {
 
   isZero(vpn: number): boolean {
     return (this.flags[vpn] & PTE_ZERO) !== 0;
+  }
+
+  isSplitZero(vpn: number): boolean {
+    return (this.flags[vpn] & PTE_SPLIT_ZERO) !== 0;
+  }
+
+  isWholeHuge(vpn: number): boolean {
+    return this.wholeHuge[Math.floor(vpn / HUGE_PAGE_PAGES)] === 1;
   }
 }
 
@@ -229,6 +242,12 @@ export class KsmState {
   now = 0;
   /** Stable nodes and chains alive (for the metadata estimate). */
   stableNodes = 0;
+  /** The spaces alive (a huge page's split reaches every space that shares it). */
+  readonly spaces = new Map<number, Space>();
+  /** Whole huge pages now, huge pages split so far, pages a split mapped to the zero page now. */
+  hugePages = 0;
+  hugePageSplits = 0;
+  splitZeroPages = 0;
 
   constructor(readonly pool: FramePool) {}
 }
