@@ -1,5 +1,7 @@
 // Runs the uvu suite (TypeScript through tsx) and ends with the plain closing line
-// "N passed, N failed, N skipped", so any CI reads the result the same way. Exit status: uvu's.
+// "N passed, N failed, N skipped", so any CI reads the result the same way. Above it, every test
+// that could not run here, with the reason (the "SKIPPED ..." lines of tests/helpers/can-run.ts).
+// Exit status: uvu's, or 1 if uvu ended without its summary.
 import { spawn } from 'node:child_process';
 
 const pattern = process.argv[2] ?? '.*\\.test\\.ts$';
@@ -8,8 +10,15 @@ let out = '';
 child.stdout.on('data', (chunk) => { out += chunk; process.stdout.write(chunk); });
 child.on('close', (code) => {
   const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
-  const count = (label) => Number(plain.match(new RegExp(`${label}:\\s+(\\d+)`))?.[1] ?? 0);
+  const count = (label) => Number(plain.match(new RegExp(`^\\s*${label}:\\s+(\\d+)`, 'm'))?.[1] ?? NaN);
   const [total, passed, skipped] = [count('Total'), count('Passed'), count('Skipped')];
+  const reasons = plain.match(/^ *SKIPPED .*$/gm) ?? [];
+  if (reasons.length) console.log(`\nNot run here:\n${reasons.join('\n')}`);
+  if ([total, passed, skipped].some(Number.isNaN)) {
+    console.log(`\nuvu ended without its summary (exit ${code}, signal ${child.signalCode}): the suite did not finish`);
+    console.log(`${Number.isNaN(passed) ? 0 : passed} passed, 1 failed, ${Number.isNaN(skipped) ? 0 : skipped} skipped`);
+    process.exit(1);
+  }
   console.log(`\n${passed} passed, ${total - passed} failed, ${skipped} skipped`);
   process.exit(code ?? 1);
 });
