@@ -23,7 +23,7 @@ import { WORKLOADS, type Workload } from './conformance/workloads.js';
 import { cannotRun, skipTest } from './helpers/can-run.js';
 
 const test = suite('kernel conformance (real ksmd)');
-const skip = cannotRun({ ksm: true, commands: ['cc'] });
+const skip = cannotRun({ compiler: true, ksm: true });
 const dir = mkdtempSync(join(tmpdir(), 'ksm-wasm-conformance-'));
 const maker = new PageContent(7);
 

@@ -43,7 +43,7 @@ const SCRIPTS = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
 const DELTAS = ['pages_scanned', 'pages_skipped'];
 
 const test = suite('kernel replay (real ksmd, scripts of our own)');
-const skip = cannotRun({ ksm: true, commands: ['cc'] });
+const skip = cannotRun({ compiler: true, ksm: true });
 
 function snapshotDiffs(where: string, ours: Snapshot, ours0: Snapshot, kernel: LiveSnapshot, kernel0: LiveSnapshot): string[] {
   const diffs: string[] = [];

@@ -22,6 +22,8 @@ export interface Needs {
   root?: string;
   /** Commands that must be on PATH (cc, python3, gcore). */
   commands?: string[];
+  /** A C compiler that can build a program: cc on PATH and the C library's headers. */
+  compiler?: boolean;
   /** Files that must exist (Debian's /usr/bin/chromium). */
   files?: string[];
   /** The real ksmd: /sys/kernel/mm/ksm writable, /proc/PID/ksm_stat there, and KSM idle. */
@@ -37,6 +39,8 @@ export function cannotRun(needs: Needs): string | undefined {
   if (needs.root && !isRoot()) return `not root (uid ${process.getuid?.()}): ${needs.root}`;
   const missing = (needs.commands ?? []).filter((c) => !onPath(c));
   if (missing.length) return `${missing.join(', ')} not on PATH`;
+  if (needs.compiler && !onPath('cc')) return 'no C compiler: cc not on PATH (Debian: gcc)';
+  if (needs.compiler && !existsSync('/usr/include/stdio.h')) return 'cc cannot build: /usr/include/stdio.h missing (Debian: libc6-dev)';
   const absent = (needs.files ?? []).filter((f) => !existsSync(f));
   if (absent.length) return `${absent.join(', ')} missing`;
   if (needs.ptrace) {
@@ -104,7 +108,7 @@ export function skipTest<T>(test: Test<T>, name: string, why: string): void {
     list = [];
     skippedBySuite.set(test, list);
     const mine = list;
-    test.before((context) => process.stdout.write(`\n${describe(context.__suite__, mine).join('\n')}\n`));
+    test.before((context) => { process.stdout.write(`\n${describe(context.__suite__, mine).join('\n')}\n`); });
   }
   list.push({ name, why });
 }
