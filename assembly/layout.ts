@@ -8,7 +8,7 @@
 //   │          │ roots    │ (zeros)  │ to use)  │ 64 B           │ number (pfn)  │ tables, slabs
 //   └──────────┴──────────┴──────────┴──────────┴────────────────┴───────────────┴────────────···
 //
-// A frame's number (pfn) is its address >> 12. Records (rmap items, stable nodes) are 32 bytes,
+// A frame's number (pfn) is its address >> 12. Records (rmap items, stable nodes) are 28 bytes,
 // carved from blocks; a record's address is its identity.
 
 export const PAGE_SHIFT: u32 = 12;
@@ -21,8 +21,9 @@ export const WASM_PAGE: u32 = 65536;
 /** Where the core's own data starts; AssemblyScript's static data must fit below. */
 export const BASE_LOCATION: u32 = 0x10000;
 export const COUNTERS_LOCATION: u32 = BASE_LOCATION;
-/** i64 counters, see the C_* indices. */
-export const COUNTERS_SIZE: u32 = 32 * 8;
+/** How many i64 counter cells there are (see the C_* indices). */
+export const COUNTERS_COUNT: u32 = 32;
+export const COUNTERS_SIZE: u32 = COUNTERS_COUNT * 8;
 export const ROOTS_LOCATION: u32 = COUNTERS_LOCATION + COUNTERS_SIZE;
 /** The stable tree's root (u32), then the unstable tree's root (u32). */
 export const STABLE_ROOT: u32 = ROOTS_LOCATION;
@@ -60,6 +61,21 @@ export const C_MAPPED_PAGES: u32 = 13;
 export const C_RECORDS_IN_USE: u32 = 14;
 /** pageInfo() answers in cells 16..22: mapping, frame, mapcount, mergeable, item state, age, skips. */
 export const C_PAGE_INFO: u32 = 16;
+/** spaceInfo() answers in cells 24..28: rmap items, merging pages, zero pages, mergeable, flags. */
+export const C_SPACE_INFO: u32 = 24;
+
+// What pageInfo() says a page maps (cell C_PAGE_INFO), and the state of its rmap item (+4).
+export const MAPPING_UNMAPPED: u32 = 0;
+export const MAPPING_ABSENT: u32 = 1;
+export const MAPPING_PRIVATE: u32 = 2;
+export const MAPPING_COW: u32 = 3;
+export const MAPPING_KSM: u32 = 4;
+export const MAPPING_ZERO: u32 = 5;
+export const ITEM_STATE_NONE: u32 = 0;
+export const ITEM_STATE_VOLATILE: u32 = 1;
+export const ITEM_STATE_UNSTABLE: u32 = 2;
+export const ITEM_STATE_STABLE: u32 = 3;
+export const ITEM_STATE_SKIPPED: u32 = 4;
 
 // ---- a space (SPACES_LOCATION + id * SPACE_SIZE) ------------------------------------------------
 //
@@ -181,7 +197,32 @@ export const NODE_DUP: u8 = 2;
 /** Flag in the kind byte: the node's KSM page was freed (set when it is, so walks need not look it up). */
 export const NODE_STALE: u8 = 0x80;
 
-// ---- status codes (negative, as the kernel's) ---------------------------------------------------
+// ---- the kernel's numbers that cross the boundary -------------------------------------------------
 
+/** madvise() advice, with the kernel's values. */
+export const MADV_DONTNEED: u32 = 4;
+export const MADV_MERGEABLE: u32 = 12;
+export const MADV_UNMERGEABLE: u32 = 13;
+
+/** The knobs' defaults, as a freshly booted kernel has them (the driver adds the advisor's). */
+export const DEFAULT_PAGES_TO_SCAN: u32 = 100;
+export const DEFAULT_SLEEP_MILLISECS: u32 = 20;
+export const DEFAULT_MAX_PAGE_SHARING: u32 = 256;
+export const DEFAULT_STABLE_NODE_CHAINS_PRUNE_MILLISECS: u32 = 2000;
+
+/** Status codes (negative, as the kernel's errno). */
 export const E_NOMEM: i32 = -12;
-export const E_BUSY: i32 = -16;
+
+// ---- packed results: one call, one number ---------------------------------------------------------
+
+/** A registering call (madvise MERGEABLE, merge-any) put the first slot on an empty list: ksmd wakes. */
+export const REGISTERED_FIRST: i32 = 1;
+
+/** scan() returns scanned × BATCH_SCANNED_UNIT + these flags (an f64, exact below 2^53). */
+export const BATCH_SCANNED_UNIT: u32 = 8;
+/** The batch ended a full pass (full_scans went up). */
+export const BATCH_PASS_ENDED: u32 = 1;
+/** The batch stopped early: no memory left for records. */
+export const BATCH_NOMEM: u32 = 2;
+/** After the batch no slot is left: ksmd waits for work (also when there was none to begin with). */
+export const BATCH_NO_SLOTS: u32 = 4;

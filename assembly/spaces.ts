@@ -151,6 +151,3 @@ export function slotOnExit(id: u32): bool {
 }
 
 export function isExiting(id: u32): bool { return hasFlag(id, SPACE_EXITING); }
-
-/** Mapped pages flagged mergeable right now (ksm_stat's ksm_mergeable is this > 0). */
-@inline export function mergeablePages(id: u32): u32 { return spaceField(id, S_MERGEABLE); }

@@ -5,6 +5,7 @@
  */
 import { Ksm, type KsmStats, type LiveFigures } from '../src/index.js';
 import type { WasmBackend } from '../src/core.js';
+import { SCRATCH_LOCATION, SCRATCH_SIZE } from '../src/generated/core-abi.js';
 import { settledAt } from '../src/estimate/convergence.js';
 import { floorFor, readAll } from './floor.js';
 import { sumTimings, time, type Timing } from './lib.js';
@@ -103,8 +104,8 @@ export function timeFloor(ksm: Ksm): Timing {
   for (const space of ksm.spaces()) for (let vpn = 0; vpn < space.pages; vpn++) addresses.push(core.pageAddress(space.id, vpn) >>> 0);
   const list = new Uint32Array(addresses);
   const floor = floorFor(core.memory);
-  const room = backend.layout.SCRATCH_SIZE / 4;
-  const at = backend.layout.SCRATCH_LOCATION;
+  const room = SCRATCH_SIZE / 4;
+  const at = SCRATCH_LOCATION;
   readAll(floor, core.memory, list.subarray(0, Math.min(list.length, 64)), at, room); // compile outside the clock
   const samples = [0, 1, 2].map(() => time(() => readAll(floor, core.memory, list, at, room)));
   samples.sort((a, b) => a.ms - b.ms);

@@ -2,17 +2,17 @@
  * Ksm: one host's KSM. It owns an engine (the WebAssembly core, or the TypeScript reference), the
  * knobs of /sys/kernel/mm/ksm with the kernel's validation, the address spaces, and ksmd.
  */
-import { PAGE_SIZE, type EngineLive, type KsmBackend } from './backend.js';
+import { MAX_SPACE_PAGES, PAGE_SIZE, type EngineLive, type KsmBackend } from './backend.js';
 import { ENOMEM, KsmError } from './errors.js';
 import { DEFAULT_KNOBS, SYSFS_KNOB_NAMES, knobName, validateKnob, type KnobName, type Knobs, type KnobWrites } from './knobs.js';
-import { AddressSpace, type SpaceHost } from './space.js';
+import { AddressSpace } from './space.js';
 import { kernelStats, sysfsCounters, SYSFS_COUNTER_NAMES, type KsmStats } from './stats.js';
 import { adviseScanTime, initialAdvisorState, type AdvisorState } from './advisor.js';
 import { Ksmd, type StartOptions } from './ksmd.js';
 import { loadWasmBackend } from './core.js';
 
-/** Largest space the engines take: 2^19 pages (2 GiB). */
-export const MAX_SPACE_PAGES = 1 << 19;
+/** Largest space the engines take, in pages (the core's page-table reach). */
+export { MAX_SPACE_PAGES };
 
 export interface KsmOptions {
   /** 'wasm' (default): the WebAssembly core. 'reference': the plain-TypeScript engine. */
@@ -59,7 +59,9 @@ export interface LiveFigures extends EngineLive {
 
 export type FullScanListener = (stats: KsmStats) => void;
 
-export class Ksm implements SpaceHost {
+// Ksm is the host of its AddressSpaces (space.ts SpaceHost) through members kept out of the
+// published types; so it does not declare `implements SpaceHost`, and those types still compile.
+export class Ksm {
   #knobs: Knobs = { ...DEFAULT_KNOBS };
   readonly #spaces = new Map<number, AddressSpace>();
   /** Spaces created so far (for default names). */
@@ -263,22 +265,21 @@ export class Ksm implements SpaceHost {
   forget(space: AddressSpace): void { this.#spaces.delete(space.id); }
 
   /**
-   * @internal As the kernel's __ksm_enter: the first space to register wakes a ksmd that waits for
-   * work, and it runs a batch at once (the background ksmd now; a stepping driver asks
-   * consumeKsmdWakeup()).
+   * @internal As the kernel's __ksm_enter: the first slot on an empty list wakes a ksmd that
+   * waits for work, and it runs a batch at once (the background ksmd does so now).
    */
-  registered(listWasEmpty: boolean): void {
-    if (!listWasEmpty || !this.#ksmdWaitsForWork || this.#knobs.run !== 1 || !this.backend.hasSlots()) return;
+  firstSlotRegistered(): void {
+    if (!this.#ksmdWaitsForWork || this.#knobs.run !== 1) return;
     this.#wakePending = true;
     this.#ksmd.wake();
   }
 
   /**
-   * True once after an operation woke a ksmd that was waiting for work (the first address space
-   * registered while run is 1), as the kernel's ksmd is woken then and scans at once. A program
-   * that steps ksmd with scan() runs a batch when this says so; the background ksmd does by itself.
+   * @internal For drivers that step ksmd themselves and must be the kernel's to the batch (the
+   * replay runner): true once after a registration woke a ksmd that waited for work, as the
+   * kernel's ksmd then scans at once. The background ksmd (start()) needs no such help.
    */
-  consumeKsmdWakeup(): boolean {
+  takeKsmdWakeup(): boolean {
     const woken = this.#wakePending;
     this.#wakePending = false;
     return woken;
@@ -292,23 +293,23 @@ export class Ksm implements SpaceHost {
    */
   scan(): BatchOutcome {
     if (this.#knobs.run !== 1) return { ran: false, scanned: 0, fullScan: false };
-    if (!this.backend.hasSlots()) { // nothing registered: ksmd waits for work
+    // Whole ms, the same for both engines (the core keeps them as u32, like the kernel's jiffies).
+    const now = Math.floor(this.#clock());
+    const t0 = performance.now();
+    const result = this.backend.scanBatch(this.#knobs.pagesToScan, now);
+    if (result.scanned === 0 && !result.passEnded && result.status === 0) { // nothing registered
       this.#ksmdWaitsForWork = true;
       return { ran: false, scanned: 0, fullScan: false };
     }
-    // Whole ms, the same for both engines (the core keeps them as u32, like the kernel's jiffies).
-    const now = Math.floor(this.#clock());
     this.#passStartMs ??= now;
-    const t0 = performance.now();
-    const result = this.backend.scanBatch(this.#knobs.pagesToScan, now);
     this.#cpuMs += performance.now() - t0;
     if (result.status === ENOMEM && result.scanned === 0) {
       throw new KsmError('ENOMEM', 'ksmd: no memory left under the cap for rmap items or stable nodes');
     }
     this.#wakePending = false;
-    this.#ksmdWaitsForWork = !this.backend.hasSlots();
+    this.#ksmdWaitsForWork = result.noSlots;
     if (result.passEnded) this.#endOfPass();
-    return { ran: result.scanned > 0 || result.passEnded, scanned: result.scanned, fullScan: result.passEnded };
+    return { ran: true, scanned: result.scanned, fullScan: result.passEnded };
   }
 
   /**

@@ -4,7 +4,7 @@
  * the engine is called, so a bad call throws KsmError and changes nothing.
  */
 import {
-  MADV_DONTNEED, MADV_MERGEABLE, MADV_UNMERGEABLE, PAGE_SIZE,
+  MADV_DONTNEED, MADV_MERGEABLE, MADV_UNMERGEABLE, PAGE_SIZE, REGISTERED_FIRST,
   type Advice, type KsmBackend, type PageInfo,
 } from './backend.js';
 import { ENOMEM, KsmError } from './errors.js';
@@ -23,8 +23,8 @@ export interface SpaceHost {
   readonly backend: KsmBackend;
   adoptFork(parent: AddressSpace, childId: number, name: string): AddressSpace;
   forget(space: AddressSpace): void;
-  /** An operation that may have registered a space is done; `listWasEmpty`: no slot before it. */
-  registered(listWasEmpty: boolean): void;
+  /** An operation put the first slot on an empty list (the kernel's __ksm_enter wakes ksmd then). */
+  firstSlotRegistered(): void;
 }
 
 export class AddressSpace {
@@ -100,10 +100,9 @@ export class AddressSpace {
     if (code === undefined) throw new KsmError('EINVAL', `madvise on space "${this.name}": unknown advice "${String(advice)}" (mergeable, unmergeable, dontneed)`);
     this.#checkRange(first, count, `madvise(${advice})`);
     if (count === 0) return;
-    const listWasEmpty = !this.host.backend.hasSlots();
-    const status = this.host.backend.madvise(this.id, first, count, code);
-    if (status === ENOMEM) throw this.#noMemory(`madvise(${advice}) of pages ${first}..${first + count - 1}`);
-    if (code === MADV_MERGEABLE) this.host.registered(listWasEmpty);
+    const result = this.host.backend.madvise(this.id, first, count, code);
+    if (result === ENOMEM) throw this.#noMemory(`madvise(${advice}) of pages ${first}..${first + count - 1}`);
+    if (result & REGISTERED_FIRST) this.host.firstSlotRegistered();
   }
 
   /** madvise(MADV_MERGEABLE) on a page range (the whole space by default). */
@@ -126,10 +125,9 @@ export class AddressSpace {
   setMergeAny(on: boolean): void {
     this.#checkOpen('setMergeAny');
     if (typeof on !== 'boolean') throw new KsmError('EINVAL', `setMergeAny on space "${this.name}": expected true or false, got ${JSON.stringify(on)}`);
-    const listWasEmpty = !this.host.backend.hasSlots();
-    const status = this.host.backend.setMergeAny(this.id, on);
-    if (status === ENOMEM) throw this.#noMemory('turning merge-any off');
-    if (on) this.host.registered(listWasEmpty);
+    const result = this.host.backend.setMergeAny(this.id, on);
+    if (result === ENOMEM) throw this.#noMemory('turning merge-any off');
+    if (result & REGISTERED_FIRST) this.host.firstSlotRegistered();
   }
 
   /** prctl(PR_GET_MEMORY_MERGE). */
@@ -140,12 +138,10 @@ export class AddressSpace {
   /** fork(): a copy-on-write child. Its KSM pages join their stable node on ksmd's first visit. */
   fork(name = `${this.name}-child`): AddressSpace {
     this.#checkOpen('fork');
-    const listWasEmpty = !this.host.backend.hasSlots();
     const childId = this.host.backend.fork(this.id);
     if (childId === ENOMEM) throw this.#noMemory('fork');
-    const child = this.host.adoptFork(this, childId, name);
-    this.host.registered(listWasEmpty);
-    return child;
+    // (A child gets a slot only if its parent has one, so a fork never finds the list empty.)
+    return this.host.adoptFork(this, childId, name);
   }
 
   /** exit(): the mappings go now; ksmd frees the rmap items on its next pass (counters lag until then). */

@@ -31,7 +31,7 @@ export function checkKnob<K extends keyof EstimateKnobs>(name: K, value: unknown
   try {
     return validateKnob(name, value) as EstimateKnobs[K];
   } catch (error) {
-    if (error instanceof KsmError) throw new InputError(`${flag} ${String(value)}: the kernel refuses it (${error.message})`);
+    if (error instanceof KsmError) throw new InputError(`${flag} ${String(value)}: the kernel refuses it (${error.code}: ${error.message})`);
     throw error;
   }
 }

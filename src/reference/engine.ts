@@ -10,7 +10,7 @@
  */
 
 import {
-  MADV_DONTNEED, MADV_MERGEABLE, MADV_UNMERGEABLE, PAGE_SIZE,
+  MADV_DONTNEED, MADV_MERGEABLE, MADV_UNMERGEABLE, PAGE_SIZE, REGISTERED_FIRST,
   type Advice, type BatchResult, type EngineCounters, type EngineLive, type EngineSpaceCounters,
   type ItemState as ItemStateName, type KsmBackend, type PageInfo, type PageMapping, type ScanKnobs,
 } from '../backend.js';
@@ -145,8 +145,7 @@ export class ReferenceBackend implements KsmBackend {
         space.flags[vpn] |= PTE_MERGEABLE;
         became = true;
       }
-      if (became && space.slot === null) this.scanner.addSlot(space);
-      return 0;
+      return became ? this.register(space) : 0;
     }
     if (advice === MADV_UNMERGEABLE) return this.unmergeRange(space, first, end);
     if (advice === MADV_DONTNEED) for (let vpn = first; vpn < end; vpn++) zapPte(this.st, space, vpn);
@@ -171,12 +170,20 @@ export class ReferenceBackend implements KsmBackend {
       if (status === 0) space.mergeAny = false;
       return status;
     }
-    if (space.slot === null) this.scanner.addSlot(space);
+    const flags = this.register(space);
     space.mergeAny = true;
     for (let vpn = 0; vpn < space.pages; vpn++) {
       if ((space.flags[vpn] & PTE_MAPPED) !== 0) space.flags[vpn] |= PTE_MERGEABLE;
     }
-    return 0;
+    return flags;
+  }
+
+  /** Gives the space a slot if it has none; REGISTERED_FIRST if the list was empty (ksmd wakes). */
+  private register(space: Space): number {
+    if (space.slot !== null) return 0;
+    const listWasEmpty = this.scanner.slots === 0;
+    this.scanner.addSlot(space);
+    return listWasEmpty ? REGISTERED_FIRST : 0;
   }
 
   /** MADV_UNMERGEABLE on [first, end): private copies of KSM and KSM-zero pages, then not mergeable. */
@@ -221,10 +228,6 @@ export class ReferenceBackend implements KsmBackend {
     this.st.counters.fullScans = 0;
     this.scanner.resetCursor();
     return 0;
-  }
-
-  hasSlots(): boolean {
-    return this.scanner.slots > 0;
   }
 
   removeAllStableNodes(): boolean {

@@ -90,16 +90,16 @@ export class Scanner {
 
   /** One batch of up to `budget` pages; it ends early at the end of a pass. */
   scanBatch(budget: number): BatchResult {
-    if (this.head.next === this.head) return { scanned: 0, passEnded: false, status: 0 };
+    if (this.head.next === this.head) return { scanned: 0, passEnded: false, status: 0, noSlots: true };
     let scanned = 0; // (a non-empty list stays non-empty until a pass ends)
     while (scanned < budget) {
       const item = this.scanGetNextRmapItem();
-      if (item === null) return { scanned, passEnded: true, status: 0 };
+      if (item === null) return { scanned, passEnded: true, status: 0, noSlots: this.head.next === this.head };
       this.cmpAndMergePage(item);
       this.st.counters.pagesScanned++;
       scanned++;
     }
-    return { scanned, passEnded: false, status: 0 };
+    return { scanned, passEnded: false, status: 0, noSlots: false };
   }
 
   /** The next page to process, or null when the pass has just ended (full_scans went up) or there

@@ -96,7 +96,7 @@ export async function prepareReplay(script: Script, options: ReplayOptions = {})
     try {
       ksm.writeSysfs(name, value);
     } catch (error) {
-      if (error instanceof KsmError) throw new ReplayInputError(`knobs: ${name}=${JSON.stringify(value)} refused: ${error.message}`);
+      if (error instanceof KsmError) throw new ReplayInputError(`knobs: ${name}=${JSON.stringify(value)} refused: ${error.code}: ${error.message}`);
       throw error;
     }
   }
@@ -109,7 +109,7 @@ export async function prepareReplay(script: Script, options: ReplayOptions = {})
       space = ksm.createSpace({ name: `g${index}`, image: g.image, mergeable: g.madvise });
       if (g.mergeAny) space.setMergeAny(true);
     } catch (error) {
-      if (error instanceof KsmError) throw new ReplayInputError(`guest ${index}: ${error.message}`);
+      if (error instanceof KsmError) throw new ReplayInputError(`guest ${index}: ${error.code}: ${error.message}`);
       throw error;
     }
     const pages = g.image.length / PAGE_SIZE;
@@ -264,7 +264,7 @@ class StepRunner {
     const before = progress();
     const result = this.#op(op, record);
     // The first space registered while ksmd waits for work wakes it, and it scans at once.
-    if (this.ksm.consumeKsmdWakeup()) this.ksm.scan();
+    if (this.ksm.takeKsmdWakeup()) this.ksm.scan();
     record.batches_during_op ??= progress() === before ? 0 : 1;
     return result;
   }
