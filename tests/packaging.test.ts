@@ -107,7 +107,7 @@ test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('the tarball holds the entry points, their types and the core', () => {
   needConsumer();
-  for (const file of ['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/reference/index.js', 'dist/reference/index.d.ts', 'dist/cli.js']) {
+  for (const file of ['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/reference/index.js', 'dist/reference/index.d.ts']) {
     assert.ok(existsSync(join(installed, file)), `${file} is in the tarball`);
   }
 });
@@ -127,10 +127,13 @@ test('the consumer runs in Node: two spaces merge, a write breaks copy-on-write'
   assert.equal(resultLine(out), EXPECTED);
 });
 
-test('the ksm-wasm bin runs from the installed package', () => {
+test('the ksm-wasm bin named in package.json runs from the installed package', () => {
   needConsumer();
-  const version = (JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as { version: string }).version;
-  assert.is(run(process.execPath, [join(installed, 'dist/cli.js'), '--version'], consumer).trim(), `ksm-wasm, ${version}`);
+  const pkg = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as { version: string; bin?: Record<string, string> };
+  const bin = pkg.bin?.['ksm-wasm'];
+  assert.ok(bin, 'package.json names a ksm-wasm bin');
+  assert.match(readFileSync(join(installed, bin), 'utf8'), /^#!\/usr\/bin\/env node\n/, 'the bin starts with a node shebang');
+  assert.is(run(process.execPath, [join(installed, bin), '--version'], consumer).trim(), `ksm-wasm, ${pkg.version}`);
 });
 
 testIf(test, cannotRun({ files: [CHROMIUM] }))('an esbuild bundle of the consumer runs in Chromium', async () => {
