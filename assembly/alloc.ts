@@ -1,5 +1,5 @@
 // Memory for the core: 4 KiB blocks (frames, page tables, slabs) from the top of linear memory,
-// 32-byte records from slabs, and the frame table (mapcount and stable node per frame).
+// 28-byte records from slabs, and the frame table (mapcount and stable node per frame).
 //
 // note: nothing here fails half-way. An operation that allocates first reserves what it may need
 // (reserveBlocks, reserveRecords); once that succeeded, its allocations cannot fail.

@@ -1,16 +1,18 @@
 /**
  * Workloads for the benches: guests made of 4 KiB pages, reproducible byte for byte, shaped like
- * the oracle's scenarios (/work/shared/oracle/gen.py) so that the kernel can be run on the same
- * images.
+ * the kernel oracle's scenarios (clones, unique, zeros, prefix) so that the kernel can be run on
+ * the same kinds of images.
  *
  * Page contents come from AES-128-CTR over zeros (native, a few GB/s): page `i` of stream `s` is
  * the key stream at block `i * 256` with IV = s ‖ 0. Equal (stream, index) ⇔ equal page, and any
  * two different pages differ in their first bytes (as random pages do).
  */
 import { createCipheriv } from 'node:crypto';
+import { PAGE_SIZE as PAGE } from '../src/backend.js';
 import type { AddressSpace, Ksm } from '../src/index.js';
 
-export const PAGE = 4096;
+export { PAGE };
+
 const KEY = new Uint8Array(16).fill(0x6b); // fixed: the workloads are the same on every run
 /** Zeros to encrypt, 64 KiB at a time: small enough that the cipher's output buffers are reused heap memory. */
 const ZEROS = new Uint8Array(1 << 16);

@@ -4,12 +4,17 @@
  */
 import { MAX_SPACE_PAGES, PAGE_SIZE, type EngineLive, type KsmBackend } from './backend.js';
 import { ENOMEM, KsmError } from './errors.js';
-import { DEFAULT_KNOBS, SYSFS_KNOB_NAMES, knobName, validateKnob, type KnobName, type Knobs, type KnobWrites } from './knobs.js';
+import {
+  DEFAULT_KNOBS, SYSFS_KNOB_NAMES, knobName, validateKnob,
+  type AnyKnobName, type KnobName, type KnobValue, type Knobs, type KnobWrites, type SysfsKnobName,
+} from './knobs.js';
 import { AddressSpace } from './space.js';
-import { kernelStats, sysfsCounters, SYSFS_COUNTER_NAMES, type KsmStats } from './stats.js';
+import { kernelStats, sysfsCounters, SYSFS_COUNTER_NAMES, type KsmStats, type SysfsCounterName } from './stats.js';
 import { adviseScanTime, initialAdvisorState, type AdvisorState } from './advisor.js';
 import { Ksmd, type StartOptions } from './ksmd.js';
 import { loadWasmBackend } from './core.js';
+import { DISPOSE } from './dispose.js';
+import { closedEngine } from './closed.js';
 
 /** Largest space the engines take, in pages (the core's page-table reach). */
 export { MAX_SPACE_PAGES };
@@ -77,6 +82,9 @@ export class Ksm {
   /** A registration woke a waiting ksmd, and no batch has run since. */
   #wakePending = false;
   readonly #ksmd: Ksmd;
+  #backend: KsmBackend;
+  readonly #engine: 'wasm' | 'reference';
+  #closed = false;
 
   /** Creates a host with its own engine (and its own WebAssembly memory). */
   static async create(options: KsmOptions = {}): Promise<Ksm> {
@@ -93,20 +101,41 @@ export class Ksm {
   }
 
   /** @internal Use Ksm.create. */
-  constructor(
-    /** @internal The engine; it trusts its arguments, so only the driver calls it. */
-    readonly backend: KsmBackend,
-    options: KsmOptions = {},
-  ) {
+  constructor(backend: KsmBackend, options: KsmOptions = {}) {
+    this.#backend = backend;
+    this.#engine = backend.engine;
     this.#clock = options.clock ?? (() => performance.now());
     this.#cpuClock = options.cpuClock ?? (() => this.#cpuMs);
     this.#ksmd = new Ksmd(this);
     this.#pushScanKnobs();
-    for (const [name, value] of Object.entries(options.knobs ?? {})) this.setKnob(name, value);
+    this.setKnobs(options.knobs ?? {});
   }
 
   /** Which engine runs underneath. */
-  get engine(): 'wasm' | 'reference' { return this.backend.engine; }
+  get engine(): 'wasm' | 'reference' { return this.#engine; }
+
+  /** @internal The engine; it trusts its arguments, so only the driver calls it. */
+  get backend(): KsmBackend { return this.#backend; }
+
+  /**
+   * Releases this host: ksmd stops, every space is gone with it, and the engine's memory is left
+   * to the garbage collector. Any later call on this Ksm or on one of its spaces throws KsmError
+   * EINVAL ("… was closed"); `closed` says so. Closing twice is harmless. `using ksm = …` closes
+   * it at the end of the block.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#ksmd.stop();
+    this.#closed = true;
+    this.#backend = closedEngine(this.#engine);
+    this.#spaces.clear();
+    this.#listeners.clear();
+  }
+
+  [DISPOSE](): void { this.close(); }
+
+  /** True once close() was called. */
+  get closed(): boolean { return this.#closed; }
 
   // ---- knobs -------------------------------------------------------------------------------
 
@@ -117,7 +146,7 @@ export class Ksm {
    * Writes a knob, by camelCase or sysfs name, with the kernel's rules: EINVAL for a bad value,
    * EBUSY for max_page_sharing / merge_across_nodes while KSM pages exist. run=2 unmerges now.
    */
-  setKnob(name: string, value: unknown): void {
+  setKnob(name: AnyKnobName, value: KnobValue): void {
     const knob = knobName(name);
     const parsed = validateKnob(knob, value);
     const old = this.#knobs[knob];
@@ -146,7 +175,7 @@ export class Ksm {
    * refusal, and the knobs written before it stay written.
    */
   setKnobs(knobs: KnobWrites): void {
-    for (const [name, value] of Object.entries(knobs)) this.setKnob(name, value);
+    for (const [name, value] of Object.entries(knobs)) this.setKnob(name as AnyKnobName, value as KnobValue);
   }
 
   #setRun(run: Knobs['run']): void {
@@ -184,7 +213,7 @@ export class Ksm {
   // ---- the sysfs view ----------------------------------------------------------------------
 
   /** Reads a file of /sys/kernel/mm/ksm by name, as the kernel prints it (without the newline). */
-  readSysfs(file: string): string {
+  readSysfs(file: SysfsKnobName | SysfsCounterName): string {
     const counters = sysfsCounters(this.stats());
     if (Object.hasOwn(counters, file)) return String(counters[file]);
     return this.#knobText(knobName(file));
@@ -197,7 +226,7 @@ export class Ksm {
   }
 
   /** Writes a knob file of /sys/kernel/mm/ksm by name (the counters are read-only: EINVAL). */
-  writeSysfs(file: string, value: string | number): void {
+  writeSysfs(file: SysfsKnobName, value: string | number): void {
     if (Object.values(SYSFS_COUNTER_NAMES).includes(file as never)) throw new KsmError('EINVAL', `${file} is read-only`);
     this.setKnob(file, value);
   }

@@ -23,6 +23,8 @@ export interface SpaceHost {
   readonly backend: KsmBackend;
   adoptFork(parent: AddressSpace, childId: number, name: string): AddressSpace;
   forget(space: AddressSpace): void;
+  /** close() was called on the host: its engine is gone. */
+  readonly closed: boolean;
   /** An operation put the first slot on an empty list (the kernel's __ksm_enter wakes ksmd then). */
   firstSlotRegistered(): void;
 }
@@ -48,8 +50,8 @@ export class AddressSpace {
     this.#unmappedCount = this.#unmapped.reduce((n, u) => n + u, 0);
   }
 
-  /** True once close() (exit) was called. */
-  get closed(): boolean { return this.#closed; }
+  /** True once close() (exit) was called, here or on its Ksm. */
+  get closed(): boolean { return this.#closed || this.host.closed; }
 
   /** A copy of one page. Absent pages read as zeros. */
   read(page: number): Uint8Array {
@@ -147,6 +149,7 @@ export class AddressSpace {
   /** exit(): the mappings go now; ksmd frees the rmap items on its next pass (counters lag until then). */
   close(): void {
     if (this.#closed) return;
+    if (this.host.closed) { this.#closed = true; return; } // gone with its Ksm already
     this.host.backend.exit(this.id);
     this.#closed = true;
     this.host.forget(this);
@@ -171,6 +174,7 @@ export class AddressSpace {
   }
 
   #checkOpen(op: string): void {
+    if (this.host.closed) throw new KsmError('EINVAL', `${op} on space "${this.name}": its Ksm was closed`);
     if (this.#closed) throw new KsmError('EINVAL', `${op} on space "${this.name}": the space has exited (close() was called)`);
   }
 

@@ -7,7 +7,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { Ksm, KsmError, type AddressSpace } from '../src/index.js';
+import { Ksm, KsmError, type AddressSpace, type AnyKnobName } from '../src/index.js';
 import type { WasmBackend } from '../src/core.js';
 import { fillPage, randomPage } from './helpers/pages.js';
 
@@ -147,7 +147,7 @@ function applyToSide(side: Side, op: Op): string | undefined {
       case 'close': pick(op.s)?.close(); break;
       case 'mergeAny': pick(op.s)?.setMergeAny(op.on); break;
       case 'scan': for (let i = 0; i < op.batches; i++) side.ksm.scan(); break;
-      case 'knob': side.ksm.setKnob(op.name, op.value); break;
+      case 'knob': side.ksm.setKnob(op.name as AnyKnobName, op.value); break;
     }
   } catch (error) {
     if (error instanceof KsmError) return error.code;

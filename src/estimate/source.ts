@@ -4,7 +4,7 @@
  */
 
 /** Bytes per page. */
-export const PAGE_SIZE = 4096;
+export { PAGE_SIZE } from '../backend.js';
 
 /** Bytes handed to the sink at a time while reading (a multiple of PAGE_SIZE). */
 export const CHUNK_BYTES = 4 << 20;

@@ -15,14 +15,12 @@ import {
   type ItemState as ItemStateName, type KsmBackend, type PageInfo, type PageMapping, type ScanKnobs,
 } from '../backend.js';
 import { ENOMEM } from '../errors.js';
+import { setPte, unshareNeedsFrame, unsharePte, writableFrame, writeNeedsFrame, zapPte } from './memory.js';
 import {
-  FramePool, PTE_MAPPED, PTE_MERGEABLE, Space, setPte, unshareNeedsFrame, unsharePte,
-  writableFrame, writeNeedsFrame, zapPte,
-} from './memory.js';
-import {
-  ItemState, KsmState, MM_SLOT_BYTES, RMAP_ITEM_BYTES, STABLE_NODE_BYTES,
+  FramePool, ItemState, KsmState, MM_SLOT_BYTES, PTE_MAPPED, PTE_MERGEABLE, RMAP_ITEM_BYTES, STABLE_NODE_BYTES, Space,
+  type Slot,
 } from './records.js';
-import { Scanner, type Slot } from './scan.js';
+import { Scanner } from './scan.js';
 import { StableTree } from './stable.js';
 import { UnstableTree } from './unstable.js';
 import { verifyEngine } from './verify.js';

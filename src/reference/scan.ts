@@ -16,18 +16,11 @@
  */
 
 import type { BatchResult } from '../backend.js';
-import { setPte, setZeroPte, isZeroPage, type Frame, type Space } from './memory.js';
-import { ItemState, KsmState, RmapItem } from './records.js';
+import { setPte, setZeroPte, isZeroPage } from './memory.js';
+import { ItemState, KsmState, RmapItem, Slot, type Frame, type Space } from './records.js';
 import type { StableTree } from './stable.js';
 import type { UnstableTree } from './unstable.js';
 import { xxh64Low32 } from './xxh64.js';
-
-/** A registered space's place in the scanner's circular list (the head has no space). */
-export class Slot {
-  prev: Slot = this;
-  next: Slot = this;
-  constructor(readonly space: Space | null) {}
-}
 
 const ZERO_CHECKSUM = xxh64Low32(new Uint8Array(4096));
 

@@ -25,7 +25,7 @@ import { Ksm } from '../ksm.js';
 import type { AddressSpace } from '../space.js';
 import { KsmError } from '../errors.js';
 import { PAGE_SIZE } from '../backend.js';
-import { SYSFS_KNOB_NAMES } from '../knobs.js';
+import { SYSFS_KNOB_NAMES, type SysfsKnobName } from '../knobs.js';
 import { blake2bHex } from './blake2b.js';
 import { checkExpect, type ExpectOutcome } from './expect.js';
 import { checkSteps, ReplayInputError, SCRIPT_KNOB_DEFAULTS, type Op, type Script } from './script.js';
@@ -94,7 +94,7 @@ export async function prepareReplay(script: Script, options: ReplayOptions = {})
   const ksm = await Ksm.create({ engine: options.engine ?? 'wasm', maxMemory, clock: () => 0 });
   for (const [name, value] of Object.entries(script.knobs)) {
     try {
-      ksm.writeSysfs(name, value);
+      ksm.writeSysfs(name as SysfsKnobName, value);
     } catch (error) {
       if (error instanceof KsmError) throw new ReplayInputError(`knobs: ${name}=${JSON.stringify(value)} refused: ${error.code}: ${error.message}`);
       throw error;
@@ -186,7 +186,7 @@ export function runPrepared({ script, options, ksm, guests, knobsUsed }: Prepare
 
 /** A sysfs file's value as the oracle parses it: a number, or advisor_mode's selected word. */
 function readKnob(ksm: Ksm, name: string): number | string {
-  const text = ksm.readSysfs(name).trim();
+  const text = ksm.readSysfs(name as SysfsKnobName).trim();
   if (/^-?\d+$/.test(text)) return Number(text);
   return /\[([^\]]*)\]/.exec(text)?.[1] ?? text;
 }
@@ -333,7 +333,7 @@ class StepRunner {
     const before = read();
     let error: string | null = null;
     try {
-      this.ksm.writeSysfs(op.name, op.value);
+      this.ksm.writeSysfs(op.name as SysfsKnobName, op.value);
     } catch (e) {
       if (!(e instanceof KsmError)) throw e;
       error = e.code;
