@@ -110,6 +110,8 @@ test('the tarball holds the entry points, their types and the core', () => {
   for (const file of ['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/reference/index.js', 'dist/reference/index.d.ts']) {
     assert.ok(existsSync(join(installed, file)), `${file} is in the tarball`);
   }
+  // npm test builds the demo site into dist/demo (demo-browser.test.ts): a page, not the library.
+  assert.not.ok(existsSync(join(installed, 'dist/demo')), 'the demo site (dist/demo) is not in the tarball');
 });
 
 test('the consumer compiles with strict and skipLibCheck false against the published types', () => {
