@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PageContent } from '../src/pagespec.js';
-import { openImage } from '../src/estimate/inputs.js';
+import { openImage } from '../src/cli/inputs.js';
 import { openProcess } from '../src/estimate/proc.js';
 import { ESTIMATE_KNOB_DEFAULTS } from '../src/estimate/knobs.js';
 import { runEstimate } from '../src/estimate/run.js';
@@ -128,8 +128,8 @@ test('--pid: a process we may not read is refused with a clear message', async (
       ['--import', 'tsx', new URL('../src/cli.ts', import.meta.url).pathname, 'estimate', '--pid', String(proc.pid)],
       { cwd: new URL('..', import.meta.url).pathname, uid: 65534, gid: 65534 },
       (error, _out, stderr) => resolve({ code: error ? Number(error.code) : 0, stderr })));
-    assert.is(r.code, 1);
-    assert.match(r.stderr, new RegExp(`^ksm-wasm: pid ${proc.pid}: cannot read /proc/${proc.pid}/maps: permission denied .*root or ptrace`));
+    assert.is(r.code, 2, 'bad input');
+    assert.match(r.stderr, new RegExp(`^ksm-wasm estimate: pid ${proc.pid}: cannot read /proc/${proc.pid}/maps: permission denied .*root or ptrace`));
     assert.is(r.stderr.trim().split('\n').length, 1);
   } finally {
     proc.stop();

@@ -2,7 +2,7 @@
  * Built-in workloads (--scenario), made in memory, the same bytes on every run. They follow the
  * kernel oracle's recipes (seed 1, scale 1), so their results can be held against the real ksmd's.
  */
-import { InputError } from './errors.js';
+import { CliError } from '../cli/errors.js';
 import { ranked, ZERO } from './content.js';
 import { PageContent } from '../pagespec.js';
 import type { ImageSource } from './source.js';
@@ -72,7 +72,7 @@ export const SCENARIOS: Readonly<Record<string, { describe: string; guests: (see
 /** The guests of a built-in scenario as sources (pages made when read). */
 export function openScenario(name: string): ImageSource[] {
   const scenario = Object.hasOwn(SCENARIOS, name) ? SCENARIOS[name] : undefined;
-  if (!scenario) throw new InputError(`--scenario ${name}: no such scenario (known: ${Object.keys(SCENARIOS).join(', ')})`);
+  if (!scenario) throw new CliError('input', `--scenario ${name}: no such scenario (known: ${Object.keys(SCENARIOS).join(', ')})`);
   return scenario.guests(SEED).map((guest) => specSource(guest));
 }
 
