@@ -46,7 +46,7 @@ export function htmlReport(run: EstimateRun): string {
 <html lang="en"><head><meta charset="utf-8"><title>ksm-wasm estimate</title>
 <style>body{font-family:sans-serif;max-width:980px;margin:2em auto;color:#222}pre{background:#f6f6f6;padding:1em;overflow-x:auto;font-size:12px}
 figure{margin:1.5em 0}figcaption{font-weight:bold;margin-bottom:.3em}td,th{padding:2px 8px;text-align:right}table{border-collapse:collapse}
-td.name{text-align:left}td.name span{display:inline-block;max-width:22em;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;vertical-align:bottom}</style></head>
+td.name,th:first-child{text-align:left}td.name{white-space:nowrap}th{vertical-align:bottom}</style></head>
 <body><h1>ksm-wasm estimate</h1>
 <p>${esc(`${run.spaces.length} address spaces, ${s.pages} pages (${bytes(s.pages * PAGE_SIZE)}). Memory saved: ${bytes(s.savedBytes)}; ` +
     `${run.converged ? `merge state settled after full scan ${s.settledAt}` : `not converged after ${scans.length} full scans`}.`)}</p>
@@ -64,11 +64,23 @@ ${overTime}
 function spacesTable(run: EstimateRun): string {
   const last = run.spacesPerScan[run.spacesPerScan.length - 1] ?? [];
   const { dir, short } = withoutCommonDirectory(run.spaces.map((s) => s.name));
-  const rows = last.map((sp, i) => `<tr><td class="name"><span title="${esc(sp.name)}">${esc(short[i])}</span></td><td>${run.spaces[i].pages}</td>` +
+  const rows = last.map((sp, i) => `<tr><td class="name"><span title="${esc(sp.name)}">${esc(middleEllipsis(short[i], NAME_CHARS))}</span></td><td>${run.spaces[i].pages}</td>` +
     `<td>${sp.ksmRmapItems}</td><td>${sp.ksmMergingPages}</td><td>${sp.ksmZeroPages}</td><td>${esc(bytes(sp.ksmProcessProfit))}</td></tr>`);
-  return `${dir ? `<p>Spaces in ${esc(dir)}</p>\n` : ''}<table><tr><th>space</th><th>pages</th><th>ksm_rmap_items</th><th>ksm_merging_pages</th><th>ksm_zero_pages</th><th>ksm_process_profit</th></tr>
+  // The ksm_stat names may break after an underscore, so that the columns stay narrow.
+  const headers = ['space', 'pages', 'ksm_rmap_items', 'ksm_merging_pages', 'ksm_zero_pages', 'ksm_process_profit'].map((h) => `<th>${h.replace(/_/g, '_<wbr>')}</th>`);
+  return `${dir ? `<p>Spaces in ${esc(dir)}</p>\n` : ''}<table><tr>${headers.join('')}</tr>
 ${rows.join('\n')}
 </table>`;
+}
+
+/** Most characters of a space name in the table (the whole name is its title). */
+const NAME_CHARS = 40;
+
+/** A name cut in its middle to at most `max` characters: both ends tell names apart (a directory, a guest number). */
+export function middleEllipsis(name: string, max: number): string {
+  if (name.length <= max) return name;
+  const head = Math.floor((max - 1) / 3);
+  return `${name.slice(0, head)}…${name.slice(name.length - (max - 1 - head))}`;
 }
 
 /** ["/a/b/x.img", "/a/b/y.img"] → dir "/a/b/", short ["x.img", "y.img"]; names with no common directory stay whole. */
