@@ -36,6 +36,7 @@ export interface Command {
   register: (prog: Sade, context: CommandContext) => void;
 }
 
+/** Every command. A new one (fingerprint, merge, calibrate, …) is a Command in its own module, added here. */
 export const COMMANDS: readonly Command[] = [estimateCommand, replayCommand];
 
 /** Runs one command line (`argv` as process.argv: node, script, command, ...) and returns its exit status. Never throws. */

@@ -52,8 +52,8 @@ async function estimate(opts: Record<string, unknown> & { _: unknown[] }, argv: 
   const sources = openInputs(options.inputs);
   const maxMemory = options.maxMemory ?? memoryCap(sources);
   checkCap(sources, maxMemory);
-  announceRead(sources.reduce((n, s) => n + s.pages, 0));
-  const run = await runEstimate(sources, { ...options, maxMemory, onScan: progressReporter() });
+  announceRead(sources.reduce((n, s) => n + s.pages, 0), io.err);
+  const run = await runEstimate(sources, { ...options, maxMemory, onScan: progressReporter(io.err) });
   const report = options.report ? htmlReport(run) : undefined;
   io.out(options.json ? `${JSON.stringify(estimateJson(run), null, 1)}\n` : formatTable(run));
   if (!run.converged) io.err(`ksm-wasm estimate: the merge state did not settle within --max-scans ${options.maxScans} (last change after full scan ${run.settledAt})\n`);
