@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PageContent } from '../src/pagespec.js';
-import { openImage } from '../src/estimate/inputs.js';
+import { openImage } from '../src/cli/inputs.js';
 import { openProcess } from '../src/estimate/proc.js';
 import { ESTIMATE_KNOB_DEFAULTS } from '../src/estimate/knobs.js';
 import { runEstimate } from '../src/estimate/run.js';
@@ -134,8 +134,8 @@ testIf(test, cannotDrop)('--pid: a process we may not read is refused with a cle
         new URL('../src/cli.ts', import.meta.url).pathname, 'estimate', '--pid', String(proc.pid)],
       { cwd: new URL('..', import.meta.url).pathname },
       (error, _out, stderr) => resolve({ code: error ? Number(error.code) : 0, stderr })));
-    assert.is(r.code, 1);
-    assert.match(r.stderr, new RegExp(`^ksm-wasm: pid ${proc.pid}: cannot read /proc/${proc.pid}/maps: permission denied .*root or ptrace`));
+    assert.is(r.code, 2, 'bad input');
+    assert.match(r.stderr, new RegExp(`^ksm-wasm estimate: pid ${proc.pid}: cannot read /proc/${proc.pid}/maps: permission denied .*root or ptrace`));
     assert.is(r.stderr.trim().split('\n').length, 1);
   } finally {
     proc.stop();

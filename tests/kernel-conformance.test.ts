@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PageContent } from '../src/pagespec.js';
-import { openInputs } from '../src/estimate/inputs.js';
+import { openInputs } from '../src/cli/inputs.js';
 import { ESTIMATE_KNOB_DEFAULTS } from '../src/estimate/knobs.js';
 import { runEstimate } from '../src/estimate/run.js';
 import { scanCpuMs } from '../src/estimate/cpu.js';

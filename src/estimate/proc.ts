@@ -4,7 +4,7 @@
  * another process's memory needs root or ptrace rights over it.
  */
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
-import { describeSystemError, InputError } from './errors.js';
+import { CliError, describeSystemError } from '../cli/errors.js';
 import { CHUNK_BYTES, PAGE_SIZE, type ImageSource } from './source.js';
 
 /** pagemap entry bits (Documentation/admin-guide/mm/pagemap.rst). */
@@ -13,9 +13,9 @@ const PM_FILE_OR_SHARED_ANON = 1n << 61n;
 
 interface Run { address: number; pages: number }
 
-/** Parses a --pid value; an InputError if it is not a positive integer. */
+/** Parses a --pid value; a CliError if it is not a positive integer. */
 export function parsePid(text: string): number {
-  if (!/^[1-9][0-9]{0,9}$/.test(text)) throw new InputError(`--pid ${text}: not a process id (a positive integer)`);
+  if (!/^[1-9][0-9]{0,9}$/.test(text)) throw new CliError('input', `--pid ${text}: not a process id (a positive integer)`);
   return Number(text);
 }
 
@@ -25,7 +25,7 @@ export function openProcess(pid: number): ImageSource {
   const maps = readProcText(pid, 'maps');
   const runs = presentRuns(pid, privateWritableRanges(maps));
   const pages = runs.reduce((n, r) => n + r.pages, 0);
-  if (pages === 0) throw new InputError(`${name}: no present private anonymous page in its private writable mappings`);
+  if (pages === 0) throw new CliError('input', `${name}: no present private anonymous page in its private writable mappings`);
   return { name, pages, read: (sink) => readRuns(pid, runs, sink) };
 }
 
@@ -37,11 +37,11 @@ function readProcText(pid: number, file: string): string {
   }
 }
 
-function procError(pid: number, file: string, error: unknown): InputError {
+function procError(pid: number, file: string, error: unknown): CliError {
   const code = (error as NodeJS.ErrnoException)?.code;
-  if (code === 'ENOENT' || code === 'ESRCH') return new InputError(`pid ${pid}: no such process`);
+  if (code === 'ENOENT' || code === 'ESRCH') return new CliError('input', `pid ${pid}: no such process`);
   if (code === 'EACCES' || code === 'EPERM') {
-    return new InputError(`pid ${pid}: cannot read /proc/${pid}/${file}: permission denied (reading another process's memory needs root or ptrace rights over it)`);
+    return new CliError('input', `pid ${pid}: cannot read /proc/${pid}/${file}: permission denied (reading another process's memory needs root or ptrace rights over it)`);
   }
   return describeSystemError(`pid ${pid}: /proc/${pid}/${file}`, error);
 }
@@ -76,7 +76,7 @@ function presentRuns(pid: number, ranges: Array<[number, number]>): Run[] {
       }
     }
   } catch (error) {
-    throw error instanceof InputError ? error : procError(pid, 'pagemap', error);
+    throw error instanceof CliError ? error : procError(pid, 'pagemap', error);
   } finally {
     closeSync(fd);
   }

@@ -2,7 +2,8 @@
  * The human-readable output: the counters after every full scan, then what they mean.
  */
 import type { EstimateRun } from './run.js';
-import { bytes, duration, summarize } from './summary.js';
+import { bytes, duration } from '../cli/format.js';
+import { summarize } from './summary.js';
 import { HZ, sleepMs } from './timing.js';
 
 const COLUMNS: Array<[string, (s: EstimateRun['scans'][number]) => string]> = [
