@@ -7,8 +7,10 @@
  * scenario's knobs, step mode; thp_guest processes started in order; their pages observed (pagemap
  * PFN + kpageflags) before ksmd runs, then after every batch (perBatch: only batches where
  * something other than pages_scanned moved are recorded) or every full scan; then run=2 and the
- * guests stopped (each checks its memory). The THP settings are only read, never changed; every KSM
- * knob is put back and run left at 0, also on SIGINT/SIGTERM (restore.ts undoes a SIGKILLed run).
+ * guests stopped (each checks its memory). khugepaged is paused (thp-knobs.ts) unless the scenario
+ * asks for it as configured; no other THP setting is changed. Every KSM knob and khugepaged's sleep
+ * are put back and run left at 0, also on SIGINT/SIGTERM (restore.ts undoes a SIGKILLed run's KSM
+ * knobs; the next run undoes its khugepaged sleep).
  */
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,6 +20,7 @@ import { restoreKnobs, staleJournal, writeJournal } from '../restore.js';
 import { busyReason, readCounters, readKnob, readKsmStat, saveKnobs, unavailableReason, writeKnob } from '../sysfs.js';
 import { SCENARIOS, type Scenario } from './scenarios.js';
 import { Stepper, STEP_SLEEP } from './stepper.js';
+import { KhugepagedControl } from './thp-knobs.js';
 import { startThpGuest, stopThpGuest, type ThpGuest } from './thp-guests.js';
 import { changes, countClasses, pmdMappedPages, viewRange, type PageView } from './pagemap.js';
 
@@ -63,6 +66,7 @@ function observe(label: string, guests: ThpGuest[], prev: SpaceView[] | undefine
       at: label,
       counters: readCounters(),
       vmstat: Object.fromEntries(Object.entries(vm).map(([k, v]) => [k, v - (vm0[k] ?? 0)])),
+      khugepagedCollapsed: Number(readFileSync(`${THP_DIR}/khugepaged/pages_collapsed`, 'utf8')),
       ksmdCpuMs: stepper ? Math.round(stepper.cpuNs() / 1e4) / 100 : 0,
       spaces: spaces.map((s, i) => {
         const st = readKsmStat(s.pid);
@@ -83,13 +87,14 @@ function addressOf(guests: ThpGuest[], role: string): number {
   return guests[Number(/^P(\d+)/.exec(role)![1]) - 1].address;
 }
 
-/** The counters that say something happened (pages_scanned moves every batch). */
+/** What says something happened: merges and page classes (pages_scanned, unshared and volatile move every batch). */
 function signature(c: Record<string, number>, spaces: SpaceView[]): string {
-  const keys = ['pages_shared', 'pages_sharing', 'pages_unshared', 'pages_volatile', 'ksm_zero_pages', 'stable_node_chains', 'stable_node_dups'];
+  const keys = ['pages_shared', 'pages_sharing', 'ksm_zero_pages', 'stable_node_chains', 'stable_node_dups'];
   return keys.map((k) => c[k]).join(',') + '|' + spaces.map((s) => s.view.map((v) => v.cls[0]).join('')).join('|');
 }
 
-async function runScenario(sc: Scenario, binary: string, stop: { signal: string }) {
+async function runScenario(sc: Scenario, binary: string, stop: { signal: string }, khugepaged: KhugepagedControl) {
+  khugepaged.set(sc.khugepaged ?? 'paused');
   writeKnob('run', 2);
   for (const [k, v] of Object.entries({ pages_to_scan: 100, use_zero_pages: 0, smart_scan: 1, ...sc.knobs })) {
     if (readKnob(k) !== String(v)) writeKnob(k, v);
@@ -133,7 +138,7 @@ async function runScenario(sc: Scenario, binary: string, stop: { signal: string 
       ({ spaces, record } = observe(`after ${sc.idleAfterMs / 1000} s with ksmd stopped`, guests, spaces, vm0, stepper));
       records.push({ ...record, khugepaged: { full_scans: Number(k1['khugepaged/full_scans']) - Number(k0['khugepaged/full_scans']), pages_collapsed: Number(k1['khugepaged/pages_collapsed']) - Number(k0['khugepaged/pages_collapsed']) } });
     }
-    return { name: sc.name, question: sc.question, guests: sc.guests, knobs: sc.knobs, batches: stepper.batches, repokes: stepper.repokes, seconds: Math.round(performance.now() - t0) / 1000, observations: records };
+    return { name: sc.name, question: sc.question, guests: sc.guests, knobs: sc.knobs, khugepaged: sc.khugepaged ?? 'paused', batches: stepper.batches, repokes: stepper.repokes, seconds: Math.round(performance.now() - t0) / 1000, observations: records };
   } finally {
     try { writeKnob('run', 2); } catch { /* restore retries */ }
     const codes = await Promise.all(guests.map(stopThpGuest));
@@ -152,6 +157,7 @@ async function main(): Promise<void> {
   const busy = busyReason();
   if (busy) throw new Error(busy);
   const binary = buildGuest(fileURLToPath(new URL('./thp_guest.c', import.meta.url)));
+  const khugepaged = new KhugepagedControl();
   const saved = saveKnobs();
   writeJournal(saved);
   const stop = { signal: '' };
@@ -161,10 +167,12 @@ async function main(): Promise<void> {
   try {
     for (const sc of SCENARIOS.filter((s) => names.length === 0 || names.includes(s.name))) {
       process.stderr.write(`thp: ${sc.name}...\n`);
-      out.scenarios.push(await runScenario(sc, binary, stop));
+      out.scenarios.push(await runScenario(sc, binary, stop, khugepaged));
     }
   } finally {
     const left = restoreKnobs(saved);
+    const thpLeft = khugepaged.restore();
+    if (thpLeft) process.stderr.write(`${thpLeft}\n`);
     if (left.length) process.stderr.write(`KSM knobs NOT restored: ${left.join('; ')} (run node --import tsx tests/conformance/restore.ts)\n`);
     console.log(JSON.stringify(out, null, 1));
   }

@@ -17,6 +17,8 @@ export interface Scenario {
   perBatch?: boolean;
   /** After the last pass, leave ksmd stopped (run=0) this long, then observe again (khugepaged). */
   idleAfterMs?: number;
+  /** khugepaged paused during the run (the default: what ksmd alone does), or as this machine has it. */
+  khugepaged?: 'paused' | 'as configured';
 }
 
 export const SCENARIOS: Scenario[] = [
@@ -76,6 +78,14 @@ export const SCENARIOS: Scenario[] = [
     perBatch: true,
   },
   {
+    name: 'zero-stable',
+    question: 'Q2/Q3: a zero subpage of a huge page meets a zero KSM page in the stable tree (made by a 4 KiB-page process first).',
+    guests: [{ spec: 'z2', nohuge: true }, { spec: 'u100,z1,u411' }],
+    knobs: { pages_to_scan: 1, use_zero_pages: 0 },
+    passes: 3,
+    perBatch: true,
+  },
+  {
     name: 'mixed-settle',
     question: 'Q3/Q4: a guest-like mix in three processes, default batch size, settled; then ksmd stopped for 25 s (khugepaged, shrinker).',
     guests: [
@@ -86,6 +96,19 @@ export const SCENARIOS: Scenario[] = [
     knobs: { pages_to_scan: 100 },
     passes: 6,
     idleAfterMs: 25_000,
+  },
+  {
+    name: 'mixed-khugepaged',
+    question: 'Q4: the same with khugepaged running as configured: does it collapse split ranges (KSM pages included) back, during and after settling?',
+    guests: [
+      { spec: 'a20,u50,z400,b42,c512,u100,z300,a112,z512,u512' },
+      { spec: 'a20,u50,z400,b42,c512,u100,z300,a112,z512,u512' },
+      { spec: 'a20,u60,z390,b42,c512,u200,z200,a112,z512,u512' },
+    ],
+    knobs: { pages_to_scan: 100 },
+    passes: 12,
+    idleAfterMs: 25_000,
+    khugepaged: 'as configured',
   },
   {
     name: 'fork',
