@@ -7,7 +7,7 @@
  * then checks that its memory still holds what it wrote (exit 0) or not (exit 3).
  *
  * SPEC is a comma-separated list of runs KIND COUNT, one 4 KiB page per count, in address order,
- * padded with zero pages to a multiple of 512 pages (2 MiB):
+ * padded with zero pages to a multiple of 512 pages (2 MiB) unless --nohuge:
  *   z   a zero-filled page (never written: the huge page fault zeroed it)
  *   u   a unique page (random bytes that differ between pages and processes)
  *   a-t a page of content class a..t (the same bytes in every page of that class, in every process)
@@ -42,7 +42,7 @@ static int fail(const char *what) {
 /* One byte per page: 'z', 'u' or a class letter. */
 static char kinds[MAX_PAGES];
 
-static long parse_spec(const char *spec) {
+static long parse_spec(const char *spec, int pad) {
 	long n = 0;
 	for (const char *p = spec; *p;) {
 		char kind = *p++;
@@ -60,7 +60,7 @@ static long parse_spec(const char *spec) {
 		else if (*p)
 			return -1;
 	}
-	long padded = (n + 511) / 512 * 512;
+	long padded = pad ? (n + 511) / 512 * 512 : n;
 	memset(kinds + n, 'z', (size_t)(padded - n));
 	return padded;
 }
@@ -100,7 +100,7 @@ int main(int argc, char **argv) {
 		else if (!strcmp(argv[i], "--nohuge")) nohuge = 1;
 		else spec = argv[i];
 	}
-	long pages = spec ? parse_spec(spec) : -1;
+	long pages = spec ? parse_spec(spec, !nohuge) : -1;
 	if (pages <= 0) {
 		fprintf(stderr, "usage: thp_guest [--fork] [--nohuge] SPEC (runs like a2,u10,z500)\n");
 		return 2;
