@@ -1,0 +1,105 @@
+/**
+ * Letting the real ksmd settle on stopped QEMU guests, with the conformance harness's step mode
+ * (one batch per poke, everything read after each full scan), then reading what it freed.
+ *
+ * Refuses unless KSM is idle but for the guests themselves. Saves every KSM knob (journal:
+ * tests/conformance/restore.ts undoes a killed run), run=2, the knobs asked for, step mode;
+ * khugepaged paused unless asked (it collapses split ranges back at its own pace, which no model
+ * of ksmd can follow). Stops when the merge state has not changed for `stable` full scans. Always:
+ * run=2, knobs and khugepaged put back, run=0.
+ */
+import { readFileSync } from 'node:fs';
+import { hasConverged, settledAt, type MergeCounters } from '../../src/estimate/convergence.js';
+import { restoreKnobs, staleJournal, writeJournal } from '../../tests/conformance/restore.js';
+import { busyReason, readCounters, readKnob, readKsmStat, saveKnobs, unavailableReason, writeKnob } from '../../tests/conformance/sysfs.js';
+import { mergeCounters } from '../../tests/conformance/harness.js';
+import { Stepper, STEP_SLEEP } from '../../tests/conformance/thp/stepper.js';
+import { KhugepagedControl } from '../../tests/conformance/thp/thp-knobs.js';
+import { freed, readSpace, summarize, type SpacePages } from './pages.js';
+
+export interface SettleOptions {
+  pids: number[];
+  pagesToScan: number;
+  smartScan: number;
+  useZeroPages: number;
+  maxScans: number;
+  stable: number;
+  khugepaged: 'paused' | 'as configured';
+}
+
+const COLLAPSED = '/sys/kernel/mm/transparent_hugepage/khugepaged/pages_collapsed';
+
+export async function settle(o: SettleOptions, log: (line: string) => void, stop: { signal: string }) {
+  const why = unavailableReason();
+  if (why) throw new Error(`cannot drive ksmd here: ${why}`);
+  const stale = staleJournal();
+  if (stale) restoreKnobs(stale);
+  const busy = busyReason(o.pids);
+  if (busy) throw new Error(busy);
+  const khugepaged = new KhugepagedControl();
+  const saved = saveKnobs();
+  writeJournal(saved);
+  try {
+    khugepaged.set(o.khugepaged);
+    const before = o.pids.map(readSpace);
+    log(`before: ${before.map((s) => `${s.pid}: ${s.classes.thp + s.classes.anon} anon pages (${s.pmdMapped} PMD-mapped), ${s.classes.zero} zero`).join('; ')}`);
+    prepare(o);
+    const collapsed0 = Number(readFileSync(COLLAPSED, 'utf8'));
+    const t0 = performance.now();
+    const run = await stepUntilSettled(o, log, stop);
+    const seconds = (performance.now() - t0) / 1000;
+    writeKnob('run', 0);
+    const after = o.pids.map(readSpace);
+    return {
+      knobs: { pages_to_scan: o.pagesToScan, smart_scan: o.smartScan, use_zero_pages: o.useZeroPages, khugepaged: o.khugepaged },
+      ...run,
+      settleSeconds: Math.round(seconds * 10) / 10,
+      khugepagedPagesCollapsed: Number(readFileSync(COLLAPSED, 'utf8')) - collapsed0,
+      before: before.map(summarize),
+      after: after.map(summarize),
+      freed: freed(before, after),
+    };
+  } finally {
+    const left = restoreKnobs(saved);
+    const thpLeft = khugepaged.restore();
+    if (left.length || thpLeft) throw new Error(`NOT restored: ${[...left, thpLeft].filter(Boolean).join('; ')} (node --import tsx tests/conformance/restore.ts)`);
+  }
+}
+
+function prepare(o: SettleOptions): void {
+  writeKnob('run', 2);
+  if (readKnob('advisor_mode') !== 'none') writeKnob('advisor_mode', 'none');
+  const knobs = { pages_to_scan: o.pagesToScan, smart_scan: o.smartScan, use_zero_pages: o.useZeroPages };
+  for (const [k, v] of Object.entries(knobs)) if (readKnob(k) !== String(v)) writeKnob(k, v);
+  writeKnob('sleep_millisecs', STEP_SLEEP[0]);
+  writeKnob('run', 0);
+}
+
+async function stepUntilSettled(o: SettleOptions, log: (line: string) => void, stop: { signal: string }) {
+  const stepper = new Stepper();
+  const base = readCounters();
+  const scans: Array<{ counters: Record<string, number>; spaces: Array<Record<string, number>>; ksmdCpuMs: number }> = [];
+  const merge: MergeCounters[] = [];
+  let fs = base.full_scans;
+  while (scans.length < o.maxScans && !hasConverged(merge, o.stable)) {
+    if (stop.signal) throw new Error(`interrupted by ${stop.signal}`);
+    await stepper.batch(120_000);
+    const c = readCounters();
+    if (c.full_scans === fs) continue;
+    fs = c.full_scans;
+    c.pages_scanned -= base.pages_scanned;
+    c.pages_skipped -= base.pages_skipped;
+    const spaces = o.pids.map((pid) => pick(readKsmStat(pid), ['ksm_rmap_items', 'ksm_merging_pages', 'ksm_zero_pages', 'ksm_process_profit']));
+    scans.push({ counters: c, spaces, ksmdCpuMs: Math.round(stepper.cpuNs() / 1e6) });
+    merge.push(mergeCounters(c));
+    log(`full scan ${c.full_scans}: shared ${c.pages_shared} sharing ${c.pages_sharing} unshared ${c.pages_unshared} volatile ${c.pages_volatile} rmap ${spaces.map((s) => s.ksm_rmap_items).join('/')}`);
+  }
+  return { converged: hasConverged(merge, o.stable), settledAt: settledAt(merge), fullScans: scans.length, batches: stepper.batches, ksmdCpuMs: Math.round(stepper.cpuNs() / 1e6), scans };
+}
+
+function pick(o: Record<string, number>, keys: string[]): Record<string, number> {
+  return Object.fromEntries(keys.map((k) => [k, o[k]]));
+}
+
+export type SettleResult = Awaited<ReturnType<typeof settle>>;
+export type { SpacePages };
