@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bootGuests, killGuests, readState, stateFile, type BootOptions } from './boot.js';
 import { settle, type SettleOptions } from './settle.js';
+import { busyReason } from '../../tests/conformance/sysfs.js';
 import { buildInitramfs, findKernel, installMissing } from './setup.js';
 
 const DIR = join(tmpdir(), 'ksm-wasm-qemu');
@@ -104,6 +105,8 @@ async function main(): Promise<void> {
 /** boot + settle + kill, the guests killed whatever happens (error, signal, exit). */
 async function runAll(f: Map<string, string>, stop: { signal: string }): Promise<void> {
   installMissing(log);
+  const busy = busyReason();
+  if (busy) throw new Error(`${busy} (nothing booted)`); // fail before the boot, not after it
   const o = bootOptions(f);
   const killAll = () => { killGuests(readState(DIR)); };
   let settling = false;

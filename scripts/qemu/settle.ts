@@ -8,7 +8,7 @@
  * of ksmd can follow). Stops when the merge state has not changed for `stable` full scans. Always:
  * run=2, knobs and khugepaged put back, run=0.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { hasConverged, settledAt, type MergeCounters } from '../../src/estimate/convergence.js';
 import { restoreKnobs, staleJournal, writeJournal } from '../../tests/conformance/restore.js';
 import { busyReason, readCounters, readKnob, readKsmStat, saveKnobs, unavailableReason, writeKnob } from '../../tests/conformance/sysfs.js';
@@ -81,6 +81,7 @@ async function stepUntilSettled(o: SettleOptions, log: (line: string) => void, s
   const scans: Array<{ counters: Record<string, number>; spaces: Array<Record<string, number>>; ksmdCpuMs: number }> = [];
   const merge: MergeCounters[] = [];
   let fs = base.full_scans;
+  const disturbedBy = new Set<number>();
   while (scans.length < o.maxScans && !hasConverged(merge, o.stable)) {
     if (stop.signal) throw new Error(`interrupted by ${stop.signal}`);
     await stepper.batch(120_000);
@@ -92,9 +93,23 @@ async function stepUntilSettled(o: SettleOptions, log: (line: string) => void, s
     const spaces = o.pids.map((pid) => pick(readKsmStat(pid), ['ksm_rmap_items', 'ksm_merging_pages', 'ksm_zero_pages', 'ksm_process_profit']));
     scans.push({ counters: c, spaces, ksmdCpuMs: Math.round(stepper.cpuNs() / 1e6) });
     merge.push(mergeCounters(c));
+    for (const pid of foreignMergeable(o.pids)) disturbedBy.add(pid);
     log(`full scan ${c.full_scans}: shared ${c.pages_shared} sharing ${c.pages_sharing} unshared ${c.pages_unshared} volatile ${c.pages_volatile} rmap ${spaces.map((s) => s.ksm_rmap_items).join('/')}`);
   }
-  return { converged: hasConverged(merge, o.stable), settledAt: settledAt(merge), fullScans: scans.length, batches: stepper.batches, ksmdCpuMs: Math.round(stepper.cpuNs() / 1e6), scans };
+  if (disturbedBy.size) log(`WARNING: other processes with mergeable memory appeared while ksmd ran (${[...disturbedBy].join(', ')}): the figures include them`);
+  return { disturbedBy: [...disturbedBy], converged: hasConverged(merge, o.stable), settledAt: settledAt(merge), fullScans: scans.length, batches: stepper.batches, ksmdCpuMs: Math.round(stepper.cpuNs() / 1e6), scans };
+}
+
+/** Processes other than ours that ksmd would scan (they would change the figures). */
+function foreignMergeable(ours: number[]): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || ours.includes(Number(d))) continue;
+    try {
+      if (/ksm_mergeable: yes|ksm_merge_any: yes/.test(readFileSync(`/proc/${d}/ksm_stat`, 'utf8'))) out.push(Number(d));
+    } catch { /* gone, or a kernel thread */ }
+  }
+  return out;
 }
 
 function pick(o: Record<string, number>, keys: string[]): Record<string, number> {
