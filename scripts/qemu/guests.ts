@@ -7,7 +7,8 @@
  *   node --import tsx scripts/qemu/guests.ts kill
  *
  * settle options: --pages-to-scan 5000 --smart-scan 1 --use-zero-pages 0 --max-scans 40
- *   --stable 3 --khugepaged paused|configured. settle and run take /tmp/ksm-kernel.lock themselves.
+ *   --stable 3 --khugepaged paused|configured, and --realtime-sleep MS to let ksmd run at its own pace
+ *   (sleep_millisecs MS) instead of step mode. settle and run take /tmp/ksm-kernel.lock themselves.
  *
  * `run` installs what is missing (apt-get), builds the initramfs, boots the guests (TCG), stops
  * them, lets the real ksmd settle on them, prints one JSON document on stdout (progress on stderr)
@@ -60,6 +61,7 @@ function settleOptions(f: Map<string, string>, pids: number[]): SettleOptions {
   return {
     pids, pagesToScan: int(f, 'pages-to-scan', 5000, 1), smartScan: int(f, 'smart-scan', 1), useZeroPages: int(f, 'use-zero-pages', 0),
     maxScans: int(f, 'max-scans', 40, 1), stable: int(f, 'stable', 3, 1), khugepaged: k === 'paused' ? 'paused' : 'as configured',
+    realtimeSleepMs: f.has('realtime-sleep') ? int(f, 'realtime-sleep', 20, 0) : undefined,
   };
 }
 

@@ -9,6 +9,7 @@
  * run=2, knobs and khugepaged put back, run=0.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { hasConverged, settledAt, type MergeCounters } from '../../src/estimate/convergence.js';
 import { restoreKnobs, staleJournal, writeJournal } from '../../tests/conformance/restore.js';
 import { busyReason, readCounters, readKnob, readKsmStat, saveKnobs, unavailableReason, writeKnob } from '../../tests/conformance/sysfs.js';
@@ -25,6 +26,8 @@ export interface SettleOptions {
   maxScans: number;
   stable: number;
   khugepaged: 'paused' | 'as configured';
+  /** ksmd at its own pace (sleep_millisecs as given) instead of step mode: what a host sees. */
+  realtimeSleepMs?: number;
 }
 
 const COLLAPSED = '/sys/kernel/mm/transparent_hugepage/khugepaged/pages_collapsed';
@@ -51,7 +54,7 @@ export async function settle(o: SettleOptions, log: (line: string) => void, stop
     writeKnob('run', 0);
     const after = o.pids.map(readSpace);
     return {
-      knobs: { pages_to_scan: o.pagesToScan, smart_scan: o.smartScan, use_zero_pages: o.useZeroPages, khugepaged: o.khugepaged },
+      knobs: { pages_to_scan: o.pagesToScan, smart_scan: o.smartScan, use_zero_pages: o.useZeroPages, khugepaged: o.khugepaged, mode: o.realtimeSleepMs === undefined ? 'step' : `real time, sleep_millisecs ${o.realtimeSleepMs}` },
       ...run,
       settleSeconds: Math.round(seconds * 10) / 10,
       khugepagedPagesCollapsed: Number(readFileSync(COLLAPSED, 'utf8')) - collapsed0,
@@ -71,31 +74,48 @@ function prepare(o: SettleOptions): void {
   if (readKnob('advisor_mode') !== 'none') writeKnob('advisor_mode', 'none');
   const knobs = { pages_to_scan: o.pagesToScan, smart_scan: o.smartScan, use_zero_pages: o.useZeroPages };
   for (const [k, v] of Object.entries(knobs)) if (readKnob(k) !== String(v)) writeKnob(k, v);
-  writeKnob('sleep_millisecs', STEP_SLEEP[0]);
+  writeKnob('sleep_millisecs', o.realtimeSleepMs ?? STEP_SLEEP[0]);
   writeKnob('run', 0);
+}
+
+/** Real time: run=1 and a look at the counters every 100 ms; a snapshot when full_scans moves. */
+async function* realtimeScans(stop: { signal: string }): AsyncGenerator<void> {
+  writeKnob('run', 1);
+  let fs = readCounters().full_scans;
+  while (true) {
+    if (stop.signal) throw new Error(`interrupted by ${stop.signal}`);
+    await sleep(100);
+    const c = readCounters();
+    if (c.full_scans !== fs) { fs = c.full_scans; yield; }
+  }
 }
 
 async function stepUntilSettled(o: SettleOptions, log: (line: string) => void, stop: { signal: string }) {
   const stepper = new Stepper();
   const base = readCounters();
-  const scans: Array<{ counters: Record<string, number>; spaces: Array<Record<string, number>>; ksmdCpuMs: number }> = [];
+  const scans: Array<{ counters: Record<string, number>; spaces: Array<Record<string, number>>; ksmdCpuMs: number; seconds: number; khugepagedCollapsed: number }> = [];
+  const t0 = performance.now();
   const merge: MergeCounters[] = [];
   let fs = base.full_scans;
   const disturbedBy = new Set<number>();
+  const realtime = o.realtimeSleepMs === undefined ? undefined : realtimeScans(stop);
   while (scans.length < o.maxScans && !hasConverged(merge, o.stable)) {
     if (stop.signal) throw new Error(`interrupted by ${stop.signal}`);
-    await stepper.batch(120_000);
+    if (realtime) await realtime.next();
+    else await stepper.batch(120_000);
     const c = readCounters();
     if (c.full_scans === fs) continue;
     fs = c.full_scans;
     c.pages_scanned -= base.pages_scanned;
     c.pages_skipped -= base.pages_skipped;
     const spaces = o.pids.map((pid) => pick(readKsmStat(pid), ['ksm_rmap_items', 'ksm_merging_pages', 'ksm_zero_pages', 'ksm_process_profit']));
-    scans.push({ counters: c, spaces, ksmdCpuMs: Math.round(stepper.cpuNs() / 1e6) });
+    const collapsed = Number(readFileSync(COLLAPSED, 'utf8'));
+    scans.push({ counters: c, spaces, ksmdCpuMs: Math.round(stepper.cpuNs() / 1e6), seconds: Math.round((performance.now() - t0) / 100) / 10, khugepagedCollapsed: collapsed });
     merge.push(mergeCounters(c));
     for (const pid of foreignMergeable(o.pids)) disturbedBy.add(pid);
-    log(`full scan ${c.full_scans}: shared ${c.pages_shared} sharing ${c.pages_sharing} unshared ${c.pages_unshared} volatile ${c.pages_volatile} rmap ${spaces.map((s) => s.ksm_rmap_items).join('/')}`);
+    log(`full scan ${c.full_scans}: shared ${c.pages_shared} sharing ${c.pages_sharing} unshared ${c.pages_unshared} volatile ${c.pages_volatile} rmap ${spaces.map((s) => s.ksm_rmap_items).join('/')} (${scans[scans.length - 1].seconds} s, khugepaged pages_collapsed ${collapsed})`);
   }
+  if (realtime) writeKnob('run', 0);
   if (disturbedBy.size) log(`WARNING: other processes with mergeable memory appeared while ksmd ran (${[...disturbedBy].join(', ')}): the figures include them`);
   return { disturbedBy: [...disturbedBy], converged: hasConverged(merge, o.stable), settledAt: settledAt(merge), fullScans: scans.length, batches: stepper.batches, ksmdCpuMs: Math.round(stepper.cpuNs() / 1e6), scans };
 }
