@@ -90,13 +90,15 @@ async function main(): Promise<void> {
     return;
   }
   if (command === 'settle') {
-    if (underLock([command, ...rest])) return;
     const pids = f.has('pids') ? f.get('pids')!.split(',').map(Number) : readState(DIR);
     if (pids.length === 0 || pids.some((p) => !Number.isInteger(p) || p <= 0)) throw new UsageError('no guests: --pids A,B,C or boot first');
+    settleOptions(f, pids); // bad options are refused before waiting for the lock
+    if (underLock([command, ...rest])) return;
     console.log(JSON.stringify(await withSignals(stop, () => settle(settleOptions(f, pids), log, stop)), null, 1));
     return;
   }
   if (command === 'run') {
+    settleOptions(f, []);
     if (underLock([command, ...rest])) return;
     await runAll(f, stop);
     return;
