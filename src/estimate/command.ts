@@ -19,7 +19,11 @@ export function registerEstimate(prog: Sade): void {
     .command('estimate')
     .describe('Estimate what KSM would merge: ksm-wasm estimate [IMAGE…] [--scenario NAME] [--pid PID…]. Each IMAGE (a raw file of 4096-byte pages, or an ELF core file) is one address space, scanned in the order given, with the kernel\'s counters after each full scan')
     .option('--scenario', 'Built-in workload: clones or mixed (repeatable)')
-    .option('--pid', 'Live process to read through /proc (repeatable, or comma-separated)')
+    .option('--pid', 'Live process to read through /proc (repeatable, or comma-separated): the pages ksmd would visit in it')
+    .option('--all', 'Every process of this host with an address space, in ascending PID order', false)
+    .option('--cgroup', 'Every process of this cgroup v2 directory and its children (a path, or relative to /sys/fs/cgroup)')
+    .option('--merge-any', 'Live processes: every KSM-compatible mapping, as if each opted in now (prctl PR_SET_MEMORY_MERGE); default: only mappings marked mergeable', false)
+    .option('--freeze', 'Live processes: stop each one (SIGSTOP) from its page-map walk to the end of its read, then resume it', false)
     .option('--pages-to-scan', 'Pages per ksmd batch (default 100)')
     .option('--sleep-millisecs', 'Sleep between batches, ms (default 20)')
     .option('--max-page-sharing', 'Most mappings per KSM page (>= 2) (default 256)')
@@ -43,7 +47,7 @@ export const ESTIMATE_STRING_FLAGS = VALUE_FLAGS;
 
 async function estimate(opts: Record<string, unknown> & { _: unknown[] }, argv: string[]): Promise<void> {
   const options = estimateOptions(opts, argv);
-  const sources = openInputs(options.inputs);
+  const sources = openInputs(options.inputs, options.live);
   checkCap(sources, options.maxMemory);
   announceRead(sources.reduce((n, s) => n + s.pages, 0));
   const run = await runEstimate(sources, { ...options, onScan: progressReporter() });

@@ -3,7 +3,7 @@
  * and built-in scenarios. Every input is checked before anything is scanned.
  */
 import { isElf, openElfCore } from './elf.js';
-import { openProcess, parsePid } from './proc.js';
+import { allProcesses, cgroupProcesses, openLiveProcesses, parsePid, type MergeQuestion } from './proc/index.js';
 import { openRawImage, statImage } from './raw.js';
 import { openScenario } from './scenarios.js';
 import type { ImageSource } from './source.js';
@@ -11,14 +11,39 @@ import type { ImageSource } from './source.js';
 export type InputSpec =
   | { kind: 'image'; path: string }
   | { kind: 'pid'; text: string }
+  | { kind: 'all' }
+  | { kind: 'cgroup'; path: string }
   | { kind: 'scenario'; name: string };
 
-export function openInputs(specs: readonly InputSpec[]): ImageSource[] {
+/** How live processes are read (--merge-any, --freeze). */
+export interface LiveSettings { question: MergeQuestion; freeze: boolean }
+
+const LIVE_KINDS = new Set(['pid', 'all', 'cgroup']);
+
+/**
+ * Live processes are opened together (frames shared after a fork are found across them) and keep
+ * their places among the other inputs.
+ */
+export function openInputs(specs: readonly InputSpec[], live: LiveSettings = { question: 'mergeable', freeze: false }): ImageSource[] {
+  const pids = specs.flatMap((spec) => {
+    if (spec.kind === 'pid') return [parsePid(spec.text)];
+    if (spec.kind === 'all') return allProcesses();
+    if (spec.kind === 'cgroup') return cgroupProcesses(spec.path);
+    return [];
+  });
+  const host = specs.some((spec) => spec.kind === 'all' || spec.kind === 'cgroup');
+  const processes = pids.length ? openLiveProcesses([...new Set(pids)], { ...live, host, note: (line) => process.stderr.write(`ksm-wasm estimate: ${line}\n`) }) : [];
+  let livePlaced = false;
   return specs.flatMap((spec): ImageSource[] => {
+    if (LIVE_KINDS.has(spec.kind)) {
+      if (livePlaced) return [];
+      livePlaced = true;
+      return processes;
+    }
     switch (spec.kind) {
       case 'image': return [openImage(spec.path)];
-      case 'pid': return [openProcess(parsePid(spec.text))];
       case 'scenario': return openScenario(spec.name);
+      default: return [];
     }
   });
 }

@@ -3,6 +3,8 @@
  * built-in scenario. Opening a source checks it (and says what is wrong); reading streams it.
  */
 
+import type { LiveFacts } from './proc/facts.js';
+
 /** Bytes per page. */
 export const PAGE_SIZE = 4096;
 
@@ -14,6 +16,17 @@ export interface ImageSource {
   readonly name: string;
   /** Present pages the space gets, all written and mergeable. */
   readonly pages: number;
-  /** Streams the pages in address order, in chunks that are whole pages. */
-  read(sink: (chunk: Uint8Array) => void): void;
+  /**
+   * Streams the pages in address order, in chunks that are whole pages. `page` is the space's page
+   * index of the chunk's first page; without it chunks follow each other from page 0.
+   */
+  read(sink: (chunk: Uint8Array, page?: number) => void): void;
+  /** Size of the space in pages when pages are placed by index, with holes (default: pages). */
+  readonly spacePages?: number;
+  /** A live process sharing frames with an earlier source after a fork: its space is a fork of that one's. */
+  readonly forkOf?: ImageSource;
+  /** With forkOf: page indices the parent maps and this one does not (dropped after the fork). */
+  readonly dropPages?: readonly number[];
+  /** A live process: which one, and what its page set is. */
+  readonly live?: LiveFacts;
 }

@@ -1,0 +1,139 @@
+/**
+ * Which pages of the visited mappings ksmd would return: present and anonymous. /proc/PID/pagemap
+ * gives, per virtual page, whether it is present and its frame number (PFN; zero unless the reader
+ * has CAP_SYS_ADMIN); /proc/kpageflags of that PFN tells an anonymous page from the shared zero
+ * page (a read fault, which ksmd passes over), a KSM page and a page inside a transparent huge page.
+ * Without PFNs a present private page counts, so the set is an upper bound (`exact: false`).
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import type { Mapping } from './mappings.js';
+
+export const PAGE_SIZE = 4096;
+
+/** pagemap entry bits (Documentation/admin-guide/mm/pagemap.rst). */
+const PM_PRESENT = 1n << 63n;
+const PM_SWAPPED = 1n << 62n;
+const PM_FILE_OR_SHARED_ANON = 1n << 61n;
+const PFN_MASK = (1n << 55n) - 1n;
+
+/** kpageflags bits (include/uapi/linux/kernel-page-flags.h). */
+const KPF_ANON = 1n << 12n;
+const KPF_KSM = 1n << 21n;
+const KPF_THP = 1n << 22n;
+const KPF_ZERO_PAGE = 1n << 24n;
+
+/** PageSet.flags bits. */
+export const PAGE_KSM = 1;
+export const PAGE_THP = 2;
+
+/** The pages ksmd would visit in one process, in address order, and what was passed over. */
+export interface PageSet {
+  /** Virtual addresses of the pages, ascending. */
+  addresses: number[];
+  /** Their frame numbers (same order), when known (root); undefined otherwise. */
+  pfns: number[] | undefined;
+  /** Per page (same order), when known: PAGE_KSM, PAGE_THP bits. Addresses and THP bits are kept for 2 MiB alignment. */
+  flags: number[] | undefined;
+  /** Those pages' flags: already merged by the real KSM, inside a transparent huge page. */
+  ksmPages: number;
+  thpPages: number;
+  /** Present but passed over: on the shared zero page, or a page-cache page never copied. */
+  zeroPageMapped: number;
+  notAnonymous: number;
+  /** Swapped out (ksmd passes over them too; they are not read). */
+  swapped: number;
+  /** True when every page's flags were known (PFNs and /proc/kpageflags readable). */
+  exact: boolean;
+}
+
+/** Entries read from pagemap at a time (512 KiB). */
+const ENTRIES_PER_READ = 1 << 16;
+
+/** An open /proc/kpageflags, or undefined where it cannot be read (not root). */
+export function openKpageflags(): number | undefined {
+  try {
+    return openSync('/proc/kpageflags', 'r');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Walks pagemap over the mappings; `kpageflags` is an fd from openKpageflags(). */
+export function walkPages(pagemapFd: number, mappings: readonly Mapping[], kpageflags: number | undefined): PageSet {
+  const set: PageSet = { addresses: [], pfns: kpageflags === undefined ? undefined : [], flags: kpageflags === undefined ? undefined : [], ksmPages: 0, thpPages: 0, zeroPageMapped: 0, notAnonymous: 0, swapped: 0, exact: kpageflags !== undefined };
+  const entries = new BigUint64Array(ENTRIES_PER_READ);
+  for (const m of mappings) {
+    if (m.anonKb === 0) continue; // no anonymous page mapped here: nothing ksmd would return
+    for (let start = m.start; start < m.end; start += ENTRIES_PER_READ * PAGE_SIZE) {
+      const count = Math.min(ENTRIES_PER_READ, (m.end - start) / PAGE_SIZE);
+      const got = readSync(pagemapFd, new Uint8Array(entries.buffer, 0, count * 8), 0, count * 8, (start / PAGE_SIZE) * 8) / 8;
+      classify(set, entries.subarray(0, got), start, kpageflags);
+    }
+  }
+  return set;
+}
+
+function classify(set: PageSet, entries: BigUint64Array, start: number, kpageflags: number | undefined): void {
+  const candidates: number[] = [];
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i];
+    if (e & PM_SWAPPED) { set.swapped++; continue; }
+    if (!(e & PM_PRESENT)) continue;
+    if (e & PM_FILE_OR_SHARED_ANON) { set.notAnonymous++; continue; }
+    candidates.push(i);
+  }
+  if (kpageflags === undefined || set.pfns === undefined) {
+    for (const i of candidates) set.addresses.push(start + i * PAGE_SIZE);
+    return;
+  }
+  const pfns = candidates.map((i) => Number(entries[i] & PFN_MASK));
+  const flags = pageFlags(kpageflags, pfns);
+  candidates.forEach((i, k) => {
+    const f = flags[k];
+    if (f & KPF_ZERO_PAGE) { set.zeroPageMapped++; return; }
+    if (!(f & KPF_ANON)) { set.notAnonymous++; return; }
+    if (f & KPF_KSM) set.ksmPages++;
+    if (f & KPF_THP) set.thpPages++;
+    set.addresses.push(start + i * PAGE_SIZE);
+    set.pfns!.push(pfns[k]);
+    set.flags!.push((f & KPF_KSM ? PAGE_KSM : 0) | (f & KPF_THP ? PAGE_THP : 0));
+  });
+}
+
+/** kpageflags of each PFN, one read per run of consecutive PFNs (a huge page is 512 of them). */
+function pageFlags(fd: number, pfns: number[]): BigUint64Array {
+  const out = new BigUint64Array(pfns.length);
+  for (let i = 0; i < pfns.length;) {
+    let j = i + 1;
+    while (j < pfns.length && pfns[j] === pfns[j - 1] + 1 && j - i < ENTRIES_PER_READ) j++;
+    readSync(fd, new Uint8Array(out.buffer, i * 8, (j - i) * 8), 0, (j - i) * 8, pfns[i] * 8);
+    i = j;
+  }
+  return out;
+}
+
+/**
+ * Pages whose pagemap entry (present bit and PFN) differs now from the walk: they changed between
+ * the walk and the read. Without root only pages that went away are seen (PFNs read as 0).
+ */
+export function changedSince(pagemapFd: number, set: PageSet): number {
+  let changed = 0;
+  const one = new BigUint64Array(ENTRIES_PER_READ);
+  for (let i = 0; i < set.addresses.length;) {
+    let j = i + 1;
+    while (j < set.addresses.length && set.addresses[j] === set.addresses[j - 1] + PAGE_SIZE && j - i < ENTRIES_PER_READ) j++;
+    const got = readSync(pagemapFd, new Uint8Array(one.buffer, 0, (j - i) * 8), 0, (j - i) * 8, (set.addresses[i] / PAGE_SIZE) * 8) / 8;
+    for (let k = i; k < j; k++) {
+      const e = k - i < got ? one[k - i] : 0n;
+      const pfn = Number(e & PFN_MASK);
+      if (!(e & PM_PRESENT) || (e & PM_FILE_OR_SHARED_ANON) || (set.pfns && pfn !== set.pfns[k])) changed++;
+    }
+    i = j;
+  }
+  return changed;
+}
+
+export function closeQuietly(fd: number | undefined): void {
+  if (fd === undefined) return;
+  try { closeSync(fd); } catch { /* already closed */ }
+}
