@@ -11,7 +11,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PageContent } from '../src/pagespec.js';
 import { openImage } from '../src/estimate/inputs.js';
-import { openProcess } from '../src/estimate/proc.js';
+import { openProcess } from '../src/estimate/proc/index.js';
 import { ESTIMATE_KNOB_DEFAULTS } from '../src/estimate/knobs.js';
 import { runEstimate } from '../src/estimate/run.js';
 import type { ImageSource } from '../src/estimate/source.js';

@@ -40,9 +40,11 @@ export function openLiveProcesses(pids: readonly number[], options: LiveOptions)
   const kpageflags = openKpageflags();
   const walked: Walked[] = [];
   const left = { gone: 0, kernel: 0, zombie: 0, denied: 0, unmerged: 0 };
+  const unmergedNotes: string[] = [];
+  const walkOptions = { ...options, note: (line: string) => unmergedNotes.push(line) };
   try {
     for (const pid of pids) {
-      const w = walkProcess(pid, options, freezer, kpageflags, left);
+      const w = walkProcess(pid, walkOptions, freezer, kpageflags, left);
       if (w) walked.push(w);
     }
   } catch (error) {
@@ -55,8 +57,10 @@ export function openLiveProcesses(pids: readonly number[], options: LiveOptions)
   summarizeLeftOut(left, options);
   if (walked.length === 0) {
     freezer?.close();
-    throw new InputError(options.host ? 'no process to estimate (every one was left out, see above)' : 'no process to estimate');
+    // One process with nothing to scan: its own line is the error.
+    throw new InputError(options.host ? 'no process to estimate (every one was left out, see above)' : unmergedNotes.join('; ') || 'no process to estimate');
   }
+  unmergedNotes.forEach((line) => options.note(line));
   if (kpageflags === undefined) options.note('not root: /proc/kpageflags and page frame numbers are not readable, so each page set is an upper bound (the shared zero page and page-cache pages cannot be told from anonymous pages; "exact": false)');
   const placements = placePages(walked.map((w) => w.set));
   const progress = new ReadProgress(walked.reduce((n, w, i) => n + placements[i].write.length, 0));
