@@ -59,11 +59,13 @@ export function launched(args: string[]): string[] {
 
 /** python3 that opts in, loads its modules, forks; both stop. Returns [parent, child]. */
 export async function startForkedPython(): Promise<number[]> {
-  const child = spawn(PYTHON, ['-c', PYTHON_LOAD + PYTHON_OPT_IN + PYTHON_FORK], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(PYTHON, ['-c', PYTHON_LOAD + PYTHON_OPT_IN + PYTHON_FORK], { stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
+  let errors = '';
   child.stdout.on('data', (chunk: Buffer) => { text += chunk.toString(); });
+  child.stderr.on('data', (chunk: Buffer) => { errors += chunk.toString(); });
   const pids = (): number[] => text.split('\n').slice(0, -1).map(Number); // whole lines only
-  await until(() => pids().length === 2 && pids().every(stopped), `the forked python3 did not stop (printed ${JSON.stringify(text)})`);
+  await until(() => pids().length === 2 && pids().every(stopped), `the forked python3 did not stop (printed ${JSON.stringify(text)}, stderr ${JSON.stringify(errors)}, exit ${child.exitCode})`);
   return pids().sort((a, b) => a - b);
 }
 
@@ -86,7 +88,7 @@ export function stopped(pid: number): boolean {
   }
 }
 
-async function until(done: () => boolean, message: string, timeoutMs = 30_000): Promise<void> {
+async function until(done: () => boolean, message: string, timeoutMs = 60_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!done()) {
     if (Date.now() > end) throw new Error(message);
