@@ -65,7 +65,7 @@ export async function startForkedPython(): Promise<number[]> {
   child.stdout.on('data', (chunk: Buffer) => { text += chunk.toString(); });
   child.stderr.on('data', (chunk: Buffer) => { errors += chunk.toString(); });
   const pids = (): number[] => text.split('\n').slice(0, -1).map(Number); // whole lines only
-  await until(() => pids().length === 2 && pids().every(stopped), `the forked python3 did not stop (printed ${JSON.stringify(text)}, stderr ${JSON.stringify(errors)}, exit ${child.exitCode})`);
+  await until(() => pids().length === 2 && pids().every(stopped), () => `the forked python3 did not stop (printed ${JSON.stringify(text)}, stderr ${JSON.stringify(errors)}, exit ${child.exitCode})`);
   return pids().sort((a, b) => a - b);
 }
 
@@ -88,10 +88,10 @@ export function stopped(pid: number): boolean {
   }
 }
 
-async function until(done: () => boolean, message: string, timeoutMs = 60_000): Promise<void> {
+async function until(done: () => boolean, message: string | (() => string), timeoutMs = 60_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!done()) {
-    if (Date.now() > end) throw new Error(message);
+    if (Date.now() > end) throw new Error(typeof message === 'string' ? message : message());
     await sleep(20);
   }
 }
