@@ -18,7 +18,8 @@ export interface ImageSource {
   readonly pages: number;
   /**
    * Streams the pages in address order, in chunks that are whole pages. `page` is the space's page
-   * index of the chunk's first page; without it chunks follow each other from page 0.
+   * index of the chunk's first page; without it chunks follow each other from page 0. A chunk is
+   * valid only during the call (a reader may reuse its buffer): copy what you keep.
    */
   read(sink: (chunk: Uint8Array, page?: number) => void): void;
   /** Size of the space in pages when pages are placed by index, with holes (default: pages). */

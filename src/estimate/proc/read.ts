@@ -17,15 +17,17 @@ export interface ReadResult {
 
 /**
  * Reads the pages `which` (indices into `addresses`, ascending) and hands each run to the sink
- * with the index of its first page. `onBytes` is called after each read (progress).
+ * with the index of its first page. The chunk is one buffer reused for every run: the sink copies
+ * what it keeps. `onBytes` is called after each read (progress).
  */
 export function readPages(memFd: number, addresses: readonly number[], which: readonly number[],
   sink: (chunk: Uint8Array, first: number) => void, onBytes?: (bytes: number) => void): ReadResult {
   const result: ReadResult = { unreadable: 0, bytes: 0 };
+  const buffer = new Uint8Array(CHUNK_PAGES * PAGE_SIZE);
   for (let i = 0; i < which.length;) {
     let j = i + 1;
     while (j < which.length && j - i < CHUNK_PAGES && which[j] === which[j - 1] + 1 && addresses[which[j]] === addresses[which[j - 1]] + PAGE_SIZE) j++;
-    const bytes = new Uint8Array((j - i) * PAGE_SIZE);
+    const bytes = buffer.subarray(0, (j - i) * PAGE_SIZE);
     result.unreadable += readRun(memFd, addresses[which[i]], bytes);
     sink(bytes, which[i]);
     result.bytes += bytes.length;
@@ -37,10 +39,14 @@ export function readPages(memFd: number, addresses: readonly number[], which: re
 
 /** One run in one read if it works, else page by page; returns the pages that failed (left zero). */
 function readRun(fd: number, address: number, into: Uint8Array): number {
-  let got = tryRead(fd, into, address);
+  let got = Math.max(0, tryRead(fd, into, address));
   let failed = 0;
   for (got -= got % PAGE_SIZE; got < into.length; got += PAGE_SIZE) {
-    if (tryRead(fd, into.subarray(got, got + PAGE_SIZE), address + got) < PAGE_SIZE) failed++;
+    const page = into.subarray(got, got + PAGE_SIZE);
+    if (tryRead(fd, page, address + got) < PAGE_SIZE) {
+      page.fill(0); // the buffer is reused: a page that failed reads as zeros
+      failed++;
+    }
   }
   return failed;
 }
