@@ -51,7 +51,7 @@ test('vma_ksm_compatible by VmFlags, not by permissions: shared, PFN/IO, do-not-
 });
 
 const set = (addresses: number[], pfns: number[], ksm: number[] = []): PageSet => ({
-  addresses: addresses.map((a) => a * 4096), pfns, flags: addresses.map((_, i) => (ksm.includes(i) ? PAGE_KSM : 0)),
+  addresses: Float64Array.from(addresses, (a) => a * 4096), pfns: Float64Array.from(pfns), flags: Uint8Array.from(addresses, (_, i) => (ksm.includes(i) ? PAGE_KSM : 0)),
   ksmPages: ksm.length, thpPages: 0, zeroPageMapped: 0, notAnonymous: 0, swapped: 0, exact: true,
 });
 
@@ -63,22 +63,22 @@ test('fork placement: same PFN at the same address is the parent\'s frame; the r
   assert.is(p.parent, undefined);
   assert.is(c.parent, 0);
   assert.is(o.parent, undefined);
-  assert.equal(p.index, [0, 1, 2, 4], 'the family layout is the union of addresses 10, 11, 12, 13, 20');
-  assert.equal(c.index, [1, 2, 3, 4]);
-  assert.equal(c.write, [1, 2], 'pages 12 and 13 (indices into the child\'s own pages)');
+  assert.equal(Array.from(p.index), [0, 1, 2, 4], 'the family layout is the union of addresses 10, 11, 12, 13, 20');
+  assert.equal(Array.from(c.index), [1, 2, 3, 4]);
+  assert.equal(Array.from(c.write), [1, 2], 'pages 12 and 13 (indices into the child\'s own pages)');
   assert.equal(c.drop, [0], 'address 10: the parent maps it, the child does not');
   assert.is(c.sharedWithParent, 2);
   assert.is(c.spacePages, 5);
-  assert.equal(o.index, [0, 1]);
+  assert.equal(Array.from(o.index), [0, 1]);
 });
 
 test('fork placement: KSM pages mapped by both are read by contents; without PFNs nothing is shared', () => {
   const [, c] = placePages([set([1, 2], [7, 8], [0]), set([1, 2], [7, 8], [0])]);
-  assert.equal(c.write, [0], 'the KSM page is written, the ordinary shared frame is not');
+  assert.equal(Array.from(c.write), [0], 'the KSM page is written, the ordinary shared frame is not');
   const blind = { ...set([1, 2], []), pfns: undefined, flags: undefined, exact: false };
   const [, d] = placePages([blind, blind]);
   assert.is(d.parent, undefined);
-  assert.equal(d.write, [0, 1]);
+  assert.equal(Array.from(d.write), [0, 1]);
 });
 
 const root = process.getuid?.() === 0;

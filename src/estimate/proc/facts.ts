@@ -29,7 +29,7 @@ export interface LiveFacts {
   /** The process exited (or its PID was reused) before its pages were read: its space stays empty. */
   exited: boolean;
   /** The pages' virtual addresses, ascending (for 2 MiB alignment of huge pages). */
-  addresses: readonly number[];
+  addresses: Float64Array;
   /** Per page, PAGE_KSM / PAGE_THP bits (pagemap.ts), when known. */
-  pageFlags: readonly number[] | undefined;
+  pageFlags: Uint8Array | undefined;
 }

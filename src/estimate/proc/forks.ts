@@ -14,9 +14,9 @@ export interface Placement {
   /** Index of the earlier process this one is a fork of, if any. */
   parent: number | undefined;
   /** Page index in the space of each page of the set (same order as its addresses). */
-  index: number[];
+  index: ArrayLike<number>;
   /** Pages of the set to write (indices into its addresses). */
-  write: number[];
+  write: ArrayLike<number>;
   /** Space page indices of the parent's pages this process does not map. */
   drop: number[];
   /** Size of the space in pages (the family's layout). */
@@ -33,14 +33,14 @@ export function placePages(sets: readonly PageSet[]): Placement[] {
   sets.forEach((set, i) => {
     if (parents[i] === undefined && !parents.includes(i)) return; // a family of one: its own addresses
     const r = root(i);
-    layouts.set(r, (layouts.get(r) ?? []).concat(set.addresses));
+    layouts.set(r, (layouts.get(r) ?? []).concat(Array.from(set.addresses)));
   });
   for (const [r, all] of layouts) layouts.set(r, [...new Set(all)].sort((a, b) => a - b));
   return sets.map((set, i) => {
     const layout = layouts.get(root(i));
-    const index = layout ? indexIn(layout, set.addresses) : set.addresses.map((_, k) => k);
+    const index = layout ? indexIn(layout, set.addresses) : identity(set.addresses.length);
     const parent = parents[i];
-    if (parent === undefined) return { parent, index, write: index.map((_, k) => k), drop: [], spacePages: layout?.length ?? set.addresses.length, sharedWithParent: 0 };
+    if (parent === undefined) return { parent, index, write: identity(set.addresses.length), drop: [], spacePages: layout?.length ?? set.addresses.length, sharedWithParent: 0 };
     const { write, drop } = differences(sets[parent], set, layout!);
     return { parent, index, write, drop, spacePages: layout!.length, sharedWithParent: set.addresses.length - write.length };
   });
@@ -66,8 +66,15 @@ function chooseParents(sets: readonly PageSet[]): Array<number | undefined> {
   });
 }
 
+/** 0, 1, … n-1. */
+function identity(n: number): Uint32Array {
+  const out = new Uint32Array(n);
+  for (let i = 0; i < n; i++) out[i] = i;
+  return out;
+}
+
 /** Positions of `addresses` (ascending) in `layout` (ascending, a superset). */
-function indexIn(layout: readonly number[], addresses: readonly number[]): number[] {
+function indexIn(layout: readonly number[], addresses: Iterable<number>): number[] {
   const out: number[] = [];
   let j = 0;
   for (const a of addresses) {

@@ -20,7 +20,7 @@ export interface ReadResult {
  * with the index of its first page. The chunk is one buffer reused for every run: the sink copies
  * what it keeps. `onBytes` is called after each read (progress).
  */
-export function readPages(memFd: number, addresses: readonly number[], which: readonly number[],
+export function readPages(memFd: number, addresses: ArrayLike<number>, which: ArrayLike<number>,
   sink: (chunk: Uint8Array, first: number) => void, onBytes?: (bytes: number) => void): ReadResult {
   const result: ReadResult = { unreadable: 0, bytes: 0 };
   const buffer = new Uint8Array(CHUNK_PAGES * PAGE_SIZE);
