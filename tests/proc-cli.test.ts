@@ -15,13 +15,14 @@ const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 const root = process.getuid?.() === 0;
 const FAST = ['--pages-to-scan', '100000', '--sleep-millisecs', '0', '--max-scans', '4', '--stable-scans', '1'];
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => execFile(process.execPath, ['--import', 'tsx', CLI, 'estimate', ...args], { timeout: 120_000, maxBuffer: 64 << 20 },
+function cli(args: string[], as?: number): Promise<{ code: number; stdout: string; stderr: string }> {
+  const user = as === undefined ? {} : { uid: as, gid: as, cwd: fileURLToPath(new URL('..', import.meta.url)) };
+  return new Promise((resolve) => execFile(process.execPath, ['--import', 'tsx', CLI, 'estimate', ...args], { timeout: 120_000, maxBuffer: 64 << 20, ...user },
     (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr })));
 }
 
 /** A python3 that opts into KSM (or not), fills `mib` MiB, prints "ready" and waits (or stops itself). */
-async function program(options: { optIn?: boolean; mib?: number; stop?: boolean; zombieChild?: boolean } = {}): Promise<{ child: ChildProcess; pid: number; extra: number }> {
+async function program(options: { optIn?: boolean; mib?: number; stop?: boolean; zombieChild?: boolean; uid?: number } = {}): Promise<{ child: ChildProcess; pid: number; extra: number }> {
   const code = `
 import ctypes, os, signal, sys, time
 libc = ctypes.CDLL(None)
@@ -33,7 +34,7 @@ ${options.zombieChild ? 'extra = os.fork()\nif extra == 0: os._exit(0)\ntime.sle
 print(extra, flush=True)
 ${options.stop ? 'os.kill(os.getpid(), signal.SIGSTOP)' : ''}
 time.sleep(600)`;
-  const child = spawn(PYTHON, ['-c', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(PYTHON, ['-c', code], { stdio: ['ignore', 'pipe', 'inherit'], ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.uid }) });
   const extra = await new Promise<number>((resolve, reject) => {
     child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
     child.once('exit', (c) => reject(new Error(`python3 exited ${c}`)));
@@ -76,6 +77,22 @@ test('a process with nothing marked mergeable: one line saying so, with the hint
     const any = await cli(['--pid', String(p.pid), '--merge-any', '--json', ...FAST]);
     assert.is(any.code, 0, any.stderr);
     assert.ok(JSON.parse(any.stdout).spaces[0].pages >= 256, 'with --merge-any its pages are read');
+  } finally {
+    p.child.kill('SIGKILL');
+  }
+});
+
+rootTest('not root: the page set is an upper bound, said in the table and as "exact": false', async () => {
+  const p = await program({ uid: 65534 });
+  try {
+    const json = await cli(['--pid', String(p.pid), '--json', ...FAST], 65534);
+    assert.is(json.code, 0, json.stderr);
+    const space = JSON.parse(json.stdout).spaces[0];
+    assert.is(space.exact, false);
+    assert.ok(space.pages >= 256);
+    assert.match(json.stderr, /not root: .*upper bound/);
+    const table = await cli(['--pid', String(p.pid), ...FAST], 65534);
+    assert.match(table.stdout, /UPPER BOUND: 1 page set is not exact/);
   } finally {
     p.child.kill('SIGKILL');
   }
