@@ -8,6 +8,9 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cgroupRoot } from '../src/estimate/proc/discover.js';
 import { openProcess } from '../src/estimate/proc/index.js';
 import { PYTHON, stopped } from './live/programs.js';
 
@@ -79,6 +82,28 @@ test('a process with nothing marked mergeable: one line saying so, with the hint
     assert.ok(JSON.parse(any.stdout).spaces[0].pages >= 256, 'with --merge-any its pages are read');
   } finally {
     p.child.kill('SIGKILL');
+  }
+});
+
+rootTest('--cgroup: every process of a cgroup v2 directory and of its children, in PID order, with pid and comm', async () => {
+  const base = cgroupRoot();
+  const dir = join(base, `ksm-wasm-test-${process.pid}`);
+  const a = await program();
+  const b = await program();
+  try {
+    mkdirSync(join(dir, 'child'), { recursive: true });
+    writeFileSync(join(dir, 'cgroup.procs'), String(a.pid));
+    writeFileSync(join(dir, 'child', 'cgroup.procs'), String(b.pid));
+    const r = await cli(['--cgroup', dir.slice(base.length + 1), '--json', ...FAST]);
+    assert.is(r.code, 0, r.stderr);
+    const spaces = JSON.parse(r.stdout).spaces as Array<{ pid: number; comm: string }>;
+    assert.equal(spaces.map((s) => s.pid), [a.pid, b.pid].sort((x, y) => x - y));
+    assert.ok(spaces.every((s) => s.comm === 'python3'));
+  } finally {
+    a.child.kill('SIGKILL');
+    b.child.kill('SIGKILL');
+    await Promise.all([a, b].map((p) => new Promise((r) => (p.child.exitCode !== null || p.child.signalCode !== null ? r(0) : p.child.once('exit', r)))));
+    for (const d of [join(dir, 'child'), dir]) try { rmdirSync(d); } catch { /* not created */ }
   }
 });
 

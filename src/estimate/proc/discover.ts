@@ -10,8 +10,11 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import { readStat } from './stat.js';
 
-/** Where cgroup v2 is mounted here. */
-export const CGROUP_ROOT = '/sys/fs/cgroup';
+/** Where cgroup v2 is mounted: /sys/fs/cgroup, or /sys/fs/cgroup/unified on a hybrid (v1 + v2) host. */
+export function cgroupRoot(): string {
+  for (const dir of ['/sys/fs/cgroup', '/sys/fs/cgroup/unified']) if (existsSync(join(dir, 'cgroup.controllers'))) return dir;
+  return '/sys/fs/cgroup';
+}
 
 /** Every user process, ascending; kernel threads and this process left out. */
 export function allProcesses(): number[] {
@@ -22,9 +25,9 @@ export function allProcesses(): number[] {
     .sort((a, b) => a - b);
 }
 
-/** Every process of the cgroup directory (absolute, or relative to /sys/fs/cgroup) and its children, ascending. */
+/** Every process of the cgroup directory (absolute, or relative to the cgroup v2 mount) and its children, ascending. */
 export function cgroupProcesses(path: string): number[] {
-  const dir = isAbsolute(path) ? path : resolve(CGROUP_ROOT, path);
+  const dir = isAbsolute(path) ? path : resolve(cgroupRoot(), path);
   if (!existsSync(dir)) throw new InputError(`--cgroup ${path}: no such cgroup (${dir} does not exist)`);
   if (!statSync(dir).isDirectory() || !existsSync(join(dir, 'cgroup.procs'))) {
     throw new InputError(`--cgroup ${path}: not a cgroup v2 directory (${dir} has no cgroup.procs)`);
