@@ -46,20 +46,37 @@ export function placePages(sets: readonly PageSet[]): Placement[] {
   });
 }
 
-/** For each set, the earlier set it shares the most frames with (same PFN, same address), if any. */
+/**
+ * For each set, the earlier set it shares the most frames with (same PFN at the same address), if
+ * any. Each frame remembers its first and its latest owner, both credited: after a chain of forks
+ * (A, then B from A, then C from B) C shares most with B; after siblings (B and C both from A) C
+ * shares most with A. Numbers, not objects: a whole host has millions of pages.
+ */
 function chooseParents(sets: readonly PageSet[]): Array<number | undefined> {
-  const owners = new Map<number, Array<{ set: number; address: number }>>();
+  const slotOf = new Map<number, number>();
+  const owners: number[] = []; // per slot: first owner, latest owner, each as set * 2^32 + page
+  const addressOf = (owner: number) => sets[Math.floor(owner / 2 ** 32)].addresses[owner % 2 ** 32];
   return sets.map((set, i) => {
     if (!set.pfns) return undefined;
     const shared = new Map<number, number>();
-    set.addresses.forEach((address, k) => {
-      if (set.flags![k] & PAGE_KSM) return;
-      const pfn = set.pfns![k];
-      const list = owners.get(pfn);
-      for (const o of list ?? []) if (o.address === address) shared.set(o.set, (shared.get(o.set) ?? 0) + 1);
-      if (list) list.push({ set: i, address });
-      else owners.set(pfn, [{ set: i, address }]);
-    });
+    const credit = (owner: number, address: number) => {
+      const j = Math.floor(owner / 2 ** 32);
+      if (j !== i && addressOf(owner) === address) shared.set(j, (shared.get(j) ?? 0) + 1);
+    };
+    for (let k = 0; k < set.addresses.length; k++) {
+      if (set.flags![k] & PAGE_KSM) continue;
+      const me = i * 2 ** 32 + k;
+      const slot = slotOf.get(set.pfns[k]);
+      if (slot === undefined) {
+        slotOf.set(set.pfns[k], owners.length);
+        owners.push(me, me);
+        continue;
+      }
+      const [first, latest] = [owners[slot], owners[slot + 1]];
+      credit(first, set.addresses[k]);
+      if (latest !== first) credit(latest, set.addresses[k]);
+      owners[slot + 1] = me;
+    }
     let best: number | undefined;
     for (const [j, n] of shared) if (best === undefined || n > shared.get(best)! || (n === shared.get(best)! && j > best)) best = j;
     return best;

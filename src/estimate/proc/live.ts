@@ -132,7 +132,7 @@ function liveSource(w: Walked, place: Placement, earlier: readonly LiveSource[],
       } catch (error) {
         if (!(error instanceof ProcessGone) || !options.host) throw error;
         live.exited = true;
-        options.note(`pid ${stat.pid} (${stat.comm}): exited before its pages were read; left out`);
+        // counted in the table's notes (liveNotes), not one line each
       } finally {
         if (w.frozen) freezer!.resume(stat.pid);
         if (last) { freezer?.close(); progress.done(); }
