@@ -41,10 +41,9 @@ export function openLiveProcesses(pids: readonly number[], options: LiveOptions)
   const walked: Walked[] = [];
   const left = { gone: 0, kernel: 0, zombie: 0, denied: 0, unmerged: 0 };
   const unmergedNotes: string[] = [];
-  const walkOptions = { ...options, note: (line: string) => unmergedNotes.push(line) };
   try {
     for (const pid of pids) {
-      const w = walkProcess(pid, walkOptions, freezer, kpageflags, left);
+      const w = walkProcess(pid, options, freezer, kpageflags, left, unmergedNotes);
       if (w) walked.push(w);
     }
   } catch (error) {
@@ -71,7 +70,7 @@ export function openLiveProcesses(pids: readonly number[], options: LiveOptions)
 
 /** Checks, maybe freezes, and walks one process; undefined if it is left out (host mode, or no mergeable mapping). */
 function walkProcess(pid: number, options: LiveOptions, freezer: Freezer | undefined, kpageflags: number | undefined,
-  left: Record<'gone' | 'kernel' | 'zombie' | 'denied' | 'unmerged', number>): Walked | undefined {
+  left: Record<'gone' | 'kernel' | 'zombie' | 'denied' | 'unmerged', number>, unmergedNotes: string[]): Walked | undefined {
   const stat = readStat(pid);
   const refuse = (why: string, key: keyof typeof left): undefined => {
     if (!options.host) throw new InputError(`pid ${pid}: ${why}`);
@@ -89,7 +88,7 @@ function walkProcess(pid: number, options: LiveOptions, freezer: Freezer | undef
   try {
     const mappings = parseSmaps(readText(pid, 'smaps'));
     if (options.question === 'mergeable' && !mappings.some(isMergeable)) {
-      if (!options.host) options.note(`pid ${pid} (${stat.comm}): no mapping is marked mergeable, so KSM would not scan it; --merge-any estimates what it would give if it opted in (prctl PR_SET_MEMORY_MERGE)`);
+      if (!options.host) unmergedNotes.push(`pid ${pid} (${stat.comm}): no mapping is marked mergeable, so KSM would not scan it; --merge-any estimates what it would give if it opted in (prctl PR_SET_MEMORY_MERGE)`);
       left.unmerged++;
       if (frozen) freezer!.resume(pid);
       return undefined;
