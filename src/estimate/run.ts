@@ -13,6 +13,7 @@ import { CliError } from '../cli/errors.js';
 import { bytes } from '../cli/format.js';
 import { ENGINE_MEMORY_LIMIT, engineFits, engineMemoryFor, engineMemoryNeeded } from '../cli/memory.js';
 import { KNOB_WRITE_ORDER, type EstimateKnobs } from './knobs.js';
+import type { LiveFacts } from './proc/facts.js';
 import { PAGE_SIZE, type ImageSource } from './source.js';
 import { sleepMs } from './timing.js';
 
@@ -46,7 +47,7 @@ export interface SpaceRecord { name: string; ksmRmapItems: number; ksmMergingPag
 
 export interface EstimateRun {
   knobs: EstimateKnobs;
-  spaces: Array<{ name: string; pages: number }>;
+  spaces: Array<{ name: string; pages: number; live?: LiveFacts }>;
   scans: ScanRecord[];
   /** Every space's ksm_stat after every full scan (spacesPerScan[i] goes with scans[i]). */
   spacesPerScan: SpaceRecord[][];
@@ -73,7 +74,12 @@ export async function runEstimate(sources: ImageSource[], settings: EstimateSett
   });
   setKnobs(ksm, settings.knobs);
   const t0 = performance.now();
-  const spaces = sources.map((source) => loadSpace(ksm, source, maxMemory));
+  const loaded = new Map<ImageSource, AddressSpace>();
+  const spaces = sources.map((source) => {
+    const space = loadSpace(ksm, source, maxMemory, source.forkOf && loaded.get(source.forkOf));
+    loaded.set(source, space);
+    return space;
+  });
   const readMs = performance.now() - t0;
 
   const scans: ScanRecord[] = [];
@@ -104,7 +110,7 @@ export async function runEstimate(sources: ImageSource[], settings: EstimateSett
   }
   return {
     knobs: settings.knobs,
-    spaces: sources.map((s) => ({ name: s.name, pages: s.pages })),
+    spaces: sources.map((s) => ({ name: s.name, pages: s.pages, live: s.live })),
     scans,
     spacesPerScan,
     converged: hasConverged(scans, settings.stableScans),
@@ -153,16 +159,21 @@ function setKnobs(ksm: Ksm, knobs: EstimateKnobs): void {
   }
 }
 
-/** One source into one new, mergeable space. */
-function loadSpace(ksm: Ksm, source: ImageSource, maxMemory: number): AddressSpace {
+/**
+ * One source into one new, mergeable space; a fork of `parent` when the source shares frames with
+ * it (a live process after fork()): then only its own pages are written, and the parent's pages it
+ * does not map are dropped.
+ */
+function loadSpace(ksm: Ksm, source: ImageSource, maxMemory: number, parent?: AddressSpace): AddressSpace {
   try {
-    const space = ksm.createSpace({ name: source.name, pages: source.pages });
-    let page = 0;
-    source.read((chunk) => {
+    const space = parent ? parent.fork(source.name) : ksm.createSpace({ name: source.name, pages: Math.max(1, source.spacePages ?? source.pages) });
+    let next = 0;
+    source.read((chunk, page = next) => {
       space.write(page, chunk);
-      page += chunk.length / PAGE_SIZE;
+      next = page + chunk.length / PAGE_SIZE;
     });
-    space.mergeable();
+    if (parent) for (const page of source.dropPages ?? []) space.dontneed(page, 1);
+    else space.mergeable();
     return space;
   } catch (error) {
     if (error instanceof KsmError && error.code === 'ENOMEM') {
