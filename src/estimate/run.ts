@@ -15,6 +15,7 @@ import { ENGINE_MEMORY_LIMIT, engineFits, engineMemoryFor, engineMemoryNeeded } 
 import { KNOB_WRITE_ORDER, type EstimateKnobs } from './knobs.js';
 import type { LiveFacts } from './proc/facts.js';
 import { PAGE_SIZE, type ImageSource } from './source.js';
+import { HUGE_PAGE_PAGES } from '../backend.js';
 import { sleepMs } from './timing.js';
 
 export interface EstimateSettings {
@@ -173,7 +174,10 @@ function loadSpace(ksm: Ksm, source: ImageSource, maxMemory: number, parent?: Ad
       next = page + chunk.length / PAGE_SIZE;
     });
     if (parent) for (const page of source.dropPages ?? []) space.dontneed(page, 1);
-    else space.mergeable();
+    else {
+      for (const first of source.hugeSpans ?? []) space.collapse(first, HUGE_PAGE_PAGES);
+      space.mergeable();
+    }
     return space;
   } catch (error) {
     if (error instanceof KsmError && error.code === 'ENOMEM') {
