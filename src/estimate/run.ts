@@ -38,6 +38,8 @@ export interface ScanRecord extends KsmStats {
   wallMs: number;
   /** Batches so far. */
   batches: number;
+  /** Zero-filled subpages that huge-page splits have mapped to the zero page so far (memory freed no KSM counter shows). */
+  splitZeroPages: number;
   /** What this scan did, and ksmd's estimated CPU ms for it ([low, central, high], cumulative). */
   work: ScanWork;
   cpuMs: [number, number, number];
@@ -104,7 +106,7 @@ export async function runEstimate(sources: ImageSource[], settings: EstimateSett
     cpu = [cpu[0] + add[0], cpu[1] + add[1], cpu[2] + add[2]];
     cpuDone = cpu[1];
     scanStart = stats;
-    const record = { ...stats, simulatedMs: batches * sleep, wallMs, batches, work, cpuMs: cpu };
+    const record = { ...stats, simulatedMs: batches * sleep, wallMs, batches, splitZeroPages: ksm.live().splitZeroPages, work, cpuMs: cpu };
     scans.push(record);
     spacesPerScan.push(spaces.map(spaceRecord));
     settings.onScan?.(record, { pages });
