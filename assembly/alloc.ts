@@ -1,5 +1,5 @@
 // Memory for the core: 4 KiB blocks (frames, page tables, slabs) from the top of linear memory,
-// 32-byte records from slabs, and the frame table (mapcount and stable node per frame).
+// 28-byte records from slabs, and the frame table (mapcount and stable node per frame).
 //
 // note: nothing here fails half-way. An operation that allocates first reserves what it may need
 // (reserveBlocks, reserveRecords); once that succeeded, its allocations cannot fail.
@@ -123,6 +123,10 @@ export function setFrameNode(pfn: u32, node: u32): void {
 /** The space a page-table block belongs to (kept in its frame-table entry, which a table does not otherwise use). */
 @inline export function blockOwner(address: u32): u32 { return load<u32>(frameEntry(address >> PAGE_SHIFT)); }
 @inline export function setBlockOwner(block: u32, space: u32): void { store<u32>(frameEntry(block >> PAGE_SHIFT), space); }
+
+/** A page-table leaf's flags (LEAF_*), in the word its frame-table entry keeps for a frame's stable node. */
+@inline export function leafFlags(leaf: u32): u32 { return load<u32>(frameEntry(leaf >> PAGE_SHIFT), 4); }
+@inline export function setLeafFlags(leaf: u32, flags: u32): void { store<u32>(frameEntry(leaf >> PAGE_SHIFT), flags, 4); }
 
 /** A new frame mapped once; blocks must have been reserved. Its bytes are not cleared. */
 export function allocFrame(): u32 {

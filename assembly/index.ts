@@ -2,9 +2,12 @@
 // counts, addresses into this memory, status codes (0, or negative as the kernel's errno).
 // The driver (src/core.ts) is the only caller.
 import {
-  C_PAGE_INFO, DIR_ENTRIES, E_NOMEM, ITEM_SKIPPED, ITEM_STABLE, ITEM_UNSTABLE, LEAF_SHIFT, PTE_MAPPED,
-  PTE_MERGEABLE, PTE_ZERO, SPACE_ALIVE, SPACE_EXITING, STABLE_ROOT, S_MERGEABLE, UNSTABLE_ROOT,
-  WASM_PAGE, ZERO_FRAME_LOCATION,
+  BATCH_NOMEM, BATCH_NO_SLOTS, BATCH_PASS_ENDED, BATCH_SCANNED_UNIT, C_PAGE_INFO, C_SPACE_INFO, DIR_ENTRIES,
+  E_NOMEM, ITEM_SKIPPED, ITEM_STABLE, ITEM_STATE_NONE, ITEM_STATE_SKIPPED, ITEM_STATE_STABLE,
+  ITEM_STATE_UNSTABLE, ITEM_STATE_VOLATILE, ITEM_UNSTABLE, LEAF_SHIFT, MADV_COLLAPSE, MADV_MERGEABLE,
+  MADV_UNMERGEABLE, MAPPING_ABSENT, MAPPING_COW, MAPPING_KSM, MAPPING_PRIVATE, MAPPING_SPLIT_ZERO,
+  MAPPING_UNMAPPED, MAPPING_ZERO, PTE_MAPPED, PTE_MERGEABLE, PTE_SPLIT_ZERO, PTE_ZERO, REGISTERED_FIRST, SPACE_ALIVE, SPACE_EXITING, STABLE_ROOT, S_MERGEABLE, S_MERGING,
+  S_RMAP_ITEMS, S_ZERO, UNSTABLE_ROOT, ZERO_FRAME_LOCATION,
 } from './layout';
 import { frameAddress, frameNode, initMemory, mapcount, memoryBytes } from './alloc';
 import { setCounter } from './counters';
@@ -13,17 +16,27 @@ import { isZeroPage, memcmpPages } from './page';
 import { verify } from './rbtree';
 import { itemAge, itemFlags, itemSkips } from './rmap';
 import { batchEndedPass, batchStatus, scanBatch } from './scan';
-import { HEAD, entryOf, hasFlag, itemAt, newSpace, pteAt, ptePfn, slotNext, spaceField } from './spaces';
+import { HEAD, entryOf, hasFlag, isWholeHuge, itemAt, newSpace, pteAt, ptePfn, slotNext, spaceField } from './spaces';
+import { collapse } from './thp';
 import * as stable from './stable';
 import * as mm from './mm';
 import * as state from './state';
 
+// Every constant the driver, the reference engine, the CLI and the bench need comes from here:
+// scripts/gen-core-abi.mjs reads these exports from the built module and writes them, with a typed
+// interface of the functions below, to src/generated/core-abi.ts.
 export {
-  BASE_LOCATION, COUNTERS_LOCATION, SCRATCH_LOCATION, SCRATCH_SIZE, ZERO_FRAME_LOCATION, PAGE_SIZE,
+  PAGE_SHIFT, PAGE_SIZE, MAX_SPACES, MAX_SPACE_PAGES, RECORD_SIZE, E_NOMEM,
+  COUNTERS_LOCATION, COUNTERS_COUNT, SCRATCH_LOCATION, SCRATCH_SIZE,
   C_PAGES_SHARED, C_PAGES_SHARING, C_PAGES_UNSHARED, C_RMAP_ITEMS, C_PAGES_SCANNED, C_PAGES_SKIPPED,
   C_FULL_SCANS, C_CHAINS, C_DUPS, C_ZERO_PAGES, C_COW_KSM, C_FRAMES_IN_USE, C_KSM_FRAMES,
-  C_MAPPED_PAGES, C_RECORDS_IN_USE, C_PAGE_INFO, RECORD_SIZE, MAX_SPACES, E_NOMEM, E_BUSY,
-  S_RMAP_ITEMS, S_MERGING, S_ZERO, SPACE_MERGE_ANY, SPACE_REGISTERED, MAX_SPACE_PAGES,
+  C_MAPPED_PAGES, C_RECORDS_IN_USE, C_PAGE_INFO, C_SPACE_INFO, C_HUGE_PAGES, C_THP_SPLITS, C_SPLIT_ZERO_PAGES,
+  MAPPING_UNMAPPED, MAPPING_ABSENT, MAPPING_PRIVATE, MAPPING_COW, MAPPING_KSM, MAPPING_ZERO, MAPPING_SPLIT_ZERO,
+  ITEM_STATE_NONE, ITEM_STATE_VOLATILE, ITEM_STATE_UNSTABLE, ITEM_STATE_STABLE, ITEM_STATE_SKIPPED,
+  SPACE_MERGE_ANY, SPACE_REGISTERED, MADV_DONTNEED, MADV_MERGEABLE, MADV_UNMERGEABLE, MADV_COLLAPSE, HUGE_PAGE_PAGES,
+  DEFAULT_PAGES_TO_SCAN, DEFAULT_SLEEP_MILLISECS, DEFAULT_MAX_PAGE_SHARING,
+  DEFAULT_STABLE_NODE_CHAINS_PRUNE_MILLISECS, REGISTERED_FIRST,
+  BATCH_SCANNED_UNIT, BATCH_PASS_ENDED, BATCH_NOMEM, BATCH_NO_SLOTS,
 } from './layout';
 
 /** Sets up the memory for a cap of `maxWasmPages` × 64 KiB. Called once, first. 0 or E_NOMEM. */
@@ -54,7 +67,6 @@ export function forkSpace(parent: u32): i32 {
 
 export function exitSpace(space: u32): void { mm.exitSpace(space); }
 
-/** Before a write of pages [first, first+count): copy-on-write where needed. 0 or E_NOMEM. */
 /** Before a write of pages [first, first+count): copy-on-write where needed; the flags say whether the write covers the first and last page whole. 0 or E_NOMEM. */
 export function prepareWrite(space: u32, first: u32, count: u32, firstWhole: bool, lastWhole: bool): i32 {
   return mm.prepareWrite(space, first, count, firstWhole, lastWhole);
@@ -72,69 +84,95 @@ export function pageAddress(space: u32, vpn: u32): u32 {
   return pfn != 0 ? frameAddress(pfn) : ZERO_FRAME_LOCATION;
 }
 
-/** madvise: 12 MERGEABLE, 13 UNMERGEABLE, 4 DONTNEED. 0 or E_NOMEM. */
+/** madvise (MADV_MERGEABLE, MADV_UNMERGEABLE, MADV_DONTNEED, MADV_COLLAPSE). E_NOMEM, or 0 | REGISTERED_FIRST. */
 export function madvise(space: u32, first: u32, count: u32, advice: u32): i32 {
-  if (advice == 12) { mm.madviseMergeable(space, first, count); return 0; }
-  if (advice == 13) return mm.madviseUnmergeable(space, first, count);
-  mm.madviseDontneed(space, first, count);
-  return 0;
+  const listWasEmpty = slotNext(HEAD) == HEAD;
+  if (advice == MADV_MERGEABLE) mm.madviseMergeable(space, first, count);
+  else if (advice == MADV_UNMERGEABLE) return mm.madviseUnmergeable(space, first, count);
+  else if (advice == MADV_COLLAPSE) collapse(space, first, count);
+  else mm.madviseDontneed(space, first, count);
+  return registeredFirst(listWasEmpty);
 }
 
 export function unmapPages(space: u32, first: u32, count: u32): void { mm.unmapPages(space, first, count); }
-export function setMergeAny(space: u32, on: bool): i32 { return mm.setMergeAny(space, on); }
 
-/** A field of a space's record (S_RMAP_ITEMS, S_MERGING, S_ZERO). */
-export function spaceCounter(space: u32, field: u32): i32 { return <i32>spaceField(space, field); }
-export function spaceFlags(space: u32): u32 { return mm.spaceFlags(space); }
-export function spaceMergeable(space: u32): bool {
-  return hasFlag(space, SPACE_ALIVE) && !hasFlag(space, SPACE_EXITING) && spaceField(space, S_MERGEABLE) > 0;
+/** prctl(PR_SET_MEMORY_MERGE, on). E_NOMEM (unmerging), or 0 | REGISTERED_FIRST. */
+export function setMergeAny(space: u32, on: bool): i32 {
+  const listWasEmpty = slotNext(HEAD) == HEAD;
+  const status = mm.setMergeAny(space, on);
+  return status < 0 ? status : registeredFirst(listWasEmpty);
+}
+
+/** As the kernel's __ksm_enter: the first slot on an empty list wakes a ksmd that waits for work. */
+function registeredFirst(listWasEmpty: bool): i32 {
+  return listWasEmpty && slotNext(HEAD) != HEAD ? REGISTERED_FIRST : 0;
+}
+
+/**
+ * A space's ksm_stat fields and slot state, written to cells C_SPACE_INFO..+4: rmap items, merging
+ * pages, zero pages, mergeable (a mapped page is flagged mergeable and the space is alive), flags.
+ */
+export function spaceInfo(space: u32): void {
+  const mergeable = hasFlag(space, SPACE_ALIVE) && !hasFlag(space, SPACE_EXITING) && spaceField(space, S_MERGEABLE) > 0;
+  setCounter(C_SPACE_INFO, <i64>spaceField(space, S_RMAP_ITEMS));
+  setCounter(C_SPACE_INFO + 1, <i64>spaceField(space, S_MERGING));
+  setCounter(C_SPACE_INFO + 2, <i64>spaceField(space, S_ZERO));
+  setCounter(C_SPACE_INFO + 3, mergeable ? 1 : 0);
+  setCounter(C_SPACE_INFO + 4, <i64>mm.spaceFlags(space));
 }
 
 // ---- ksmd ---------------------------------------------------------------------------------------
 
-/** One batch of up to `budget` pages at clock `nowMs`. Returns pages processed; see lastBatchStatus. */
-export function scan(budget: u32, nowMs: u32): u32 {
+/**
+ * One batch of up to `budget` pages at clock `nowMs`: scanned × BATCH_SCANNED_UNIT plus the flags
+ * BATCH_PASS_ENDED, BATCH_NOMEM (stopped early for lack of records) and BATCH_NO_SLOTS (no slot
+ * left after it: ksmd waits for work). Called once per batch.
+ */
+export function scan(budget: u32, nowMs: u32): f64 {
   state.setNow(nowMs);
-  return scanBatch(budget);
+  const scanned = scanBatch(budget);
+  let flags: u32 = 0;
+  if (batchEndedPass) flags |= BATCH_PASS_ENDED;
+  if (batchStatus != 0) flags |= BATCH_NOMEM;
+  if (slotNext(HEAD) == HEAD) flags |= BATCH_NO_SLOTS;
+  return <f64>scanned * <f64>BATCH_SCANNED_UNIT + <f64>flags;
 }
-export function lastBatchStatus(): i32 { return batchStatus; }
-export function lastBatchEndedPass(): bool { return batchEndedPass; }
 export function unmergeAll(): i32 { return mm.unmergeAll(); }
 export function removeAllStableNodes(): bool { return stable.removeAllStableNodes(); }
-/** The slot list is not empty (ksmd has an address space to scan). */
-export function hasSlots(): bool { return slotNext(HEAD) != HEAD; }
 
 /**
  * What a page maps and its item's state, written to counter cells C_PAGE_INFO..+6: mapping
- * (0 unmapped, 1 absent, 2 private, 3 cow, 4 ksm, 5 zero), frame, mapcount, mergeable, item
- * (0 none, 1 volatile, 2 unstable, 3 stable, 4 skipped), age, remaining skips.
+ * (MAPPING_*), frame, mapcount, mergeable, item state (ITEM_STATE_*), age, remaining skips, and
+ * whether it is a subpage of a whole huge page.
  */
 export function pageInfo(space: u32, vpn: u32): void {
   const entry = entryOf(space, vpn);
   const pte = pteAt(entry);
   const pfn = ptePfn(pte);
-  let mapping: i64 = 0;
+  let mapping = MAPPING_UNMAPPED;
   if (pte & PTE_MAPPED) {
-    if (pfn != 0) mapping = frameNode(pfn) != 0 ? 4 : mapcount(pfn) > 1 ? 3 : 2;
-    else mapping = pte & PTE_ZERO ? 5 : 1;
+    if (pfn != 0) mapping = frameNode(pfn) != 0 ? MAPPING_KSM : mapcount(pfn) > 1 ? MAPPING_COW : MAPPING_PRIVATE;
+    else mapping = pte & PTE_ZERO ? MAPPING_ZERO : pte & PTE_SPLIT_ZERO ? MAPPING_SPLIT_ZERO : MAPPING_ABSENT;
   }
   const item = itemAt(entry);
-  let itemState: i64 = 0;
+  let itemState = ITEM_STATE_NONE;
   if (item != 0) {
     const flags = itemFlags(item);
-    itemState = flags & ITEM_STABLE ? 3 : flags & ITEM_UNSTABLE ? 2 : flags & ITEM_SKIPPED ? 4 : 1;
+    itemState = flags & ITEM_STABLE ? ITEM_STATE_STABLE
+      : flags & ITEM_UNSTABLE ? ITEM_STATE_UNSTABLE
+      : flags & ITEM_SKIPPED ? ITEM_STATE_SKIPPED : ITEM_STATE_VOLATILE;
   }
-  setCounter(C_PAGE_INFO, mapping);
+  setCounter(C_PAGE_INFO, <i64>mapping);
   setCounter(C_PAGE_INFO + 1, pfn != 0 ? <i64>pfn : -1);
   setCounter(C_PAGE_INFO + 2, pfn != 0 ? <i64>mapcount(pfn) : 0);
   setCounter(C_PAGE_INFO + 3, pte & PTE_MERGEABLE ? 1 : 0);
-  setCounter(C_PAGE_INFO + 4, itemState);
+  setCounter(C_PAGE_INFO + 4, <i64>itemState);
   setCounter(C_PAGE_INFO + 5, item != 0 ? <i64>itemAge(item) : 0);
   setCounter(C_PAGE_INFO + 6, item != 0 ? <i64>itemSkips(item) : 0);
+  setCounter(C_PAGE_INFO + 7, isWholeHuge(entry) ? 1 : 0);
 }
 
 export function memorySize(): f64 { return <f64>memoryBytes(); }
-export function maxWasmPagesFor(bytes: f64): u32 { return <u32>Math.ceil(bytes / WASM_PAGE); }
 
 // ---- primitives, for tests and benchmarks -------------------------------------------------------
 

@@ -8,7 +8,7 @@
 //   │          │ roots    │ (zeros)  │ to use)  │ 64 B           │ number (pfn)  │ tables, slabs
 //   └──────────┴──────────┴──────────┴──────────┴────────────────┴───────────────┴────────────···
 //
-// A frame's number (pfn) is its address >> 12. Records (rmap items, stable nodes) are 32 bytes,
+// A frame's number (pfn) is its address >> 12. Records (rmap items, stable nodes) are 28 bytes,
 // carved from blocks; a record's address is its identity.
 
 export const PAGE_SHIFT: u32 = 12;
@@ -21,8 +21,9 @@ export const WASM_PAGE: u32 = 65536;
 /** Where the core's own data starts; AssemblyScript's static data must fit below. */
 export const BASE_LOCATION: u32 = 0x10000;
 export const COUNTERS_LOCATION: u32 = BASE_LOCATION;
-/** i64 counters, see the C_* indices. */
-export const COUNTERS_SIZE: u32 = 32 * 8;
+/** How many i64 counter cells there are (see the C_* indices). */
+export const COUNTERS_COUNT: u32 = 32;
+export const COUNTERS_SIZE: u32 = COUNTERS_COUNT * 8;
 export const ROOTS_LOCATION: u32 = COUNTERS_LOCATION + COUNTERS_SIZE;
 /** The stable tree's root (u32), then the unstable tree's root (u32). */
 export const STABLE_ROOT: u32 = ROOTS_LOCATION;
@@ -58,8 +59,29 @@ export const C_FRAMES_IN_USE: u32 = 11;
 export const C_KSM_FRAMES: u32 = 12;
 export const C_MAPPED_PAGES: u32 = 13;
 export const C_RECORDS_IN_USE: u32 = 14;
-/** pageInfo() answers in cells 16..22: mapping, frame, mapcount, mergeable, item state, age, skips. */
+/** Whole transparent huge pages now (leaves flagged LEAF_WHOLE_HUGE). */
+export const C_HUGE_PAGES: u32 = 15;
+/** pageInfo() answers in cells 16..23: mapping, frame, mapcount, mergeable, item state, age, skips, huge. */
 export const C_PAGE_INFO: u32 = 16;
+/** spaceInfo() answers in cells 24..28: rmap items, merging pages, zero pages, mergeable, flags. */
+export const C_SPACE_INFO: u32 = 24;
+/** Huge pages split so far (the kernel's thp_split_page), and entries a split mapped to the zero page now. */
+export const C_THP_SPLITS: u32 = 29;
+export const C_SPLIT_ZERO_PAGES: u32 = 30;
+
+// What pageInfo() says a page maps (cell C_PAGE_INFO), and the state of its rmap item (+4).
+export const MAPPING_UNMAPPED: u32 = 0;
+export const MAPPING_ABSENT: u32 = 1;
+export const MAPPING_PRIVATE: u32 = 2;
+export const MAPPING_COW: u32 = 3;
+export const MAPPING_KSM: u32 = 4;
+export const MAPPING_ZERO: u32 = 5;
+export const MAPPING_SPLIT_ZERO: u32 = 6;
+export const ITEM_STATE_NONE: u32 = 0;
+export const ITEM_STATE_VOLATILE: u32 = 1;
+export const ITEM_STATE_UNSTABLE: u32 = 2;
+export const ITEM_STATE_STABLE: u32 = 3;
+export const ITEM_STATE_SKIPPED: u32 = 4;
 
 // ---- a space (SPACES_LOCATION + id * SPACE_SIZE) ------------------------------------------------
 //
@@ -95,7 +117,11 @@ export const SPACE_MERGE_ANY: u32 = 8;
 //          │ pte: M G Z . . . . . │ pfn (24 bits)     │ rmap item address │
 //          │ bit 30 29 24          0                  │ 4                 │
 //          └──────────────────────────────────────────┴───────────────────┘
-//   M: PTE_MAPPED, G: PTE_MERGEABLE, Z: PTE_ZERO (the KSM zero page). pfn 0: nothing present.
+//   M: PTE_MAPPED, G: PTE_MERGEABLE, Z: PTE_ZERO (the KSM zero page), S: PTE_SPLIT_ZERO (bit 25:
+//   the shared zero page, mapped by a huge-page split for a zero-filled subpage). pfn 0: no frame.
+//
+// A leaf covers 512 pages, the span of one transparent huge page; its flags (LEAF_*) are kept in
+// the leaf block's frame-table entry, in the word a frame uses for its stable node.
 
 export const DIR_ENTRIES: u32 = 1024;
 export const LEAF_SHIFT: u32 = 9;
@@ -104,9 +130,14 @@ export const ENTRY_SIZE: u32 = 8;
 export const E_PTE: u32 = 0;
 export const E_ITEM: u32 = 4;
 export const MAX_SPACE_PAGES: u32 = DIR_ENTRIES * LEAF_ENTRIES;
+/** The leaf's 512 pages are one whole transparent huge page (not split yet). */
+export const LEAF_WHOLE_HUGE: u32 = 1;
+/** Pages per transparent huge page. */
+export const HUGE_PAGE_PAGES: u32 = LEAF_ENTRIES;
 
 export const PTE_PFN_MASK: u32 = 0x00ffffff;
 export const PTE_ZERO: u32 = 1 << 24;
+export const PTE_SPLIT_ZERO: u32 = 1 << 25;
 export const PTE_MERGEABLE: u32 = 1 << 29;
 export const PTE_MAPPED: u32 = 1 << 30;
 
@@ -181,7 +212,34 @@ export const NODE_DUP: u8 = 2;
 /** Flag in the kind byte: the node's KSM page was freed (set when it is, so walks need not look it up). */
 export const NODE_STALE: u8 = 0x80;
 
-// ---- status codes (negative, as the kernel's) ---------------------------------------------------
+// ---- the kernel's numbers that cross the boundary -------------------------------------------------
 
+/** madvise() advice, with the kernel's values. */
+export const MADV_DONTNEED: u32 = 4;
+export const MADV_MERGEABLE: u32 = 12;
+export const MADV_UNMERGEABLE: u32 = 13;
+/** Make each whole aligned 512-page range of present private pages one transparent huge page. */
+export const MADV_COLLAPSE: u32 = 25;
+
+/** The knobs' defaults, as a freshly booted kernel has them (the driver adds the advisor's). */
+export const DEFAULT_PAGES_TO_SCAN: u32 = 100;
+export const DEFAULT_SLEEP_MILLISECS: u32 = 20;
+export const DEFAULT_MAX_PAGE_SHARING: u32 = 256;
+export const DEFAULT_STABLE_NODE_CHAINS_PRUNE_MILLISECS: u32 = 2000;
+
+/** Status codes (negative, as the kernel's errno). */
 export const E_NOMEM: i32 = -12;
-export const E_BUSY: i32 = -16;
+
+// ---- packed results: one call, one number ---------------------------------------------------------
+
+/** A registering call (madvise MERGEABLE, merge-any) put the first slot on an empty list: ksmd wakes. */
+export const REGISTERED_FIRST: i32 = 1;
+
+/** scan() returns scanned × BATCH_SCANNED_UNIT + these flags (an f64, exact below 2^53). */
+export const BATCH_SCANNED_UNIT: u32 = 8;
+/** The batch ended a full pass (full_scans went up). */
+export const BATCH_PASS_ENDED: u32 = 1;
+/** The batch stopped early: no memory left for records. */
+export const BATCH_NOMEM: u32 = 2;
+/** After the batch no slot is left: ksmd waits for work (also when there was none to begin with). */
+export const BATCH_NO_SLOTS: u32 = 4;

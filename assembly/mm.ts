@@ -2,8 +2,8 @@
 // and run=2's unmerge. Each operation first reserves every frame it may need, so it either fails
 // with E_NOMEM having changed nothing, or completes.
 import {
-  C_COW_KSM, C_FULL_SCANS, C_MAPPED_PAGES, C_ZERO_PAGES, E_NOMEM, ITEM_CLEAN, PAGE_SIZE, PTE_MAPPED,
-  PTE_MERGEABLE, PTE_ZERO, SPACE_EXITING, SPACE_MERGE_ANY, SPACE_REGISTERED, S_FLAGS, S_MERGEABLE, S_ZERO,
+  C_COW_KSM, C_FULL_SCANS, C_MAPPED_PAGES, C_SPLIT_ZERO_PAGES, C_ZERO_PAGES, E_NOMEM, ITEM_CLEAN, PAGE_SIZE,
+  PTE_MAPPED, PTE_MERGEABLE, PTE_SPLIT_ZERO, PTE_ZERO, SPACE_EXITING, SPACE_MERGE_ANY, SPACE_REGISTERED, S_FLAGS, S_MERGEABLE, S_ZERO,
 } from './layout';
 import { allocFrame, frameAddress, frameNode, mapFrame, mapcount, reserveBlocks, unmapFrame } from './alloc';
 import { addCounter, setCounter } from './counters';
@@ -17,6 +17,7 @@ import { freeAllItems } from './scan';
 import { removeAllStableNodes } from './stable';
 import { resetUnstableTree } from './unstable';
 import { setCursor } from './state';
+import { copyLeafFlags, dropLeafFlags } from './thp';
 
 const PTE_FLAGS: u32 = PTE_MAPPED | PTE_MERGEABLE;
 
@@ -43,6 +44,8 @@ function remapPrivate(space: u32, entry: u32, fill: u32): void {
   } else if (pte & PTE_ZERO) {
     addCounter(C_ZERO_PAGES, -1);
     addSpaceField(space, S_ZERO, -1);
+  } else if (pte & PTE_SPLIT_ZERO) {
+    addCounter(C_SPLIT_ZERO_PAGES, -1); // it was mapped (the zero page) and stays mapped
   } else {
     addCounter(C_MAPPED_PAGES, 1);
   }
@@ -185,9 +188,11 @@ export function forkSpace(parent: u32): u32 {
       addCounter(C_ZERO_PAGES, 1);
       addSpaceField(child, S_ZERO, 1);
     }
-    if (pfn != 0 || (pte & PTE_ZERO)) addCounter(C_MAPPED_PAGES, 1);
+    if (pte & PTE_SPLIT_ZERO) addCounter(C_SPLIT_ZERO_PAGES, 1);
+    if (pfn != 0 || (pte & (PTE_ZERO | PTE_SPLIT_ZERO))) addCounter(C_MAPPED_PAGES, 1);
     if ((pte & PTE_FLAGS) == PTE_FLAGS) addSpaceField(child, S_MERGEABLE, 1);
   }
+  copyLeafFlags(parent, child);
   if (hasFlag(parent, SPACE_MERGE_ANY)) setFlag(child, SPACE_MERGE_ANY, true);
   if (hasFlag(parent, SPACE_REGISTERED)) registerSpace(child);
   return child;
@@ -201,6 +206,7 @@ export function exitSpace(space: u32): void {
     dropMapping(space, entry);
     setPte(entry, 0);
   }
+  dropLeafFlags(space);
   setSpaceField(space, S_MERGEABLE, 0);
   if (!hasFlag(space, SPACE_REGISTERED) || slotOnExit(space)) freeSpaceTables(space);
 }

@@ -28,7 +28,6 @@ import { erase } from './rbtree';
 @inline export function itemSkips(item: u32): u32 { return <u32>load<u8>(item, I_SKIPS); }
 @inline export function setItemSkips(item: u32, skips: u32): void { store<u8>(item, <u8>skips, I_SKIPS); }
 @inline export function isStable(item: u32): bool { return (itemFlags(item) & ITEM_STABLE) != 0; }
-@inline export function isUnstable(item: u32): bool { return (itemFlags(item) & ITEM_UNSTABLE) != 0; }
 @inline function clearFlag(item: u32, flag: u8): void { setItemFlags(item, itemFlags(item) & ~flag); }
 
 /** A new item for (space, entry), all zero (checksum 0: the first visit never merges). Records reserved. */

@@ -12,22 +12,24 @@
 //   3) it is a red-black tree, balanced by colour, so a page changing under it cannot unbalance it;
 //   4) the stable tree is searched first, and every match is a full compare.
 //
-// What differs from the kernel: there are no page-table locks, pins or races, so a merge never
-// fails once the pages compare equal; writes come through the API, so an item remembers whether its
+// What differs from the kernel: there are no page-table locks, pins or races, so a merge fails
+// only where a huge page's split takes the page itself away (thp.ts); writes come through the API,
+// so an item remembers whether its
 // page was written since its checksum was taken (ITEM_CLEAN) and an unwritten page is not hashed
 // again. The counters are the kernel's, at the kernel's moments.
 import {
   C_FULL_SCANS, C_PAGES_SCANNED, C_PAGES_SKIPPED, C_ZERO_PAGES, E_NOMEM, ITEM_CLEAN, ITEM_SKIPPED,
-  PTE_MAPPED, PTE_MERGEABLE, PTE_ZERO, S_ZERO,
+  PAGE_SHIFT, PTE_MAPPED, PTE_MERGEABLE, PTE_ZERO, S_ZERO, ZERO_FRAME_LOCATION,
 } from './layout';
 import { frameAddress, frameNode, mapFrame, reserveRecords, unmapFrame } from './alloc';
 import { addCounter } from './counters';
 import { pageChecksum } from './checksum';
 import { isZeroPage } from './page';
 import {
-  HEAD, addSpaceField, entryOf, freeSpaceTables, isExiting, isScannable, itemAt, pteAt, ptePfn,
-  removeSlot, setItemAt, setPte, slotNext, spacePages,
+  HEAD, addSpaceField, entryOf, freeSpaceTables, isExiting, isScannable, isWholeHuge, itemAt, leafOf,
+  pteAt, ptePfn, removeSlot, setItemAt, setPte, slotNext, spacePages,
 } from './spaces';
+import { splitForMerge, splitHugePage } from './thp';
 import {
   freeItem, isStable, itemChecksum, itemEntry, itemFlags, itemNode, itemAge, itemSkips, newItem,
   removeRmapItemFromTree, setItemAge, setItemChecksum, setItemFlags, setItemSkips, stableTreeAppend,
@@ -148,13 +150,20 @@ export function freeAllItems(space: u32): void {
   }
 }
 
+/** The zero frame's number: what the trees compare once a split took a zero-filled page away. */
+const ZERO_PFN: u32 = ZERO_FRAME_LOCATION >> PAGE_SHIFT;
+
 /**
  * cmp_and_merge_page: one page's whole treatment. The checksum rule first, then the stable tree,
- * then the unstable tree; a match there makes a new KSM page of this page.
+ * then the unstable tree; a match there makes a new KSM page of this page. Every merge attempt
+ * first splits the page's huge page (thp.ts); when that maps the page itself to the zero page, the
+ * merge fails and the search goes on with the page's old contents (zeros), as the kernel's does
+ * with the page it still holds.
  */
 function cmpAndMergePage(space: u32, entry: u32): void {
   const item = itemAt(entry);
   const pfn = ptePfn(pteAt(entry));
+  let contents = pfn;
   const ownNode = frameNode(pfn);
   if (ownNode != 0) {
     if (isStable(item) && itemNode(item) == ownNode) return; // merged already: nothing to do
@@ -162,20 +171,35 @@ function cmpAndMergePage(space: u32, entry: u32): void {
     removeRmapItemFromTree(item);
     if (!checksumUnchanged(item, pfn)) return;
     if (useZeroPages && itemChecksum(item) == zeroChecksum && isZeroPage(frameAddress(pfn))) {
-      mapZeroPage(space, entry);
-      return;
+      if (splitForMerge(entry)) {
+        mapZeroPage(space, entry);
+        return;
+      }
+      contents = ZERO_PFN;
     }
   }
-  const found = stableTreeSearch(pfn);
+  const found = stableTreeSearch(contents);
   if (found != 0 && nodeKpfn(found) == pfn && isStable(item) && itemNode(item) == found) return;
   removeRmapItemFromTree(item);
   if (found != 0) {
-    replacePage(entry, nodeKpfn(found));
-    stableTreeAppend(item, found);
+    if (contents == pfn && splitForMerge(entry)) {
+      replacePage(entry, nodeKpfn(found));
+      stableTreeAppend(item, found);
+      return;
+    }
+    contents = ZERO_PFN;
+  }
+  const tree = unstableTreeSearchInsert(item, contents);
+  if (tree == 0 || contents != pfn) return;
+  const treeEntry = itemEntry(tree);
+  if (isWholeHuge(entry) && leafOf(entry) == leafOf(treeEntry)) {
+    // Both pages in one huge page: its split fails under the merge, which fails; ksmd splits it then.
+    splitHugePage(entry);
     return;
   }
-  const tree = unstableTreeSearchInsert(item, pfn);
-  if (tree != 0) mergeTwoPages(item, entry, tree);
+  if (!splitForMerge(entry)) return;
+  splitForMerge(treeEntry); // it survives: its contents equal this page's, which are not all zero
+  mergeTwoPages(item, entry, tree);
 }
 
 /** Computes the checksum (unless the page was not written since) and stores it; true if unchanged. */

@@ -1,12 +1,13 @@
 // Address spaces: the space table, page tables, and the scanner's slot list (the kernel's mm_slot
 // list). Space 0 is the list's head.
 import {
-  C_MAPPED_PAGES, C_ZERO_PAGES, DIR_ENTRIES, ENTRY_SIZE, E_ITEM, E_PTE, LEAF_ENTRIES, LEAF_SHIFT,
-  MAX_SPACES, PTE_MAPPED, PTE_MERGEABLE, PTE_PFN_MASK, PTE_ZERO, SPACES_LOCATION,
+  C_HUGE_PAGES, C_MAPPED_PAGES, C_SPLIT_ZERO_PAGES, C_ZERO_PAGES, DIR_ENTRIES, ENTRY_SIZE, E_ITEM, E_PTE,
+  LEAF_ENTRIES, LEAF_SHIFT, LEAF_WHOLE_HUGE, MAX_SPACES, PAGE_SIZE, PTE_MAPPED, PTE_MERGEABLE, PTE_PFN_MASK,
+  PTE_SPLIT_ZERO, PTE_ZERO, SPACES_LOCATION,
   SPACE_ALIVE, SPACE_EXITING, SPACE_MERGE_ANY, SPACE_REGISTERED, SPACE_SIZE, S_DIR, S_FLAGS,
   S_MERGEABLE, S_NEXT, S_PAGES, S_PREV, S_RMAP_ITEMS, S_ZERO,
 } from './layout';
-import { allocZeroedBlock, freeBlock, reserveBlocks, setBlockOwner, unmapFrame } from './alloc';
+import { allocZeroedBlock, freeBlock, leafFlags, reserveBlocks, setBlockOwner, setLeafFlags, unmapFrame } from './alloc';
 import { addCounter } from './counters';
 import { cursorSpace, runUnmerge } from './state';
 
@@ -28,10 +29,15 @@ export const HEAD: u32 = 0;
 
 /** The page-table entry of (space, vpn); its pte word is at +E_PTE, its rmap item at +E_ITEM. */
 @inline export function entryOf(id: u32, vpn: u32): u32 {
-  const leaf = load<u32>(spaceField(id, S_DIR) + ((vpn >> LEAF_SHIFT) << 2));
-  return leaf + (vpn & (LEAF_ENTRIES - 1)) * ENTRY_SIZE;
+  return leafAt(id, vpn) + (vpn & (LEAF_ENTRIES - 1)) * ENTRY_SIZE;
 }
 @inline export function pteAt(entry: u32): u32 { return load<u32>(entry, E_PTE); }
+/** The leaf (one block of 512 entries: one huge page's span) holding an entry. */
+@inline export function leafOf(entry: u32): u32 { return entry & ~(PAGE_SIZE - 1); }
+/** The entry's page is a subpage of a whole transparent huge page. */
+@inline export function isWholeHuge(entry: u32): bool { return (leafFlags(leafOf(entry)) & LEAF_WHOLE_HUGE) != 0; }
+/** The leaf of page `vpn` (of a space's directory). */
+@inline export function leafAt(id: u32, vpn: u32): u32 { return load<u32>(spaceField(id, S_DIR) + ((vpn >> LEAF_SHIFT) << 2)); }
 @inline export function setPte(entry: u32, pte: u32): void { store<u32>(entry, pte, E_PTE); }
 @inline export function itemAt(entry: u32): u32 { return load<u32>(entry, E_ITEM); }
 @inline export function setItemAt(entry: u32, item: u32): void { store<u32>(entry, item, E_ITEM); }
@@ -69,6 +75,7 @@ export function newSpace(pages: u32): u32 {
   for (let i: u32 = 0, n = leafCount(pages); i < n; i++) {
     const leaf = allocZeroedBlock();
     setBlockOwner(leaf, id);
+    setLeafFlags(leaf, 0);
     store<u32>(dir + (i << 2), leaf);
   }
   setSpaceField(id, S_DIR, dir);
@@ -83,6 +90,8 @@ export function freeSpaceTables(id: u32): void {
   const dir = spaceField(id, S_DIR);
   for (let i: u32 = 0, n = leafCount(spacePages(id)); i < n; i++) {
     const leaf = load<u32>(dir + (i << 2));
+    if (leafFlags(leaf) & LEAF_WHOLE_HUGE) addCounter(C_HUGE_PAGES, -1);
+    setLeafFlags(leaf, 0);
     setBlockOwner(leaf, 0);
     freeBlock(leaf);
   }
@@ -101,6 +110,9 @@ export function dropMapping(id: u32, entry: u32): void {
   } else if (pte & PTE_ZERO) {
     addCounter(C_ZERO_PAGES, -1);
     addSpaceField(id, S_ZERO, -1);
+    addCounter(C_MAPPED_PAGES, -1);
+  } else if (pte & PTE_SPLIT_ZERO) {
+    addCounter(C_SPLIT_ZERO_PAGES, -1);
     addCounter(C_MAPPED_PAGES, -1);
   }
   setPte(entry, pte & (PTE_MAPPED | PTE_MERGEABLE));
@@ -151,6 +163,3 @@ export function slotOnExit(id: u32): bool {
 }
 
 export function isExiting(id: u32): bool { return hasFlag(id, SPACE_EXITING); }
-
-/** Mapped pages flagged mergeable right now (ksm_stat's ksm_mergeable is this > 0). */
-@inline export function mergeablePages(id: u32): u32 { return spaceField(id, S_MERGEABLE); }

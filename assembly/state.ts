@@ -1,11 +1,12 @@
 // The scanner's knobs and cursor (the kernel's ksm_scan), as globals of the core. Other modules
 // read them directly and change them through the setters here.
+import { DEFAULT_MAX_PAGE_SHARING, DEFAULT_STABLE_NODE_CHAINS_PRUNE_MILLISECS } from './layout';
 
 /** max_page_sharing */
-export let maxPageSharing: u32 = 256;
+export let maxPageSharing: u32 = DEFAULT_MAX_PAGE_SHARING;
 export let useZeroPages: bool = false;
 export let smartScan: bool = true;
-export let chainPruneMillisecs: u32 = 2000;
+export let chainPruneMillisecs: u32 = DEFAULT_STABLE_NODE_CHAINS_PRUNE_MILLISECS;
 /** run has the UNMERGE bit (run=2): new slots go to the tail. */
 export let runUnmerge: bool = false;
 

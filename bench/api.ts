@@ -16,14 +16,15 @@
  */
 import { Ksm, type AddressSpace } from '../src/index.js';
 import { median, microBench, perSecond, ratio, round, stopwatch, type Context, type Row } from './lib.js';
-import { capFor, type Engine } from './run.js';
+import { engineMemoryFor } from '../src/cli/memory.js';
+import type { Engine } from './run.js';
 import { PAGE, fillPages, randomPage } from './workloads.js';
 
 interface Merged { ksm: Ksm; a: AddressSpace; b: AddressSpace; image: Uint8Array }
 
 /** Two guests of `pages` identical pages, merged (pages_sharing == pages). */
 async function mergedPair(engine: Engine, pages: number): Promise<Merged> {
-  const ksm = await Ksm.create({ engine, maxMemory: capFor(3 * pages) });
+  const ksm = await Ksm.create({ engine, maxMemory: engineMemoryFor(3 * pages) });
   const image = fillPages(new Uint8Array(pages * PAGE), 300, 0);
   const a = ksm.createSpace({ name: 'a', image, mergeable: true });
   const b = ksm.createSpace({ name: 'b', image, mergeable: true });

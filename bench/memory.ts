@@ -16,9 +16,8 @@
 import { median, round, stopwatch, type Context, type Row } from './lib.js';
 import { runWorkload } from './run.js';
 import { ORACLE_WORKLOADS } from './scans.js';
+import { KERNEL_RMAP_ITEM_SIZE as KERNEL_RECORD } from '../src/stats.js';
 import { clones, PAGE } from './workloads.js';
-
-const KERNEL_RECORD = 64;
 
 export async function memory(ctx: Context): Promise<void> {
   const rows: Row[] = [];

@@ -17,8 +17,10 @@
 import * as crypto from 'node:crypto';
 import { Ksm } from '../src/index.js';
 import type { WasmBackend } from '../src/core.js';
+import { SCRATCH_LOCATION } from '../src/generated/core-abi.js';
 import { xxh64Low32 } from '../src/reference/xxh64.js';
-import { Frame, isZeroPage, memcmpPages } from '../src/reference/memory.js';
+import { isZeroPage, memcmpPages } from '../src/reference/memory.js';
+import { Frame } from '../src/reference/records.js';
 import { floorFor } from './floor.js';
 import { microBench, ratio, round, type Context, type Row } from './lib.js';
 import { PAGE, randomPage } from './workloads.js';
@@ -57,7 +59,7 @@ export async function primitives(ctx: Context): Promise<void> {
   });
   // Addresses only after all writes (memory may have grown; pages do not move anyway).
   kinds.forEach((kind, k) => { for (let i = 0; i < N; i++) sets[kind].addr.push(core.pageAddress(space.id, k * N + i)); });
-  const scratch = backend.layout.SCRATCH_LOCATION;
+  const scratch = SCRATCH_LOCATION;
   const targets = Array.from({ length: N }, (_, i) => new Frame(100 + i));
   const ZERO = new Uint8Array(PAGE);
   const { random, equal, early, late, zero } = sets;

@@ -5,10 +5,12 @@
  */
 import { Ksm, type KsmStats, type LiveFigures } from '../src/index.js';
 import type { WasmBackend } from '../src/core.js';
+import { SCRATCH_LOCATION, SCRATCH_SIZE } from '../src/generated/core-abi.js';
+import { engineFits, engineMemoryFor } from '../src/cli/memory.js';
 import { settledAt } from '../src/estimate/convergence.js';
 import { floorFor, readAll } from './floor.js';
 import { sumTimings, time, type Timing } from './lib.js';
-import { PAGE, loadWorkload, totalPages, type Workload } from './workloads.js';
+import { loadWorkload, totalPages, type Workload } from './workloads.js';
 
 export type Engine = 'wasm' | 'reference';
 
@@ -36,18 +38,7 @@ export interface WorkloadRun {
   rmapItems: number;
 }
 
-/** A memory cap that holds the workload with room for metadata: at most 4 GiB. */
-export function capFor(pages: number): number {
-  return Math.min(2 ** 32, Math.ceil((pages * PAGE * 1.03 + (48 << 20)) / 65536) * 65536);
-}
-
-/** Linear memory the engine can use: wasm32's 4 GiB (a page address above 2 GiB works since af81ad1). */
-export const ENGINE_MEMORY_LIMIT = 2 ** 32;
-
-/** Whether a workload of `pages` pages fits the engine's linear memory. */
-export const engineFits = (pages: number): boolean => pages * PAGE * 1.03 + (48 << 20) <= ENGINE_MEMORY_LIMIT;
-
-/** The most pages that fit, rounded down to a multiple of `step`. */
+/** The most pages that fit one engine (the CLI's memory rule, src/cli/memory.ts), rounded down to a multiple of `step`. */
 export function largestFitting(step: number): number {
   let n = step;
   while (engineFits(n + step)) n += step;
@@ -66,7 +57,7 @@ export interface RunOptions {
 
 export async function runWorkload(engine: Engine, w: Workload, options: RunOptions = {}): Promise<WorkloadRun> {
   const pages = totalPages(w);
-  const ksm = await Ksm.create({ engine, maxMemory: capFor(pages) });
+  const ksm = await Ksm.create({ engine, maxMemory: engineMemoryFor(pages) });
   const load = time(() => loadWorkload(ksm, w));
   const liveAfterLoad = ksm.live();
   let floor: Timing | undefined;
@@ -103,8 +94,8 @@ export function timeFloor(ksm: Ksm): Timing {
   for (const space of ksm.spaces()) for (let vpn = 0; vpn < space.pages; vpn++) addresses.push(core.pageAddress(space.id, vpn) >>> 0);
   const list = new Uint32Array(addresses);
   const floor = floorFor(core.memory);
-  const room = backend.layout.SCRATCH_SIZE / 4;
-  const at = backend.layout.SCRATCH_LOCATION;
+  const room = SCRATCH_SIZE / 4;
+  const at = SCRATCH_LOCATION;
   readAll(floor, core.memory, list.subarray(0, Math.min(list.length, 64)), at, room); // compile outside the clock
   const samples = [0, 1, 2].map(() => time(() => readAll(floor, core.memory, list, at, room)));
   samples.sort((a, b) => a.ms - b.ms);

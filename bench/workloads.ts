@@ -1,16 +1,20 @@
 /**
- * Workloads for the benches: guests made of 4 KiB pages, reproducible byte for byte, shaped like
- * the oracle's scenarios (/work/shared/oracle/gen.py) so that the kernel can be run on the same
- * images.
+ * Workloads for the benches: guests made of 4 KiB pages, reproducible byte for byte. Which page
+ * of a guest is shared, its own or zero comes from the workloads' one generator
+ * (src/estimate/workloads.ts: the oracle's recipes, so at the oracle's sizes the layout is
+ * gen.py's); the bytes are made here, fast enough for gigabytes.
  *
  * Page contents come from AES-128-CTR over zeros (native, a few GB/s): page `i` of stream `s` is
  * the key stream at block `i * 256` with IV = s ‖ 0. Equal (stream, index) ⇔ equal page, and any
  * two different pages differ in their first bytes (as random pages do).
  */
 import { createCipheriv } from 'node:crypto';
+import { PAGE_SIZE as PAGE } from '../src/backend.js';
 import type { AddressSpace, Ksm } from '../src/index.js';
+import { CLONE, clonesLayout, zerosLayout } from '../src/estimate/workloads.js';
 
-export const PAGE = 4096;
+export { PAGE };
+
 const KEY = new Uint8Array(16).fill(0x6b); // fixed: the workloads are the same on every run
 /** Zeros to encrypt, 64 KiB at a time: small enough that the cipher's output buffers are reused heap memory. */
 const ZEROS = new Uint8Array(1 << 16);
@@ -61,17 +65,17 @@ const BASE = 1;
 const OWN = 100;
 const PREFIX_STREAM = 2;
 
-/** Cloned guests (the oracle's "clones"): one base image, per guest 15 % own pages and 10 % zero pages. */
+/** Cloned guests (the oracle's "clones"): one base image, per guest 15 % own pages and 10 % zero pages, placed as gen.py places them. */
 export function clones(totalPages: number, guests = 8): Workload {
   const pagesPerGuest = Math.max(1, Math.floor(totalPages / guests));
+  const layout = clonesLayout({ guests, pages: pagesPerGuest, dirty: 0.15, zero: 0.10, select: (g) => [1, 'clones', g, 'select'] });
   return {
     name: 'clones', guests, pagesPerGuest,
     description: `${guests} guests booted from one image: 15 % of each guest's pages its own, 10 % zero`,
     page(g, vpn) {
-      const r = fraction(g + 1, vpn);
-      if (r < 0.10) return { kind: 'zero' };
-      if (r < 0.25) return { kind: 'random', stream: OWN + g, index: vpn };
-      return { kind: 'random', stream: BASE, index: vpn };
+      const kind = layout[g][vpn];
+      if (kind === CLONE.zero) return { kind: 'zero' };
+      return { kind: 'random', stream: kind === CLONE.dirty ? OWN + g : BASE, index: vpn };
     },
   };
 }
@@ -85,12 +89,13 @@ export function unique(totalPages: number, guests = 4): Workload {
   };
 }
 
-/** 60 % zero pages, the rest unique (the oracle's "zeros"). */
+/** 60 % zero pages, the rest unique (the oracle's "zeros"; the zero pages placed as gen.py places them). */
 export function zeros(totalPages: number, guests = 4): Workload {
   const pagesPerGuest = Math.max(1, Math.floor(totalPages / guests));
+  const isZero = zerosLayout(guests, pagesPerGuest, 0.6, (g) => [1, 'zeros', g]);
   return {
     name: 'zeros', guests, pagesPerGuest, description: `${guests} guests, 60 % zero pages, the rest unique`,
-    page: (g, vpn) => (fraction(g + 7, vpn) < 0.6 ? { kind: 'zero' } : { kind: 'random', stream: OWN + g, index: vpn }),
+    page: (g, vpn) => (isZero[g][vpn] ? { kind: 'zero' } : { kind: 'random', stream: OWN + g, index: vpn }),
   };
 }
 

@@ -3,7 +3,7 @@
  * through Ksm.setKnob (with the kernel's validation: a refusal is shown, and the control goes back
  * to the knob's real value); every `[data-counter]` and `[data-live]` element shows one number.
  */
-import { SYSFS_KNOB_NAMES, sysfsCounters, type Knobs, type Ksm, type LiveFigures } from '../src/index.js';
+import { SYSFS_KNOB_NAMES, sysfsCounters, type AnyKnobName, type Knobs, type Ksm, type LiveFigures } from '../src/index.js';
 
 type Report = (error: unknown) => void;
 
@@ -14,7 +14,7 @@ export function wireKnobs(ksm: Ksm, report: Report, onChange: () => void): void 
   for (const element of knobElements()) {
     element.addEventListener('change', () => {
       try {
-        ksm.setKnob(element.dataset.knob!, element.value);
+        ksm.setKnob(element.dataset.knob as AnyKnobName, element.value); // the page's own names: checked at run time
       } catch (error) {
         report(error);
         element.blur(); // so that syncKnobs puts the knob's real value back

@@ -25,8 +25,8 @@ function report(error: unknown): void {
   const box = $('#errors');
   const item = document.createElement('div');
   item.className = 'error';
-  // A KsmError's message starts with its code (EBUSY: …), as the kernel's errno would read.
-  const text = error instanceof KsmError ? error.message
+  // A KsmError reads as the kernel's errno would: its code, then the message (EBUSY: …).
+  const text = error instanceof KsmError ? `${error.code}: ${error.message}`
     : error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   const message = document.createElement('span');
   message.textContent = text;

@@ -13,14 +13,17 @@
  * the scanner next visits the page; only ksm_zero_pages and cow_ksm move at once.
  */
 
-export const PAGE_SIZE = 4096;
-export const PAGE_SHIFT = 12;
+import { MADV_COLLAPSE, MADV_DONTNEED, MADV_MERGEABLE, MADV_UNMERGEABLE } from './generated/core-abi.js';
+
+// The numbers both engines share come from the core's build (constants only, never logic: the
+// reference engine stays an independent implementation for the differential test).
+export {
+  HUGE_PAGE_PAGES, MADV_COLLAPSE, MADV_DONTNEED, MADV_MERGEABLE, MADV_UNMERGEABLE, MAX_SPACE_PAGES, PAGE_SHIFT,
+  PAGE_SIZE, REGISTERED_FIRST,
+} from './generated/core-abi.js';
 
 /** madvise advice understood by `KsmBackend.madvise`. */
-export const MADV_MERGEABLE = 12;
-export const MADV_UNMERGEABLE = 13;
-export const MADV_DONTNEED = 4;
-export type Advice = typeof MADV_MERGEABLE | typeof MADV_UNMERGEABLE | typeof MADV_DONTNEED;
+export type Advice = typeof MADV_MERGEABLE | typeof MADV_UNMERGEABLE | typeof MADV_DONTNEED | typeof MADV_COLLAPSE;
 
 /** The knobs the scanner itself reads, already validated. */
 export interface ScanKnobs {
@@ -73,6 +76,12 @@ export interface EngineLive {
   metadataBytes: number;
   /** Bytes of memory the engine occupies in all (WebAssembly linear memory, or an estimate). */
   memoryBytes: number;
+  /** Whole transparent huge pages now (MADV_COLLAPSE made them; a merge attempt splits them). */
+  hugePages: number;
+  /** Huge pages split so far (the kernel's thp_split_page). */
+  hugePageSplits: number;
+  /** Pages that map the shared zero page now because a split found them zero-filled (freed frames no KSM counter shows). */
+  splitZeroPages: number;
 }
 
 export interface BatchResult {
@@ -82,6 +91,8 @@ export interface BatchResult {
   passEnded: boolean;
   /** 0, or ENOMEM when the batch stopped early because metadata could not be allocated. */
   status: number;
+  /** No slot is left after the batch (or there was none): ksmd waits for work. */
+  noSlots: boolean;
 }
 
 export type PageMapping =
@@ -90,7 +101,8 @@ export type PageMapping =
   | 'private'    // an ordinary anonymous page mapped once
   | 'cow'        // an ordinary anonymous page mapped by more than one space (after fork)
   | 'ksm'        // a KSM page
-  | 'zero';      // the KSM zero page (use_zero_pages)
+  | 'zero'       // the KSM zero page (use_zero_pages)
+  | 'split-zero'; // the shared zero page, mapped by a huge page's split for a zero-filled subpage (ksmd passes over it)
 
 export type ItemState = 'none' | 'volatile' | 'unstable' | 'stable' | 'skipped';
 
@@ -105,6 +117,8 @@ export interface PageInfo {
   item: ItemState;
   age: number;
   remainingSkips: number;
+  /** A subpage of a whole transparent huge page. */
+  huge: boolean;
 }
 
 export interface KsmBackend {
@@ -126,19 +140,21 @@ export interface KsmBackend {
   /** A zero-copy view of one mapped page, valid until the next call into the engine. Never write through it. */
   pageView(id: number, vpn: number): Uint8Array;
 
-  /** madvise on mapped pages [first, first+count). MERGEABLE also registers the space. 0 or ENOMEM (unmerge copies). */
+  /**
+   * madvise on mapped pages [first, first+count). MERGEABLE also registers the space; COLLAPSE
+   * makes each aligned 512-page range of present private pages one whole huge page. ENOMEM
+   * (unmerge copies), or flags: REGISTERED_FIRST when it put the first slot on an empty list.
+   */
   madvise(id: number, first: number, count: number, advice: Advice): number;
   /** munmap pages [first, first+count): mappings dropped now, rmap items freed when the scanner passes. */
   unmap(id: number, first: number, count: number): void;
-  /** prctl(PR_SET_MEMORY_MERGE): on registers and marks every mapped page mergeable; off unmerges them. 0 or ENOMEM. */
+  /** prctl(PR_SET_MEMORY_MERGE): on registers and marks every mapped page mergeable; off unmerges them. ENOMEM, or flags as madvise's. */
   setMergeAny(id: number, on: boolean): number;
 
   /** One ksmd batch of up to `budget` pages. `nowMs` is the clock for chain pruning. */
   scanBatch(budget: number, nowMs: number): BatchResult;
   /** run=2: unmerge every KSM and KSM-zero page of every slot, free all rmap items and stable nodes, full_scans=0. 0 or ENOMEM (nothing done). */
   unmergeAll(): number;
-  /** The scanner's slot list is not empty: ksmd has an address space to scan. */
-  hasSlots(): boolean;
   /** Remove every stable node whose page is no longer mapped (for a max_page_sharing / merge_across_nodes change). True if none is left. */
   removeAllStableNodes(): boolean;
 

@@ -1,54 +1,18 @@
 /**
  * The only file that touches WebAssembly: it loads the AssemblyScript core (Node and browsers
  * alike: the binary is embedded as base64), keeps the views of its memory, and implements the
- * engine contract (backend.ts) on top of the core's numbers-only exports.
- *
- * @assemblyscript/loader is used here and only here (the AssemblyScript team calls it legacy), so
- * replacing it is a one-file change.
+ * engine contract (backend.ts) on top of the core's numbers-only exports. Their types and every
+ * constant come from src/generated/core-abi.ts, which the build writes from the core itself.
  */
-import { instantiate } from '@assemblyscript/loader';
 import {
   PAGE_SHIFT, PAGE_SIZE,
   type Advice, type BatchResult, type EngineCounters, type EngineLive, type EngineSpaceCounters,
   type ItemState, type KsmBackend, type PageInfo, type PageMapping, type ScanKnobs,
 } from './backend.js';
 import { ENOMEM, KsmCoreAbort } from './errors.js';
+import * as abi from './generated/core-abi.js';
+import type { CoreExports } from './generated/core-abi.js';
 import { debugWasmBase64, releaseWasmBase64 } from './generated/wasm.js';
-
-/** The core's exports (see assembly/index.ts). Exported constants arrive as WebAssembly.Global. */
-interface CoreExports {
-  memory: WebAssembly.Memory;
-  init(maxWasmPages: number): number;
-  setScanKnobs(maxPageSharing: number, useZeroPages: number, smartScan: number, pruneMs: number, runUnmerge: number): void;
-  createSpace(pages: number): number;
-  forkSpace(parent: number): number;
-  exitSpace(space: number): void;
-  prepareWrite(space: number, first: number, count: number, firstWhole: number, lastWhole: number): number;
-  prepareWritePage(space: number, vpn: number, whole: number): number;
-  pageAddress(space: number, vpn: number): number;
-  madvise(space: number, first: number, count: number, advice: number): number;
-  unmapPages(space: number, first: number, count: number): void;
-  setMergeAny(space: number, on: number): number;
-  spaceCounter(space: number, field: number): number;
-  spaceFlags(space: number): number;
-  spaceMergeable(space: number): number;
-  scan(budget: number, nowMs: number): number;
-  lastBatchStatus(): number;
-  lastBatchEndedPass(): number;
-  unmergeAll(): number;
-  removeAllStableNodes(): number;
-  hasSlots(): number;
-  pageInfo(space: number, vpn: number): void;
-  memorySize(): number;
-  checksumAt(address: number): number;
-  xxh64At(address: number, length: number): bigint;
-  compareAt(a: number, b: number): number;
-  isZeroAt(address: number): number;
-  copyAt(to: number, from: number): void;
-  verifyStableTree(): number;
-  verifyUnstableTree(): number;
-  [constant: string]: unknown;
-}
 
 const compiled = new Map<string, Promise<WebAssembly.Module>>();
 
@@ -84,9 +48,10 @@ export async function loadWasmBackend({ debug, maxMemory }: LoadOptions): Promis
     const text = (ptr: number) => (memory && ptr ? readAsString(memory, ptr) : '?');
     throw new KsmCoreAbort(`core invariant broken: ${text(message)} at ${text(file)}:${line}:${column}`);
   };
-  const { exports } = await instantiate<CoreExports>(module, { env: { abort } });
-  memory = exports.memory;
-  return new WasmBackend(exports as unknown as CoreExports, Math.ceil(maxMemory / 65536));
+  const instance = await WebAssembly.instantiate(module, { env: { abort } });
+  const core = instance.exports as unknown as CoreExports;
+  memory = core.memory;
+  return new WasmBackend(core, Math.ceil(maxMemory / WASM_PAGE_BYTES));
 }
 
 /** An AssemblyScript string: UTF-16 code units, with its byte length in the word before it. */
@@ -95,23 +60,26 @@ function readAsString(memory: WebAssembly.Memory, ptr: number): string {
   return String.fromCharCode(...new Uint16Array(memory.buffer, ptr, bytes >>> 1));
 }
 
-const MAPPINGS: PageMapping[] = ['unmapped', 'absent', 'private', 'cow', 'ksm', 'zero'];
-const ITEM_STATES: ItemState[] = ['none', 'volatile', 'unstable', 'stable', 'skipped'];
+/** Bytes per WebAssembly memory page (the unit of maxWasmPages). */
+const WASM_PAGE_BYTES = 65536;
+
+/** pageInfo's codes, by the core's numbers. */
+const MAPPINGS: Record<number, PageMapping> = {
+  [abi.MAPPING_UNMAPPED]: 'unmapped', [abi.MAPPING_ABSENT]: 'absent', [abi.MAPPING_PRIVATE]: 'private',
+  [abi.MAPPING_COW]: 'cow', [abi.MAPPING_KSM]: 'ksm', [abi.MAPPING_ZERO]: 'zero', [abi.MAPPING_SPLIT_ZERO]: 'split-zero',
+};
+const ITEM_STATES: Record<number, ItemState> = {
+  [abi.ITEM_STATE_NONE]: 'none', [abi.ITEM_STATE_VOLATILE]: 'volatile', [abi.ITEM_STATE_UNSTABLE]: 'unstable',
+  [abi.ITEM_STATE_STABLE]: 'stable', [abi.ITEM_STATE_SKIPPED]: 'skipped',
+};
 
 export class WasmBackend implements KsmBackend {
   readonly engine = 'wasm' as const;
-  /** The core's exported constants (layout offsets, counter indices), read once. */
-  readonly layout: Readonly<Record<string, number>>;
   #buffer: ArrayBuffer | undefined;
   #bytes = new Uint8Array(0);
   #counters = new BigInt64Array(0);
 
   constructor(readonly core: CoreExports, maxWasmPages: number) {
-    const layout: Record<string, number> = {};
-    for (const [name, value] of Object.entries(core)) {
-      if (value instanceof WebAssembly.Global) layout[name] = Number(value.value);
-    }
-    this.layout = Object.freeze(layout);
     if (core.init(maxWasmPages) !== 0) throw new RangeError(`maxMemory of ${maxWasmPages} × 64 KiB is too small for the core`);
   }
 
@@ -124,7 +92,7 @@ export class WasmBackend implements KsmBackend {
     if (buffer !== this.#buffer) {
       this.#buffer = buffer as ArrayBuffer;
       this.#bytes = new Uint8Array(buffer);
-      this.#counters = new BigInt64Array(buffer, this.layout.COUNTERS_LOCATION, 32);
+      this.#counters = new BigInt64Array(buffer, abi.COUNTERS_LOCATION, abi.COUNTERS_COUNT);
     }
     return { bytes: this.#bytes, counters: this.#counters };
   }
@@ -185,55 +153,60 @@ export class WasmBackend implements KsmBackend {
   }
 
   madvise(id: number, first: number, count: number, advice: Advice): number {
-    return this.core.madvise(id, first, count, advice) === 0 ? 0 : ENOMEM;
+    return statusOrFlags(this.core.madvise(id, first, count, advice));
   }
 
   unmap(id: number, first: number, count: number): void { this.core.unmapPages(id, first, count); }
-  setMergeAny(id: number, on: boolean): number { return this.core.setMergeAny(id, +on) === 0 ? 0 : ENOMEM; }
+  setMergeAny(id: number, on: boolean): number { return statusOrFlags(this.core.setMergeAny(id, +on)); }
 
   scanBatch(budget: number, nowMs: number): BatchResult {
-    const scanned = this.core.scan(budget >>> 0, Math.floor(nowMs) >>> 0);
-    return { scanned, passEnded: this.core.lastBatchEndedPass() !== 0, status: this.core.lastBatchStatus() };
+    const packed = this.core.scan(budget >>> 0, Math.floor(nowMs) >>> 0);
+    const flags = packed % abi.BATCH_SCANNED_UNIT;
+    return {
+      scanned: (packed - flags) / abi.BATCH_SCANNED_UNIT,
+      passEnded: (flags & abi.BATCH_PASS_ENDED) !== 0,
+      status: flags & abi.BATCH_NOMEM ? ENOMEM : 0,
+      noSlots: (flags & abi.BATCH_NO_SLOTS) !== 0,
+    };
   }
 
   unmergeAll(): number { return this.core.unmergeAll() === 0 ? 0 : ENOMEM; }
   removeAllStableNodes(): boolean { return this.core.removeAllStableNodes() !== 0; }
-  hasSlots(): boolean { return this.core.hasSlots() !== 0; }
 
   counters(): EngineCounters {
-    const L = this.layout;
-    const c = (name: string) => this.#counter(L[name]);
+    const c = (index: number) => this.#counter(index);
     return {
-      pagesShared: c('C_PAGES_SHARED'),
-      pagesSharing: c('C_PAGES_SHARING'),
-      pagesUnshared: c('C_PAGES_UNSHARED'),
-      rmapItems: c('C_RMAP_ITEMS'),
-      pagesScanned: c('C_PAGES_SCANNED'),
-      pagesSkipped: c('C_PAGES_SKIPPED'),
-      fullScans: c('C_FULL_SCANS'),
-      stableNodeChains: c('C_CHAINS'),
-      stableNodeDups: c('C_DUPS'),
-      ksmZeroPages: c('C_ZERO_PAGES'),
-      cowKsm: c('C_COW_KSM'),
+      pagesShared: c(abi.C_PAGES_SHARED),
+      pagesSharing: c(abi.C_PAGES_SHARING),
+      pagesUnshared: c(abi.C_PAGES_UNSHARED),
+      rmapItems: c(abi.C_RMAP_ITEMS),
+      pagesScanned: c(abi.C_PAGES_SCANNED),
+      pagesSkipped: c(abi.C_PAGES_SKIPPED),
+      fullScans: c(abi.C_FULL_SCANS),
+      stableNodeChains: c(abi.C_CHAINS),
+      stableNodeDups: c(abi.C_DUPS),
+      ksmZeroPages: c(abi.C_ZERO_PAGES),
+      cowKsm: c(abi.C_COW_KSM),
     };
   }
 
   spaceCounters(id: number): EngineSpaceCounters {
-    const L = this.layout;
-    const flags = this.core.spaceFlags(id);
+    this.core.spaceInfo(id);
+    const cell = (i: number) => this.#counter(abi.C_SPACE_INFO + i);
+    const flags = cell(4);
     return {
-      rmapItems: this.core.spaceCounter(id, L.S_RMAP_ITEMS),
-      zeroPages: this.core.spaceCounter(id, L.S_ZERO),
-      mergingPages: this.core.spaceCounter(id, L.S_MERGING),
-      mergeable: this.core.spaceMergeable(id) !== 0,
-      mergeAny: (flags & L.SPACE_MERGE_ANY) !== 0,
-      registered: (flags & L.SPACE_REGISTERED) !== 0,
+      rmapItems: cell(0),
+      mergingPages: cell(1),
+      zeroPages: cell(2),
+      mergeable: cell(3) !== 0,
+      mergeAny: (flags & abi.SPACE_MERGE_ANY) !== 0,
+      registered: (flags & abi.SPACE_REGISTERED) !== 0,
     };
   }
 
   pageInfo(id: number, vpn: number): PageInfo {
     this.core.pageInfo(id, vpn);
-    const at = this.layout.C_PAGE_INFO;
+    const at = abi.C_PAGE_INFO;
     const cell = (i: number) => this.#counter(at + i);
     return {
       mapping: MAPPINGS[cell(0)],
@@ -243,17 +216,20 @@ export class WasmBackend implements KsmBackend {
       item: ITEM_STATES[cell(4)],
       age: cell(5),
       remainingSkips: cell(6),
+      huge: cell(7) !== 0,
     };
   }
 
   live(): EngineLive {
-    const L = this.layout;
     return {
-      framesInUse: this.#counter(L.C_FRAMES_IN_USE),
-      mappedPages: this.#counter(L.C_MAPPED_PAGES),
-      ksmFrames: this.#counter(L.C_KSM_FRAMES),
-      metadataBytes: this.#counter(L.C_RECORDS_IN_USE) * L.RECORD_SIZE,
+      framesInUse: this.#counter(abi.C_FRAMES_IN_USE),
+      mappedPages: this.#counter(abi.C_MAPPED_PAGES),
+      ksmFrames: this.#counter(abi.C_KSM_FRAMES),
+      metadataBytes: this.#counter(abi.C_RECORDS_IN_USE) * abi.RECORD_SIZE,
       memoryBytes: this.core.memorySize(),
+      hugePages: this.#counter(abi.C_HUGE_PAGES),
+      hugePageSplits: this.#counter(abi.C_THP_SPLITS),
+      splitZeroPages: this.#counter(abi.C_SPLIT_ZERO_PAGES),
     };
   }
 
@@ -262,16 +238,16 @@ export class WasmBackend implements KsmBackend {
   /** The scratch area of linear memory (SCRATCH_SIZE bytes) as a view; valid until memory grows. */
   scratch(): Uint8Array {
     const { bytes } = this.#views();
-    return bytes.subarray(this.layout.SCRATCH_LOCATION, this.layout.SCRATCH_LOCATION + this.layout.SCRATCH_SIZE);
+    return bytes.subarray(abi.SCRATCH_LOCATION, abi.SCRATCH_LOCATION + abi.SCRATCH_SIZE);
   }
 
   /** Checksum (xxh64 as u32) of the scratch page at `index`. */
   scratchChecksum(index: number): number { return this.core.checksumAt(this.#scratchPage(index)) >>> 0; }
-  scratchXxh64(length: number): bigint { return BigInt.asUintN(64, this.core.xxh64At(this.layout.SCRATCH_LOCATION, length)); }
+  scratchXxh64(length: number): bigint { return BigInt.asUintN(64, this.core.xxh64At(abi.SCRATCH_LOCATION, length)); }
   scratchCompare(a: number, b: number): number { return this.core.compareAt(this.#scratchPage(a), this.#scratchPage(b)); }
   scratchIsZero(index: number): boolean { return this.core.isZeroAt(this.#scratchPage(index)) !== 0; }
   scratchCopy(to: number, from: number): void { this.core.copyAt(this.#scratchPage(to), this.#scratchPage(from)); }
-  #scratchPage(index: number): number { return this.layout.SCRATCH_LOCATION + (index << PAGE_SHIFT); }
+  #scratchPage(index: number): number { return abi.SCRATCH_LOCATION + (index << PAGE_SHIFT); }
 
   /** Black heights of the trees, -1 where a red-black rule is broken (tests). */
   verifyTrees(): { stable: number; unstable: number } {
@@ -279,3 +255,5 @@ export class WasmBackend implements KsmBackend {
   }
 }
 
+/** A registering call's result: ENOMEM, or its flags (REGISTERED_FIRST). */
+function statusOrFlags(result: number): number { return result < 0 ? ENOMEM : result; }

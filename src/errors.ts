@@ -2,7 +2,7 @@
 export type KsmErrorCode = 'EINVAL' | 'ENOMEM' | 'EFAULT' | 'EBUSY';
 
 /** The status code a backend returns when memory runs out (0 is success). Negative, as in the kernel. */
-export const ENOMEM = -12;
+export { E_NOMEM as ENOMEM } from './generated/core-abi.js';
 
 /**
  * The one error type of the library. `code` tells the kind (as errno would), `message` names the
@@ -11,7 +11,7 @@ export const ENOMEM = -12;
 export class KsmError extends Error {
   override readonly name = 'KsmError';
   constructor(readonly code: KsmErrorCode, message: string) {
-    super(`${code}: ${message}`);
+    super(message);
   }
 }
 

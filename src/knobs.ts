@@ -3,6 +3,9 @@
  * API, the kernel's file names in the sysfs view (`SYSFS_KNOB_NAMES`).
  */
 import { KsmError } from './errors.js';
+import {
+  DEFAULT_MAX_PAGE_SHARING, DEFAULT_PAGES_TO_SCAN, DEFAULT_SLEEP_MILLISECS, DEFAULT_STABLE_NODE_CHAINS_PRUNE_MILLISECS,
+} from './generated/core-abi.js';
 
 export type AdvisorMode = 'none' | 'scan-time';
 
@@ -36,13 +39,13 @@ export type KnobName = keyof Knobs;
 
 export const DEFAULT_KNOBS: Readonly<Knobs> = Object.freeze({
   run: 0,
-  pagesToScan: 100,
-  sleepMillisecs: 20,
-  maxPageSharing: 256,
+  pagesToScan: DEFAULT_PAGES_TO_SCAN,
+  sleepMillisecs: DEFAULT_SLEEP_MILLISECS,
+  maxPageSharing: DEFAULT_MAX_PAGE_SHARING,
   mergeAcrossNodes: 1,
   useZeroPages: 0,
   smartScan: 1,
-  stableNodeChainsPruneMillisecs: 2000,
+  stableNodeChainsPruneMillisecs: DEFAULT_STABLE_NODE_CHAINS_PRUNE_MILLISECS,
   advisorMode: 'none',
   advisorMaxCpu: 70,
   advisorMinPagesToScan: 500,
@@ -69,8 +72,14 @@ export const SYSFS_KNOB_NAMES = Object.freeze({
 
 export type SysfsKnobName = (typeof SYSFS_KNOB_NAMES)[KnobName];
 
+/** A knob by either of its names: camelCase (the API's) or the kernel's file name. A typo does not compile. */
+export type AnyKnobName = KnobName | SysfsKnobName;
+
+/** What a knob write takes: a typed value, or the text a write to the sysfs file would carry. */
+export type KnobValue = number | string | boolean;
+
 /** Knob writes, by camelCase name with typed values or by sysfs file name with what a write would take. */
-export type KnobWrites = Partial<Knobs> | Partial<Record<SysfsKnobName, number | string | boolean>>;
+export type KnobWrites = Partial<Knobs> | Partial<Record<SysfsKnobName, KnobValue>>;
 
 const KNOB_BY_SYSFS_NAME = new Map<string, KnobName>(
   Object.entries(SYSFS_KNOB_NAMES).map(([camel, file]) => [file, camel as KnobName]),

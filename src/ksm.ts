@@ -2,17 +2,22 @@
  * Ksm: one host's KSM. It owns an engine (the WebAssembly core, or the TypeScript reference), the
  * knobs of /sys/kernel/mm/ksm with the kernel's validation, the address spaces, and ksmd.
  */
-import { PAGE_SIZE, type EngineLive, type KsmBackend } from './backend.js';
+import { MAX_SPACE_PAGES, PAGE_SIZE, type EngineLive, type KsmBackend } from './backend.js';
 import { ENOMEM, KsmError } from './errors.js';
-import { DEFAULT_KNOBS, SYSFS_KNOB_NAMES, knobName, validateKnob, type KnobName, type Knobs, type KnobWrites } from './knobs.js';
-import { AddressSpace, type SpaceHost } from './space.js';
-import { kernelStats, sysfsCounters, SYSFS_COUNTER_NAMES, type KsmStats } from './stats.js';
+import {
+  DEFAULT_KNOBS, SYSFS_KNOB_NAMES, knobName, validateKnob,
+  type AnyKnobName, type KnobName, type KnobValue, type Knobs, type KnobWrites, type SysfsKnobName,
+} from './knobs.js';
+import { AddressSpace } from './space.js';
+import { kernelStats, sysfsCounters, SYSFS_COUNTER_NAMES, type KsmStats, type SysfsCounterName } from './stats.js';
 import { adviseScanTime, initialAdvisorState, type AdvisorState } from './advisor.js';
 import { Ksmd, type StartOptions } from './ksmd.js';
 import { loadWasmBackend } from './core.js';
+import { DISPOSE } from './dispose.js';
+import { closedEngine } from './closed.js';
 
-/** Largest space the engines take: 2^19 pages (2 GiB). */
-export const MAX_SPACE_PAGES = 1 << 19;
+/** Largest space the engines take, in pages (the core's page-table reach). */
+export { MAX_SPACE_PAGES };
 
 export interface KsmOptions {
   /** 'wasm' (default): the WebAssembly core. 'reference': the plain-TypeScript engine. */
@@ -38,6 +43,8 @@ export interface CreateSpaceOptions {
   image?: Uint8Array;
   /** madvise(MADV_MERGEABLE) on the whole space once created. */
   mergeable?: boolean;
+  /** Back the image with transparent huge pages (`space.collapse()` once written): each whole 2 MiB of it is one. */
+  hugePages?: boolean;
 }
 
 export interface BatchOutcome {
@@ -59,7 +66,9 @@ export interface LiveFigures extends EngineLive {
 
 export type FullScanListener = (stats: KsmStats) => void;
 
-export class Ksm implements SpaceHost {
+// Ksm is the host of its AddressSpaces (space.ts SpaceHost) through members kept out of the
+// published types; so it does not declare `implements SpaceHost`, and those types still compile.
+export class Ksm {
   #knobs: Knobs = { ...DEFAULT_KNOBS };
   readonly #spaces = new Map<number, AddressSpace>();
   /** Spaces created so far (for default names). */
@@ -75,6 +84,9 @@ export class Ksm implements SpaceHost {
   /** A registration woke a waiting ksmd, and no batch has run since. */
   #wakePending = false;
   readonly #ksmd: Ksmd;
+  #backend: KsmBackend;
+  readonly #engine: 'wasm' | 'reference';
+  #closed = false;
 
   /** Creates a host with its own engine (and its own WebAssembly memory). */
   static async create(options: KsmOptions = {}): Promise<Ksm> {
@@ -91,20 +103,41 @@ export class Ksm implements SpaceHost {
   }
 
   /** @internal Use Ksm.create. */
-  constructor(
-    /** @internal The engine; it trusts its arguments, so only the driver calls it. */
-    readonly backend: KsmBackend,
-    options: KsmOptions = {},
-  ) {
+  constructor(backend: KsmBackend, options: KsmOptions = {}) {
+    this.#backend = backend;
+    this.#engine = backend.engine;
     this.#clock = options.clock ?? (() => performance.now());
     this.#cpuClock = options.cpuClock ?? (() => this.#cpuMs);
     this.#ksmd = new Ksmd(this);
     this.#pushScanKnobs();
-    for (const [name, value] of Object.entries(options.knobs ?? {})) this.setKnob(name, value);
+    this.setKnobs(options.knobs ?? {});
   }
 
   /** Which engine runs underneath. */
-  get engine(): 'wasm' | 'reference' { return this.backend.engine; }
+  get engine(): 'wasm' | 'reference' { return this.#engine; }
+
+  /** @internal The engine; it trusts its arguments, so only the driver calls it. */
+  get backend(): KsmBackend { return this.#backend; }
+
+  /**
+   * Releases this host: ksmd stops, every space is gone with it, and the engine's memory is left
+   * to the garbage collector. Any later call on this Ksm or on one of its spaces throws KsmError
+   * EINVAL ("… was closed"); `closed` says so. Closing twice is harmless. `using ksm = …` closes
+   * it at the end of the block.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#ksmd.stop();
+    this.#closed = true;
+    this.#backend = closedEngine(this.#engine);
+    this.#spaces.clear();
+    this.#listeners.clear();
+  }
+
+  [DISPOSE](): void { this.close(); }
+
+  /** True once close() was called. */
+  get closed(): boolean { return this.#closed; }
 
   // ---- knobs -------------------------------------------------------------------------------
 
@@ -115,7 +148,7 @@ export class Ksm implements SpaceHost {
    * Writes a knob, by camelCase or sysfs name, with the kernel's rules: EINVAL for a bad value,
    * EBUSY for max_page_sharing / merge_across_nodes while KSM pages exist. run=2 unmerges now.
    */
-  setKnob(name: string, value: unknown): void {
+  setKnob(name: AnyKnobName, value: KnobValue): void {
     const knob = knobName(name);
     const parsed = validateKnob(knob, value);
     const old = this.#knobs[knob];
@@ -144,7 +177,7 @@ export class Ksm implements SpaceHost {
    * refusal, and the knobs written before it stay written.
    */
   setKnobs(knobs: KnobWrites): void {
-    for (const [name, value] of Object.entries(knobs)) this.setKnob(name, value);
+    for (const [name, value] of Object.entries(knobs)) this.setKnob(name as AnyKnobName, value as KnobValue);
   }
 
   #setRun(run: Knobs['run']): void {
@@ -182,7 +215,7 @@ export class Ksm implements SpaceHost {
   // ---- the sysfs view ----------------------------------------------------------------------
 
   /** Reads a file of /sys/kernel/mm/ksm by name, as the kernel prints it (without the newline). */
-  readSysfs(file: string): string {
+  readSysfs(file: SysfsKnobName | SysfsCounterName): string {
     const counters = sysfsCounters(this.stats());
     if (Object.hasOwn(counters, file)) return String(counters[file]);
     return this.#knobText(knobName(file));
@@ -195,7 +228,7 @@ export class Ksm implements SpaceHost {
   }
 
   /** Writes a knob file of /sys/kernel/mm/ksm by name (the counters are read-only: EINVAL). */
-  writeSysfs(file: string, value: string | number): void {
+  writeSysfs(file: SysfsKnobName, value: string | number): void {
     if (Object.values(SYSFS_COUNTER_NAMES).includes(file as never)) throw new KsmError('EINVAL', `${file} is read-only`);
     this.setKnob(file, value);
   }
@@ -245,6 +278,7 @@ export class Ksm implements SpaceHost {
     const space = new AddressSpace(this, id, name, pages);
     this.#spaces.set(id, space);
     this.#created++;
+    if (options.hugePages) space.collapse();
     if (options.mergeable) space.mergeable();
     return space;
   }
@@ -263,22 +297,21 @@ export class Ksm implements SpaceHost {
   forget(space: AddressSpace): void { this.#spaces.delete(space.id); }
 
   /**
-   * @internal As the kernel's __ksm_enter: the first space to register wakes a ksmd that waits for
-   * work, and it runs a batch at once (the background ksmd now; a stepping driver asks
-   * consumeKsmdWakeup()).
+   * @internal As the kernel's __ksm_enter: the first slot on an empty list wakes a ksmd that
+   * waits for work, and it runs a batch at once (the background ksmd does so now).
    */
-  registered(listWasEmpty: boolean): void {
-    if (!listWasEmpty || !this.#ksmdWaitsForWork || this.#knobs.run !== 1 || !this.backend.hasSlots()) return;
+  firstSlotRegistered(): void {
+    if (!this.#ksmdWaitsForWork || this.#knobs.run !== 1) return;
     this.#wakePending = true;
     this.#ksmd.wake();
   }
 
   /**
-   * True once after an operation woke a ksmd that was waiting for work (the first address space
-   * registered while run is 1), as the kernel's ksmd is woken then and scans at once. A program
-   * that steps ksmd with scan() runs a batch when this says so; the background ksmd does by itself.
+   * @internal For drivers that step ksmd themselves and must be the kernel's to the batch (the
+   * replay runner): true once after a registration woke a ksmd that waited for work, as the
+   * kernel's ksmd then scans at once. The background ksmd (start()) needs no such help.
    */
-  consumeKsmdWakeup(): boolean {
+  takeKsmdWakeup(): boolean {
     const woken = this.#wakePending;
     this.#wakePending = false;
     return woken;
@@ -292,23 +325,23 @@ export class Ksm implements SpaceHost {
    */
   scan(): BatchOutcome {
     if (this.#knobs.run !== 1) return { ran: false, scanned: 0, fullScan: false };
-    if (!this.backend.hasSlots()) { // nothing registered: ksmd waits for work
+    // Whole ms, the same for both engines (the core keeps them as u32, like the kernel's jiffies).
+    const now = Math.floor(this.#clock());
+    const t0 = performance.now();
+    const result = this.backend.scanBatch(this.#knobs.pagesToScan, now);
+    if (result.scanned === 0 && !result.passEnded && result.status === 0) { // nothing registered
       this.#ksmdWaitsForWork = true;
       return { ran: false, scanned: 0, fullScan: false };
     }
-    // Whole ms, the same for both engines (the core keeps them as u32, like the kernel's jiffies).
-    const now = Math.floor(this.#clock());
     this.#passStartMs ??= now;
-    const t0 = performance.now();
-    const result = this.backend.scanBatch(this.#knobs.pagesToScan, now);
     this.#cpuMs += performance.now() - t0;
     if (result.status === ENOMEM && result.scanned === 0) {
       throw new KsmError('ENOMEM', 'ksmd: no memory left under the cap for rmap items or stable nodes');
     }
     this.#wakePending = false;
-    this.#ksmdWaitsForWork = !this.backend.hasSlots();
+    this.#ksmdWaitsForWork = result.noSlots;
     if (result.passEnded) this.#endOfPass();
-    return { ran: result.scanned > 0 || result.passEnded, scanned: result.scanned, fullScan: result.passEnded };
+    return { ran: true, scanned: result.scanned, fullScan: result.passEnded };
   }
 
   /**

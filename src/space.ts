@@ -4,18 +4,19 @@
  * the engine is called, so a bad call throws KsmError and changes nothing.
  */
 import {
-  MADV_DONTNEED, MADV_MERGEABLE, MADV_UNMERGEABLE, PAGE_SIZE,
+  MADV_COLLAPSE, MADV_DONTNEED, MADV_MERGEABLE, MADV_UNMERGEABLE, PAGE_SIZE, REGISTERED_FIRST,
   type Advice, type KsmBackend, type PageInfo,
 } from './backend.js';
 import { ENOMEM, KsmError } from './errors.js';
 import { kernelKsmStat, type KsmStat } from './stats.js';
 
-export type MadviseAdvice = 'mergeable' | 'unmergeable' | 'dontneed';
+export type MadviseAdvice = 'mergeable' | 'unmergeable' | 'dontneed' | 'collapse';
 
 const ADVICE: Record<MadviseAdvice, Advice> = {
   mergeable: MADV_MERGEABLE,
   unmergeable: MADV_UNMERGEABLE,
   dontneed: MADV_DONTNEED,
+  collapse: MADV_COLLAPSE,
 };
 
 /** What the space needs from its Ksm: the engine, and a way to hand over a forked child. */
@@ -23,8 +24,10 @@ export interface SpaceHost {
   readonly backend: KsmBackend;
   adoptFork(parent: AddressSpace, childId: number, name: string): AddressSpace;
   forget(space: AddressSpace): void;
-  /** An operation that may have registered a space is done; `listWasEmpty`: no slot before it. */
-  registered(listWasEmpty: boolean): void;
+  /** close() was called on the host: its engine is gone. */
+  readonly closed: boolean;
+  /** An operation put the first slot on an empty list (the kernel's __ksm_enter wakes ksmd then). */
+  firstSlotRegistered(): void;
 }
 
 export class AddressSpace {
@@ -48,8 +51,8 @@ export class AddressSpace {
     this.#unmappedCount = this.#unmapped.reduce((n, u) => n + u, 0);
   }
 
-  /** True once close() (exit) was called. */
-  get closed(): boolean { return this.#closed; }
+  /** True once close() (exit) was called, here or on its Ksm. */
+  get closed(): boolean { return this.#closed || this.host.closed; }
 
   /** A copy of one page. Absent pages read as zeros. */
   read(page: number): Uint8Array {
@@ -94,16 +97,15 @@ export class AddressSpace {
     if (status === ENOMEM) throw this.#noMemory(`write of ${data.length} bytes at page ${page}`);
   }
 
-  /** madvise(MADV_MERGEABLE | MADV_UNMERGEABLE | MADV_DONTNEED) on pages [first, first + count). */
+  /** madvise(MADV_MERGEABLE | MADV_UNMERGEABLE | MADV_DONTNEED | MADV_COLLAPSE) on pages [first, first + count). */
   madvise(first: number, count: number, advice: MadviseAdvice): void {
     const code = Object.hasOwn(ADVICE, advice) ? ADVICE[advice] : undefined;
-    if (code === undefined) throw new KsmError('EINVAL', `madvise on space "${this.name}": unknown advice "${String(advice)}" (mergeable, unmergeable, dontneed)`);
+    if (code === undefined) throw new KsmError('EINVAL', `madvise on space "${this.name}": unknown advice "${String(advice)}" (mergeable, unmergeable, dontneed, collapse)`);
     this.#checkRange(first, count, `madvise(${advice})`);
     if (count === 0) return;
-    const listWasEmpty = !this.host.backend.hasSlots();
-    const status = this.host.backend.madvise(this.id, first, count, code);
-    if (status === ENOMEM) throw this.#noMemory(`madvise(${advice}) of pages ${first}..${first + count - 1}`);
-    if (code === MADV_MERGEABLE) this.host.registered(listWasEmpty);
+    const result = this.host.backend.madvise(this.id, first, count, code);
+    if (result === ENOMEM) throw this.#noMemory(`madvise(${advice}) of pages ${first}..${first + count - 1}`);
+    if (result & REGISTERED_FIRST) this.host.firstSlotRegistered();
   }
 
   /** madvise(MADV_MERGEABLE) on a page range (the whole space by default). */
@@ -112,6 +114,14 @@ export class AddressSpace {
   unmergeable(first = 0, count = this.pages - first): void { this.madvise(first, count, 'unmergeable'); }
   /** madvise(MADV_DONTNEED): the pages are dropped and read as zeros. */
   dontneed(first: number, count: number): void { this.madvise(first, count, 'dontneed'); }
+  /**
+   * madvise(MADV_COLLAPSE): each aligned 512-page range of the range (the whole space by default)
+   * whose pages are all present and private becomes one transparent huge page, as the kernel backs
+   * QEMU's guest RAM. ksmd visits its subpages as any page; a merge attempt on one splits it, and
+   * the split maps its zero-filled subpages to the shared zero page (`live().splitZeroPages`).
+   * Ranges with an absent, shared or KSM page are left as they are (the kernel would copy them in).
+   */
+  collapse(first = 0, count = this.pages - first): void { this.madvise(first, count, 'collapse'); }
 
   /** munmap: the pages are dropped and no longer mapped; their rmap items go when ksmd passes. */
   unmap(first: number, count: number): void {
@@ -126,10 +136,9 @@ export class AddressSpace {
   setMergeAny(on: boolean): void {
     this.#checkOpen('setMergeAny');
     if (typeof on !== 'boolean') throw new KsmError('EINVAL', `setMergeAny on space "${this.name}": expected true or false, got ${JSON.stringify(on)}`);
-    const listWasEmpty = !this.host.backend.hasSlots();
-    const status = this.host.backend.setMergeAny(this.id, on);
-    if (status === ENOMEM) throw this.#noMemory('turning merge-any off');
-    if (on) this.host.registered(listWasEmpty);
+    const result = this.host.backend.setMergeAny(this.id, on);
+    if (result === ENOMEM) throw this.#noMemory('turning merge-any off');
+    if (result & REGISTERED_FIRST) this.host.firstSlotRegistered();
   }
 
   /** prctl(PR_GET_MEMORY_MERGE). */
@@ -140,17 +149,16 @@ export class AddressSpace {
   /** fork(): a copy-on-write child. Its KSM pages join their stable node on ksmd's first visit. */
   fork(name = `${this.name}-child`): AddressSpace {
     this.#checkOpen('fork');
-    const listWasEmpty = !this.host.backend.hasSlots();
     const childId = this.host.backend.fork(this.id);
     if (childId === ENOMEM) throw this.#noMemory('fork');
-    const child = this.host.adoptFork(this, childId, name);
-    this.host.registered(listWasEmpty);
-    return child;
+    // (A child gets a slot only if its parent has one, so a fork never finds the list empty.)
+    return this.host.adoptFork(this, childId, name);
   }
 
   /** exit(): the mappings go now; ksmd frees the rmap items on its next pass (counters lag until then). */
   close(): void {
     if (this.#closed) return;
+    if (this.host.closed) { this.#closed = true; return; } // gone with its Ksm already
     this.host.backend.exit(this.id);
     this.#closed = true;
     this.host.forget(this);
@@ -175,6 +183,7 @@ export class AddressSpace {
   }
 
   #checkOpen(op: string): void {
+    if (this.host.closed) throw new KsmError('EINVAL', `${op} on space "${this.name}": its Ksm was closed`);
     if (this.#closed) throw new KsmError('EINVAL', `${op} on space "${this.name}": the space has exited (close() was called)`);
   }
 

@@ -2,29 +2,23 @@
  * The counters as the kernel shows them: /sys/kernel/mm/ksm (global) and /proc/PID/ksm_stat (per
  * space), computed from an engine's raw counters with the kernel's formulas and constants.
  */
-import type { EngineCounters, EngineSpaceCounters } from './backend.js';
+import { PAGE_SIZE, type EngineCounters, type EngineSpaceCounters } from './backend.js';
 
-/** The kernel's constants for profit: a page, and one rmap item (what the kernel's slab takes). */
-export const KERNEL_PAGE_SIZE = 4096;
+/** The kernel's constants for profit: a page (the engine's), and one rmap item (what the kernel's slab takes). */
+export const KERNEL_PAGE_SIZE = PAGE_SIZE;
 export const KERNEL_RMAP_ITEM_SIZE = 64;
+/** What the kernel's slab takes for a stable node (for comparisons of metadata; not in any formula). */
+export const KERNEL_STABLE_NODE_SIZE = 64;
 
-/** The read-only files of /sys/kernel/mm/ksm, camelCased. They lag user actions as the kernel's do. */
-export interface KsmStats {
-  pagesShared: number;
-  pagesSharing: number;
-  pagesUnshared: number;
+/**
+ * The read-only files of /sys/kernel/mm/ksm, camelCased, with the engine's raw counters they are
+ * computed from (the hidden ksm_rmap_items total, and /proc/vmstat cow_ksm). They lag user
+ * actions as the kernel's do.
+ */
+export interface KsmStats extends EngineCounters {
+  /** rmap items in no tree: ksm_rmap_items minus the three counted ones. */
   pagesVolatile: number;
-  pagesScanned: number;
-  pagesSkipped: number;
-  fullScans: number;
-  stableNodeChains: number;
-  stableNodeDups: number;
-  ksmZeroPages: number;
   generalProfit: number;
-  /** The kernel's hidden ksm_rmap_items total (general_profit is computed from it). */
-  rmapItems: number;
-  /** /proc/vmstat cow_ksm: copy-on-write copies of KSM pages. */
-  cowKsm: number;
 }
 
 /** /proc/PID/ksm_stat of one space. */
@@ -39,19 +33,9 @@ export interface KsmStat {
 
 export function kernelStats(c: EngineCounters): KsmStats {
   return Object.freeze({
-    pagesShared: c.pagesShared,
-    pagesSharing: c.pagesSharing,
-    pagesUnshared: c.pagesUnshared,
+    ...c,
     pagesVolatile: Math.max(0, c.rmapItems - c.pagesShared - c.pagesSharing - c.pagesUnshared),
-    pagesScanned: c.pagesScanned,
-    pagesSkipped: c.pagesSkipped,
-    fullScans: c.fullScans,
-    stableNodeChains: c.stableNodeChains,
-    stableNodeDups: c.stableNodeDups,
-    ksmZeroPages: c.ksmZeroPages,
     generalProfit: (c.pagesSharing + c.ksmZeroPages) * KERNEL_PAGE_SIZE - c.rmapItems * KERNEL_RMAP_ITEM_SIZE,
-    rmapItems: c.rmapItems,
-    cowKsm: c.cowKsm,
   });
 }
 
@@ -80,6 +64,8 @@ export const SYSFS_COUNTER_NAMES = Object.freeze({
   ksmZeroPages: 'ksm_zero_pages',
   generalProfit: 'general_profit',
 } as const);
+
+export type SysfsCounterName = (typeof SYSFS_COUNTER_NAMES)[keyof typeof SYSFS_COUNTER_NAMES];
 
 /** The counters under their sysfs names (the CLI's JSON and the sysfs-style view). */
 export function sysfsCounters(stats: KsmStats): Record<string, number> {

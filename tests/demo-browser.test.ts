@@ -7,13 +7,14 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 // @ts-expect-error: a plain .mjs script, no type declarations
 import { staticServer } from '../scripts/serve.mjs';
+import { cannotRun, skipTest } from './helpers/can-run.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -24,11 +25,9 @@ const WAIT_MS = 20_000;
 
 const test = suite('demo page in Chromium');
 
-if (!existsSync(CHROMIUM)) {
-  const line = '!'.repeat(100);
-  console.warn(`\n${line}\n!! SKIPPED tests/demo-browser.test.ts: ${CHROMIUM} is missing, so the demo page was NOT tested in a browser.\n` +
-    `!! Install Debian's chromium package (apt-get install -y chromium; .ci/run does) and run npm test again.\n${line}\n`);
-  test.skip(`end to end (skipped: ${CHROMIUM} is missing)`, () => {}); // so that uvu counts it as skipped
+const noBrowser = cannotRun({ files: [CHROMIUM] });
+if (noBrowser) {
+  skipTest(test, 'end to end', `${noBrowser}: install Debian's chromium package (apt-get install -y chromium; .ci/run does)`);
 } else {
   let server: Server;
   let browser: Browser;

@@ -7,7 +7,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { Ksm, KsmError, type AddressSpace } from '../src/index.js';
+import { Ksm, KsmError, type AddressSpace, type AnyKnobName } from '../src/index.js';
 import type { WasmBackend } from '../src/core.js';
 import { fillPage, randomPage } from './helpers/pages.js';
 
@@ -21,8 +21,12 @@ const POOL: Uint8Array[] = [
   (() => { const p = new Uint8Array(PAGE); p[0] = 1; return p; })(),
 ];
 
+/** A huge-page space: 512 pages in 8 runs of 64 equal pages, so twins share a huge page often. */
+const HUGE_RUN = 64;
+const hugeLayout = (runs: number[]): number[] => runs.flatMap((c) => Array<number>(HUGE_RUN).fill(c));
+
 type Op =
-  | { op: 'create'; pages: number[]; mergeable: boolean }
+  | { op: 'create'; pages: number[]; mergeable: boolean; huge?: boolean }
   | { op: 'write'; s: number; page: number; content: number; offset: number; length: number }
   | { op: 'fork'; s: number }
   | { op: 'madvise'; s: number; first: number; count: number; advice: 'mergeable' | 'unmergeable' | 'dontneed' }
@@ -52,6 +56,10 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   ) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('tick' as const), ms: fc.integer({ min: 1, max: 50 }) }) },
 );
+
+/** The same, with spaces of one huge page each among them (each costs 512 pages per step to compare). */
+const hugeCreate = fc.record({ op: fc.constant('create' as const), pages: fc.array(fc.nat(POOL.length - 1), { minLength: 8, maxLength: 8 }).map(hugeLayout), mergeable: fc.constant(true), huge: fc.constant(true) });
+const opOrHugeArb: fc.Arbitrary<Op> = fc.oneof({ weight: 12, arbitrary: opArb }, { weight: 1, arbitrary: hugeCreate });
 
 /** One engine plus the plain byte model it must agree with. */
 class Side {
@@ -117,6 +125,7 @@ function applyToSide(side: Side, op: Op): string | undefined {
       case 'create': {
         const s = side.ksm.createSpace({ pages: op.pages.length, mergeable: op.mergeable });
         op.pages.forEach((c, p) => s.write(p, POOL[c]));
+        if (op.huge) s.collapse();
         side.spaces.push(s);
         break;
       }
@@ -147,7 +156,7 @@ function applyToSide(side: Side, op: Op): string | undefined {
       case 'close': pick(op.s)?.close(); break;
       case 'mergeAny': pick(op.s)?.setMergeAny(op.on); break;
       case 'scan': for (let i = 0; i < op.batches; i++) side.ksm.scan(); break;
-      case 'knob': side.ksm.setKnob(op.name, op.value); break;
+      case 'knob': side.ksm.setKnob(op.name as AnyKnobName, op.value); break;
     }
   } catch (error) {
     if (error instanceof KsmError) return error.code;
@@ -162,7 +171,8 @@ function observe(side: Side): unknown {
   const rename = (f: number) => (f < 0 ? f : frames.get(f) ?? (frames.set(f, frames.size), frames.size - 1));
   return {
     stats: side.ksm.stats(),
-    live: (({ framesInUse, mappedPages, ksmFrames }) => ({ framesInUse, mappedPages, ksmFrames }))(side.ksm.live()),
+    live: (({ framesInUse, mappedPages, ksmFrames, hugePages, hugePageSplits, splitZeroPages }) =>
+      ({ framesInUse, mappedPages, ksmFrames, hugePages, hugePageSplits, splitZeroPages }))(side.ksm.live()),
     spaces: side.spaces.map((s) => ({
       closed: s.closed,
       stat: s.ksmStat(),
@@ -190,7 +200,7 @@ function checkContents(side: Side, model: Model, label: string): void {
 export async function runSequence(ops: Op[]): Promise<void> {
   let now = 0;
   const clock = () => now;
-  const wasm = new Side(await Ksm.create({ engine: 'wasm', debug: true, maxMemory: 8 << 20, clock }));
+  const wasm = new Side(await Ksm.create({ engine: 'wasm', debug: true, maxMemory: 48 << 20, clock })); // room for 8 huge-page spaces
   const ref = new Side(await Ksm.create({ engine: 'reference', clock }));
   const model: Model = [];
   for (const [i, op] of ops.entries()) {
@@ -215,6 +225,13 @@ test(`${RUNS} random sequences agree step by step`, async () => {
   await fc.assert(
     fc.asyncProperty(fc.array(opArb, { minLength: 10, maxLength: 60 }), (ops) => runSequence([{ op: 'knob', name: 'run', value: 1 }, ...ops])),
     { numRuns: RUNS, seed: process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined },
+  );
+});
+
+test(`${Math.ceil(RUNS / 20)} random sequences with huge pages agree step by step`, async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.array(opOrHugeArb, { minLength: 10, maxLength: 60 }), (ops) => runSequence([{ op: 'knob', name: 'run', value: 1 }, ...ops])),
+    { numRuns: Math.ceil(RUNS / 20), seed: process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined },
   );
 });
 

@@ -1,6 +1,6 @@
 /**
  * `ksm-wasm estimate` refuses bad input the same way every time: one line on stderr naming the
- * input and the problem, a non-zero exit status (1 for bad input, 2 for usage), no stack trace,
+ * input and the problem, exit status 2 (bad input or usage, src/cli/errors.ts), no stack trace,
  * and nothing written (no report file).
  */
 import { execFile } from 'node:child_process';
@@ -9,6 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { CliError } from '../src/cli/errors.js';
+import { ENGINE_MEMORY_LIMIT } from '../src/cli/memory.js';
+import { checkCap } from '../src/estimate/run.js';
+import type { ImageSource } from '../src/estimate/source.js';
 
 const CLI = new URL('../src/cli.ts', import.meta.url).pathname;
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -45,33 +49,33 @@ function elfHeader({ type = 4, cls = 2, data = 1, phnum = 3 } = {}): Uint8Array 
 const good = file('good.img', 8192);
 mkdirSync(join(dir, 'adir'));
 const cases: Array<[string, string[], number, RegExp]> = [
-  ['a missing file', [join(dir, 'missing.img')], 1, /missing\.img: no such file/],
-  ['a directory', [join(dir, 'adir')], 1, /adir: is a directory/],
-  ['a size that is not a multiple of 4096', [file('odd.img', 5000)], 1, /odd\.img: size 5000 bytes is not a multiple of 4096/],
-  ['an empty file', [file('empty.img', 0)], 1, /empty\.img: empty file/],
-  ['a truncated ELF core', [file('trunc.core', elfHeader())], 1, /trunc\.core: truncated ELF core/],
-  ['an ELF file that is not a core', [file('exec.elf', elfHeader({ type: 2, phnum: 0 }))], 1, /exec\.elf: ELF file of type ET_EXEC, not a core file/],
-  ['a 32-bit ELF file', [file('c32.core', elfHeader({ cls: 1, phnum: 0 }))], 1, /c32\.core: 32-bit ELF file/],
-  ['a big-endian ELF file', [file('be.core', elfHeader({ data: 2, phnum: 0 }))], 1, /be\.core: big-endian ELF file/],
-  ['an ELF core shorter than its header', [file('tiny.core', elfHeader().slice(0, 20))], 1, /tiny\.core: truncated ELF file/],
-  ['a non-ELF "core" of a bad size', [file('fake.core', new TextEncoder().encode('this is not a core file'))], 1, /fake\.core: size 23 bytes is not a multiple of 4096 \(not a raw image, and not an ELF core file\)/],
-  ['a PID that does not exist', ['--pid', '2147483646'], 1, /pid 2147483646: no such process/],
-  ['a PID that is not a number', ['--pid', 'abc'], 1, /--pid abc: not a process id/],
+  ['a missing file', [join(dir, 'missing.img')], 2, /missing\.img: no such file/],
+  ['a directory', [join(dir, 'adir')], 2, /adir: is a directory/],
+  ['a size that is not a multiple of 4096', [file('odd.img', 5000)], 2, /odd\.img: size 5000 bytes is not a multiple of 4096/],
+  ['an empty file', [file('empty.img', 0)], 2, /empty\.img: empty file/],
+  ['a truncated ELF core', [file('trunc.core', elfHeader())], 2, /trunc\.core: truncated ELF core/],
+  ['an ELF file that is not a core', [file('exec.elf', elfHeader({ type: 2, phnum: 0 }))], 2, /exec\.elf: ELF file of type ET_EXEC, not a core file/],
+  ['a 32-bit ELF file', [file('c32.core', elfHeader({ cls: 1, phnum: 0 }))], 2, /c32\.core: 32-bit ELF file/],
+  ['a big-endian ELF file', [file('be.core', elfHeader({ data: 2, phnum: 0 }))], 2, /be\.core: big-endian ELF file/],
+  ['an ELF core shorter than its header', [file('tiny.core', elfHeader().slice(0, 20))], 2, /tiny\.core: truncated ELF file/],
+  ['a non-ELF "core" of a bad size', [file('fake.core', new TextEncoder().encode('this is not a core file'))], 2, /fake\.core: size 23 bytes is not a multiple of 4096 \(not a raw image, and not an ELF core file\)/],
+  ['a PID that does not exist', ['--pid', '2147483646'], 2, /pid 2147483646: no such process/],
+  ['a PID that is not a number', ['--pid', 'abc'], 2, /--pid abc: not a process id/],
   ['an unknown flag', [good, '--frobnicate'], 2, /unknown option --frobnicate/],
   ['an unknown short flag', [good, '-x'], 2, /unknown option -x/],
   ['no input at all', ['--json'], 2, /nothing to scan/],
-  ['max_page_sharing 1', [good, '--max-page-sharing', '1'], 1, /--max-page-sharing 1: the kernel refuses it .*max_page_sharing must be an integer from 2/],
-  ['use_zero_pages 2', [good, '--use-zero-pages', '2'], 1, /--use-zero-pages 2: the kernel refuses it .*use_zero_pages takes 0 or 1/],
-  ['smart_scan yes', [good, '--smart-scan', 'yes'], 1, /--smart-scan yes: not a decimal integer/],
-  ['pages_to_scan 0', [good, '--pages-to-scan', '0'], 1, /--pages-to-scan 0: ksmd would never process a page/],
-  ['an unknown advisor mode', [good, '--advisor', 'fast'], 1, /--advisor fast: the kernel refuses it/],
-  ['pages_to_scan with the scan-time advisor', [good, '--advisor', 'scan-time', '--pages-to-scan', '500'], 1, /--pages-to-scan: cannot be set with --advisor scan-time/],
-  ['an unknown scenario', ['--scenario', 'nope'], 1, /--scenario nope: no such scenario \(known: clones, mixed\)/],
+  ['max_page_sharing 1', [good, '--max-page-sharing', '1'], 2, /--max-page-sharing 1: the kernel refuses it .*max_page_sharing must be an integer from 2/],
+  ['use_zero_pages 2', [good, '--use-zero-pages', '2'], 2, /--use-zero-pages 2: the kernel refuses it .*use_zero_pages takes 0 or 1/],
+  ['smart_scan yes', [good, '--smart-scan', 'yes'], 2, /--smart-scan yes: not a decimal integer/],
+  ['pages_to_scan 0', [good, '--pages-to-scan', '0'], 2, /--pages-to-scan 0: ksmd would never process a page/],
+  ['an unknown advisor mode', [good, '--advisor', 'fast'], 2, /--advisor fast: the kernel refuses it/],
+  ['pages_to_scan with the scan-time advisor', [good, '--advisor', 'scan-time', '--pages-to-scan', '500'], 2, /--pages-to-scan: cannot be set with --advisor scan-time/],
+  ['an unknown scenario', ['--scenario', 'nope'], 2, /--scenario nope: no such scenario \(known: clones, mixed\)/],
   ['a knob given twice', [good, '--pages-to-scan', '5', '--pages-to-scan', '6'], 2, /--pages-to-scan is given 2 times/],
   ['a flag without its value', [good, '--max-scans'], 2, /--max-scans needs a value/],
-  ['--max-scans 0', [good, '--max-scans', '0'], 1, /--max-scans 0: must be from 1/],
-  ['inputs larger than the memory cap', [file('big.img', 2 << 20), '--max-memory', '1'], 1, /more than the engine's memory cap of 1 MiB/],
-  ['a report in a directory that does not exist', [good, '--report', join(dir, 'no', 'such', 'dir', 'r.html')], 1, /--report .*r\.html: directory .* does not exist/],
+  ['--max-scans 0', [good, '--max-scans', '0'], 2, /--max-scans 0: must be from 1/],
+  ['inputs larger than the memory cap', [file('big.img', 2 << 20), '--max-memory', '1'], 2, /more than the engine's memory cap of 1\.0 MiB \(raise it with --max-memory, at most 4\.0 GiB\)$/],
+  ['a report in a directory that does not exist', [good, '--report', join(dir, 'no', 'such', 'dir', 'r.html')], 2, /--report .*r\.html: directory .* does not exist/],
   ['no command', [], 2, /no command given/],
 ];
 
@@ -95,12 +99,13 @@ function pool<T>(jobs: Array<() => Promise<T>>, width: number): Array<Promise<T>
   return out;
 }
 
-cases.forEach(([what, , status, message], i) => {
+cases.forEach(([what, args, status, message], i) => {
   test(`${what}: exit ${status}, one line on stderr, nothing written`, async () => {
     const r = await runs[i];
     assert.is(r.code, status, `exit status (stderr: ${r.stderr})`);
     const lines = r.stderr.split('\n').filter(Boolean);
     assert.is(lines.length, 1, `one line on stderr, got:\n${r.stderr}`);
+    assert.match(lines[0], args.length === 0 ? /^ksm-wasm: / : /^ksm-wasm estimate: /);
     assert.match(lines[0], message);
     assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
     assert.is(r.stdout, '', 'nothing on stdout');
@@ -110,7 +115,9 @@ cases.forEach(([what, , status, message], i) => {
 
 for (const [what, args, pattern] of [
   ['an unknown command', ['frobnicate'], /^ksm-wasm: unknown command "frobnicate"/],
-  ['replay without its script', ['replay'], /^ksm-wasm: replay: missing the SCRIPT\.json/],
+  ['an unknown flag before any command', ['--frobnicate'], /^ksm-wasm: unknown option --frobnicate/],
+  ['replay without its script', ['replay'], /^ksm-wasm replay: missing the SCRIPT\.json/],
+  ['replay with a flag but no script', ['replay', '--images', 'dir'], /^ksm-wasm replay: missing the SCRIPT\.json/],
 ] as Array<[string, string[], RegExp]>) {
   test(`${what}: usage error, exit 2, one line`, async () => {
     const r = await cli(args);
@@ -119,6 +126,15 @@ for (const [what, args, pattern] of [
     assert.is(r.stderr.trim().split('\n').length, 1);
   });
 }
+
+test('inputs more than one engine can hold are refused by the memory rule before a page is read', () => {
+  const huge: ImageSource = { name: 'huge.img', pages: 5 * 2 ** 18, read: () => { throw new Error('read'); } }; // 5 GiB
+  const error = (() => { try { checkCap([huge], ENGINE_MEMORY_LIMIT); } catch (e) { return e; } })();
+  assert.instance(error, CliError);
+  assert.is((error as CliError).exitStatus, 2);
+  assert.is((error as CliError).message, "the inputs hold 5.0 GiB of pages, 5.2 GiB with the engine's records: more than one engine can have (4.0 GiB, the limit of wasm32); estimate fewer inputs at a time");
+  assert.not.throws(() => checkCap([{ ...huge, pages: 2 ** 18 }], ENGINE_MEMORY_LIMIT), '1 GiB fits');
+});
 
 test('a good input still works (the cases above fail for their own reason)', async () => {
   const report = join(dir, 'ok.html');

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PageContent } from '../src/pagespec.js';
-import { openInputs } from '../src/estimate/inputs.js';
+import { openInputs } from '../src/cli/inputs.js';
 import { estimateJson } from '../src/estimate/json.js';
 import { ESTIMATE_KNOB_DEFAULTS, type EstimateKnobs } from '../src/estimate/knobs.js';
 import { runEstimate } from '../src/estimate/run.js';
@@ -33,7 +33,7 @@ const P2 = image('p2.img', ['r:X', 'r:Y', 'r:U2', 'Z']);
 const P3 = image('p3.img', ['r:X', 'r:W', 'r:W', 'Z']);
 const WORKED = [P1, P2, P3];
 
-type Json = { page_size: number; knobs: Record<string, number>; scans: Array<Record<string, number>>; converged: Record<string, number>; spaces: Array<Record<string, number | string>> };
+type Json = { page_size: number; knobs: Record<string, number>; scans: Array<Record<string, number>>; converged: Record<string, number | null>; spaces: Array<Record<string, number | string>> };
 
 function estimate(args: string[]): Promise<Json> {
   return new Promise((resolve, reject) => {
@@ -87,17 +87,19 @@ test('the worked example (ksm-model §7, checked on the real ksmd): counters and
 });
 
 test('convergence: settled at scan 2, stops K scans later; --stable-scans and --max-scans', async () => {
-  const [k3, k1, max2, k10] = await Promise.all([
+  const [k3, k1, max2, k7, k10] = await Promise.all([
     inProcess(WORKED, { pagesToScan: 20000 }),
     inProcess(WORKED, { pagesToScan: 20000 }, { stableScans: 1 }),
     inProcess(WORKED, { pagesToScan: 20000 }, { maxScans: 2 }),
+    inProcess(WORKED, { pagesToScan: 20000 }, { stableScans: 7, maxScans: 9 }),
     inProcess(WORKED, { pagesToScan: 20000 }, { stableScans: 10, maxScans: 9 }),
   ]);
   assert.equal([k3.scans.length, k3.converged.settled_at_full_scan], [5, 2], 'K=3: unchanged over scans 3, 4, 5');
   assert.equal([k1.scans.length, k1.converged.settled_at_full_scan], [3, 2]);
-  assert.equal([max2.scans.length, max2.converged.settled_at_full_scan], [2, 2]);
-  assert.equal([k10.scans.length, k10.converged.settled_at_full_scan], [9, 2], 'pages_unshared swings with smart_scan, the merge state does not');
-  assert.equal(k10.scans.map((s) => s.pages_unshared), [0, 2, 2, 2, 0, 2, 0, 0, 2]);
+  assert.equal([max2.scans.length, max2.converged.settled_at_full_scan], [2, null], 'not settled within --max-scans 2: null, as the contract says');
+  assert.equal([k7.scans.length, k7.converged.settled_at_full_scan], [9, 2], 'pages_unshared swings with smart_scan, the merge state does not');
+  assert.equal(k7.scans.map((s) => s.pages_unshared), [0, 2, 2, 2, 0, 2, 0, 0, 2]);
+  assert.equal([k10.scans.length, k10.converged.settled_at_full_scan], [9, null], 'K=10 cannot be seen within 9 scans: not settled, null');
 });
 
 test('use_zero_pages 1: the zero-page items go one scan later, so it settles at scan 3', async () => {

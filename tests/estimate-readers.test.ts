@@ -10,11 +10,12 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PageContent } from '../src/pagespec.js';
-import { openImage } from '../src/estimate/inputs.js';
+import { openImage } from '../src/cli/inputs.js';
 import { openProcess } from '../src/estimate/proc/index.js';
 import { ESTIMATE_KNOB_DEFAULTS } from '../src/estimate/knobs.js';
 import { runEstimate } from '../src/estimate/run.js';
 import type { ImageSource } from '../src/estimate/source.js';
+import { cannotRun, testIf } from './helpers/can-run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ksm-wasm-readers-'));
 const maker = new PageContent(5);
@@ -96,6 +97,10 @@ print('ready', flush=True)
 sys.stdin.read()
 `;
 
+const noPython = cannotRun({ commands: ['python3'] });
+const cannotDrop = cannotRun({ root: 'dropping to another user needs root', commands: ['python3'] });
+const noGcore = cannotRun({ commands: ['python3', 'gcore'], ptrace: true });
+
 /** A python3 process holding 32 identical pages and 32 unique ones; stops when stdin closes. */
 async function patternProcess(): Promise<{ pid: number; stop: () => void }> {
   const child = spawn('python3', ['-c', PATTERN], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -106,8 +111,7 @@ async function patternProcess(): Promise<{ pid: number; stop: () => void }> {
   return { pid: child.pid!, stop: () => child.stdin.end() };
 }
 
-test('--pid: the process\'s private pages are read, and its 32 identical pages merge', async () => {
-  if (process.getuid?.() !== 0) { console.log('  (skipped: reading another process needs root here)'); return; }
+testIf(test, noPython)('--pid: the process\'s private pages are read, and its 32 identical pages merge', async () => {
   const proc = await patternProcess();
   try {
     const source = openProcess(proc.pid, { question: 'merge-any' }); // it did not opt in: what it would give if it did
@@ -120,29 +124,30 @@ test('--pid: the process\'s private pages are read, and its 32 identical pages m
   }
 });
 
-test('--pid: a process we may not read is refused with a clear message', async () => {
-  if (process.getuid?.() !== 0) { console.log('  (skipped: needs root to drop to another user)'); return; }
+testIf(test, cannotDrop)('--pid: a process we may not read is refused with a clear message', async () => {
   const proc = await patternProcess();
   try {
+    // The CLI starts as root (the checkout may be private to root) and becomes uid 65534 (nobody)
+    // right before it first reads /proc: see tests/helpers/drop-privileges.ts.
     const r = await new Promise<{ code: number; stderr: string }>((resolve) => execFile(process.execPath,
-      ['--import', 'tsx', new URL('../src/cli.ts', import.meta.url).pathname, 'estimate', '--pid', String(proc.pid)],
-      { cwd: new URL('..', import.meta.url).pathname, uid: 65534, gid: 65534 },
+      ['--import', 'tsx', new URL('./helpers/drop-privileges.ts', import.meta.url).pathname, '65534', '65534',
+        new URL('../src/cli.ts', import.meta.url).pathname, 'estimate', '--pid', String(proc.pid)],
+      { cwd: new URL('..', import.meta.url).pathname },
       (error, _out, stderr) => resolve({ code: error ? Number(error.code) : 0, stderr })));
-    assert.is(r.code, 1);
-    assert.match(r.stderr, new RegExp(`^ksm-wasm: pid ${proc.pid}: cannot read /proc/${proc.pid}/s?maps: permission denied .*root or ptrace`));
+    assert.is(r.code, 2, 'bad input');
+    assert.match(r.stderr, new RegExp(`^ksm-wasm estimate: pid ${proc.pid}: cannot read /proc/${proc.pid}/s?maps: permission denied .*root or ptrace`));
     assert.is(r.stderr.trim().split('\n').length, 1);
   } finally {
     proc.stop();
   }
 });
 
-test('a real gcore dump (if gdb\'s gcore is installed) is read and estimated', async () => {
-  if (spawnSync('gcore', ['--version']).error) { console.log('  (skipped: gcore is not installed)'); return; }
+testIf(test, noGcore)('a real gcore dump (gdb\'s gcore) is read and estimated', async () => {
   const proc = await patternProcess();
   try {
     const prefix = join(dir, 'core');
     const dump = spawnSync('gcore', ['-o', prefix, String(proc.pid)], { encoding: 'utf8' });
-    if (dump.status !== 0) { console.log(`  (skipped: gcore failed: ${dump.stderr.trim().split('\n').pop()})`); return; }
+    assert.is(dump.status, 0, `gcore failed: ${dump.stderr.trim().split('\n').pop()}`);
     const source = openImage(`${prefix}.${proc.pid}`);
     assert.ok(source.pages >= 64, `the dump holds at least the 64 pattern pages, got ${source.pages}`);
     const run = await runEstimate([source], { knobs: { ...ESTIMATE_KNOB_DEFAULTS, pagesToScan: 100000 }, maxScans: 4, stableScans: 2, maxMemory: 256 << 20 });

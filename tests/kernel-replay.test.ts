@@ -13,9 +13,10 @@
  * stable_node_chains_prune_millisecs 0; fork of a space whose KSM pages are in a chain, and
  * unmergeable/dontneed/munmap on the child; use_zero_pages with writes back to zero.
  *
- * Runs when /sys/kernel/mm/ksm is writable (root, CONFIG_KSM) and KSM is idle (run=0, no KSM
- * page, no other process with mergeable memory); otherwise it says loudly that it was skipped, and
- * why, and passes. The knobs are always restored and run is left at 0.
+ * Runs when /sys/kernel/mm/ksm is writable (root, CONFIG_KSM), KSM is idle (run=0, no KSM page, no
+ * other process with mergeable memory) and cc is installed; otherwise every script is reported as
+ * skipped, with the reason (tests/helpers/can-run.ts). The knobs are always restored and run is
+ * left at 0.
  *
  * L4_chain_exit_knobs found two differences, both fixed in the engine: a pruned chain left with one
  * full dup collapses into it (the kernel's stable_node_chains 0 / dups 0), and MADV_MERGEABLE that
@@ -34,7 +35,7 @@ import { replay } from '../src/replay/runner.js';
 import type { Snapshot } from '../src/replay/snapshot.js';
 import { KernelUnavailable } from './conformance/harness.js';
 import { runLive, type LiveRun, type LiveSnapshot } from './conformance/replay.js';
-import { busyReason, unavailableReason } from './conformance/sysfs.js';
+import { cannotRun, skipTest } from './helpers/can-run.js';
 
 /** KSM_LIVE_SCRIPTS=DIR runs another directory of scripts. */
 const DIR = process.env.KSM_LIVE_SCRIPTS ?? join(fileURLToPath(new URL('.', import.meta.url)), 'fixtures/live-scripts');
@@ -42,7 +43,7 @@ const SCRIPTS = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
 const DELTAS = ['pages_scanned', 'pages_skipped'];
 
 const test = suite('kernel replay (real ksmd, scripts of our own)');
-const skip = unavailableReason() ?? busyReason();
+const skip = cannotRun({ compiler: true, ksm: true });
 
 function snapshotDiffs(where: string, ours: Snapshot, ours0: Snapshot, kernel: LiveSnapshot, kernel0: LiveSnapshot): string[] {
   const diffs: string[] = [];
@@ -72,9 +73,7 @@ function snapshotDiffs(where: string, ours: Snapshot, ours0: Snapshot, kernel: L
 }
 
 if (skip) {
-  test('SKIPPED: the real ksmd cannot be driven here', () => {
-    console.log(`\n!!!!! KERNEL REPLAY SKIPPED: ${skip} !!!!!\n`);
-  });
+  for (const file of SCRIPTS) skipTest(test, file.replace(/\.json$/, ''), skip);
 } else {
   for (const file of SCRIPTS) {
     test(file.replace(/\.json$/, ''), async () => {
@@ -85,7 +84,7 @@ if (skip) {
       try {
         kernel = await runLive(parseScript(readFileSync(join(DIR, file), 'utf8'), file), ours.knobs_used);
       } catch (error) {
-        if (error instanceof KernelUnavailable) { console.log(`\n!!!!! KERNEL REPLAY SKIPPED (${file}): ${error.message} !!!!!\n`); return; }
+        if (error instanceof KernelUnavailable) throw new Error(`KSM was idle when the suite started but is not now (${file}): ${error.message}; run the kernel suites under flock /tmp/ksm-kernel.lock`);
         throw error;
       }
       const ms = performance.now() - t0;

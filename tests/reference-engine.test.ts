@@ -7,7 +7,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  MADV_DONTNEED, MADV_MERGEABLE, MADV_UNMERGEABLE, PAGE_SIZE, type Advice, type ScanKnobs,
+  MADV_DONTNEED, MADV_MERGEABLE, MADV_UNMERGEABLE, PAGE_SIZE, REGISTERED_FIRST, type Advice, type ScanKnobs,
 } from '../src/backend.js';
 import { ReferenceBackend, xxh64, xxh64Low32 } from '../src/reference/index.js';
 import { RB_BLACK, RbTree, rbVerify, type RbNode } from '../src/reference/rbtree.js';
@@ -74,10 +74,11 @@ function workedExample(knobs: Partial<ScanKnobs> = {}, seed = 7) {
   const layout = [['X', 'X', 'Y', 'U1', 'Z'], ['X', 'Y', 'U2', 'Z'], ['X', 'W', 'W', 'Z']];
   const b = new ReferenceBackend();
   b.setScanKnobs({ ...DEFAULTS, ...knobs });
-  const ids = layout.map((names) => {
+  const ids = layout.map((names, i) => {
     const id = b.createSpace(names.length);
     names.forEach((name, vpn) => assert.is(b.write(id, vpn * PAGE_SIZE, pages[name]), 0));
-    assert.is(b.madvise(id, 0, names.length, MADV_MERGEABLE), 0);
+    // Only the first registration finds the list empty (and would wake a waiting ksmd).
+    assert.is(b.madvise(id, 0, names.length, MADV_MERGEABLE), i === 0 ? REGISTERED_FIRST : 0);
     return id;
   });
   return { b, ids, pages, layout };
@@ -247,12 +248,12 @@ worked('pass 2 step by step (budget 1), the scanned page becoming the KSM page',
   ];
   for (const [i, want] of steps.entries()) {
     const r = b.scanBatch(1, (clock += 20));
-    assert.equal(r, { scanned: 1, passEnded: false, status: 0 }, `step ${i}`);
+    assert.equal(r, { scanned: 1, passEnded: false, status: 0, noSlots: false }, `step ${i}`);
     const s = sysfs(b);
     assert.equal([s.shared, s.sharing, s.unshared], want, `step ${i}`);
     assertClean(b, `step ${i}`);
   }
-  assert.equal(b.scanBatch(1, (clock += 20)), { scanned: 0, passEnded: true, status: 0 });
+  assert.equal(b.scanBatch(1, (clock += 20)), { scanned: 0, passEnded: true, status: 0, noSlots: false });
   assert.is(b.counters().fullScans, 2);
   // Node X's KSM page is P1.X1's frame, and every X maps it.
   for (const [id, vpn] of [[p1, 0], [p1, 1], [p2, 0], [p3, 0]]) {
@@ -578,7 +579,7 @@ exit('KSM zero PTEs leave at once; the last space gone, one pass cleans up, then
     fullScans: 3, scanned: 26, shared: 0, sharing: 0, unshared: 0, volatile: 0, skipped: 0,
     chains: 0, dups: 0, zero: 0, profit: 0, rmap: 0,
   });
-  assert.equal(b.scanBatch(100, (clock += 20)), { scanned: 0, passEnded: false, status: 0 });
+  assert.equal(b.scanBatch(100, (clock += 20)), { scanned: 0, passEnded: false, status: 0, noSlots: true });
   assert.is(b.live().framesInUse, 0);
 });
 
@@ -588,7 +589,7 @@ exit('a registered space with no rmap items is freed at once', () => {
   b.write(id, 0, new Uint8Array([1]));
   b.madvise(id, 0, 1, MADV_MERGEABLE);
   b.exit(id);
-  assert.equal(b.scanBatch(100, 0), { scanned: 0, passEnded: false, status: 0 });
+  assert.equal(b.scanBatch(100, 0), { scanned: 0, passEnded: false, status: 0, noSlots: true });
   assertClean(b, 'after exit');
 });
 
@@ -642,7 +643,7 @@ slots('merge-any: on registers and marks every page; off unmerges', () => {
   const page = randomBytes(mulberry32(5), PAGE_SIZE);
   const id = b.createSpace(3);
   for (let vpn = 0; vpn < 3; vpn++) b.write(id, vpn * PAGE_SIZE, page);
-  assert.is(b.setMergeAny(id, true), 0);
+  assert.is(b.setMergeAny(id, true), REGISTERED_FIRST, 'the first slot on an empty list');
   assert.equal(b.spaceCounters(id).registered && b.spaceCounters(id).mergeAny, true);
   pass(b);
   pass(b);
@@ -654,7 +655,8 @@ slots('merge-any: on registers and marks every page; off unmerges', () => {
   assert.equal([sysfs(b).shared, sysfs(b).sharing, sysfs(b).rmap], [0, 0, 0]);
   assert.is(b.spaceCounters(id).registered, false);
   // Off while already off changes nothing: madvised pages stay mergeable.
-  b.madvise(id, 0, 3, MADV_MERGEABLE);
+  assert.is(b.madvise(id, 0, 3, MADV_MERGEABLE), REGISTERED_FIRST, 'the list had emptied: registering again wakes ksmd');
+  assert.is(b.madvise(id, 0, 3, MADV_MERGEABLE), 0, 'already registered');
   assert.is(b.setMergeAny(id, false), 0);
   assert.is(b.pageInfo(id, 0).mergeable, true);
 });

@@ -17,6 +17,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseScript } from '../src/replay/script.js';
+import { genClones } from '../src/estimate/workloads.js';
+import { PageContent } from '../src/pagespec.js';
 import { replay, type ReplayResult } from '../src/replay/runner.js';
 import type { Snapshot } from '../src/replay/snapshot.js';
 
@@ -53,24 +55,8 @@ interface KernelResult {
 
 /** The clones scenario of gen.py at scale 0.02 (oracle `images/small`): 8 guests x 41 pages. */
 function smallClonesImages(): Uint8Array[] {
-  const seed = 1;
-  const n = 41; // npages(2048, 0.02)
-  const nz = 4; // round(0.10 * 41)
-  const nd = 6; // round(0.15 * 41)
-  const h64 = (...parts: (string | number)[]): bigint => createHash('sha256').update(parts.join('|')).digest().readBigUInt64LE(0);
-  const shake = (key: string): Uint8Array => new Uint8Array(createHash('shake256', { outputLength: 4096 }).update(`ksm-oracle/v1|${seed}|${key}`).digest());
-  return Array.from({ length: 8 }, (_, g) => {
-    const keys = Array.from({ length: n }, (_, i) => h64(seed, 'clones', g, 'select', i));
-    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : a - b));
-    const zero = new Set(order.slice(0, nz));
-    const dirty = new Set(order.slice(nz, nz + nd));
-    const image = new Uint8Array(n * 4096);
-    for (let i = 0; i < n; i++) {
-      if (zero.has(i)) continue;
-      image.set(shake(dirty.has(i) ? `clones/g${g}/dirty/${i}` : `clones/base/${i}`), i * 4096);
-    }
-    return image;
-  });
+  const content = new PageContent(1);
+  return genClones(1, 0.02).map((pages) => content.image(pages));
 }
 
 /** Every difference between our snapshot and the kernel's, as readable lines. */

@@ -1,7 +1,8 @@
 /**
  * `ksm-wasm replay`: page specs (gen.py's bytes), script checking, the command's output and exit
  * status. Bad input gets one line on stderr naming the step and the problem, exit status 2, and
- * nothing is replayed (no output on stdout).
+ * nothing is replayed (no output on stdout). The command runs in this process, under the CLI's
+ * own top level (src/cli/main.ts).
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -11,9 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { blake2bHex } from '../src/replay/blake2b.js';
-import { runReplayCommand, type ReplayCommandOptions } from '../src/replay/command.js';
+import { CliError } from '../src/cli/errors.js';
+import { runCli } from '../src/cli/main.js';
 import { replay } from '../src/replay/runner.js';
-import { parseScript, ReplayInputError } from '../src/replay/script.js';
+import { parseScript } from '../src/replay/script.js';
 import { expandPages, PageContent } from '../src/pagespec.js';
 
 
@@ -28,10 +30,17 @@ const scriptFile = (content: unknown): string => {
   return path;
 };
 
-async function run(path: string, options: ReplayCommandOptions = {}): Promise<{ code: number; out: string; err: string }> {
+/** `ksm-wasm replay PATH [flags]`, in this process. */
+async function run(path: string, options: { images?: string; json?: boolean; engine?: string } = {}): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await runReplayCommand(path, options, { out: (t) => { out += t; }, err: (t) => { err += t; } });
+  const flags = [
+    ...(options.images === undefined ? [] : ['--images', options.images]),
+    ...(options.json ? ['--json'] : []),
+    ...(options.engine === undefined ? [] : ['--engine', options.engine]),
+  ];
+  const io = { out: (t: string) => { out += t; }, err: (t: string) => { err += t; }, env: {} };
+  const code = await runCli(['node', 'ksm-wasm', 'replay', path, ...flags], io);
   return { code, out, err };
 }
 
@@ -116,20 +125,19 @@ bad('a missing script, a missing image directory, a bad engine', async () => {
   assert.match(r.err, /--images .*no-such-dir: not a directory\n$/);
   r = await run(scriptFile({ guests: GUESTS, steps: [] }), { engine: 'native' });
   assert.is(r.code, 2);
-  assert.match(r.err, /--engine must be "wasm" or "reference", got "native"\n$/);
+  assert.match(r.err, /--engine must be "wasm" or "reference", got "native" \(see ksm-wasm replay --help\)\n$/);
 });
 
-bad('the API throws ReplayInputError naming the step', () => {
+bad('the API throws an input CliError naming the step', () => {
   const error = (() => { try { parseScript('{"steps": [{"op": "nope"}]}'); } catch (e) { return e; } })();
-  assert.instance(error, ReplayInputError);
-  assert.is((error as ReplayInputError).step, 0);
+  assert.instance(error, CliError);
+  assert.is((error as CliError).kind, 'input');
+  assert.match((error as CliError).message, /^step 0: unknown op "nope"/);
 });
 
 bad('through the real process: exit status 2, one line on stderr, no stack trace', () => {
   const path = scriptFile({ guests: GUESTS, steps: [{ scan: 2 }, { op: 'write', guest: 5, page: 0, content: 'Z' }] });
-  const code = "import sade from 'sade'; import { registerReplay } from './src/replay/command.ts';" +
-    "const prog = sade('ksm-wasm'); registerReplay(prog); prog.parse([process.argv[0], 'ksm-wasm', ...process.argv.slice(1)]);";
-  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code, 'replay', path], { cwd: ROOT, encoding: 'utf8' });
+  const child = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli.ts'), 'replay', path], { cwd: ROOT, encoding: 'utf8' });
   assert.is(child.status, 2);
   assert.is(child.stdout, '');
   assert.is(child.stderr, `ksm-wasm replay: ${path}: step 1: write: guest 5 does not exist (2 guests so far)\n`);

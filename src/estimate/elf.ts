@@ -3,7 +3,7 @@
  * present pages, in address order. Only 64-bit little-endian ET_CORE files are taken.
  */
 import { closeSync, readSync } from 'node:fs';
-import { InputError } from './errors.js';
+import { CliError } from '../cli/errors.js';
 import { openInput, readRange } from './raw.js';
 import { PAGE_SIZE, type ImageSource } from './source.js';
 
@@ -28,11 +28,11 @@ export function isElf(path: string, size: number): boolean {
 
 /** Checks an ELF core file and returns its loadable segments as one source. */
 export function openElfCore(path: string, size: number): ImageSource {
-  if (size < EHDR_SIZE) throw new InputError(`${path}: truncated ELF file (${size} bytes, shorter than the 64-byte ELF header)`);
+  if (size < EHDR_SIZE) throw new CliError('input', `${path}: truncated ELF file (${size} bytes, shorter than the 64-byte ELF header)`);
   const header = new DataView(readAt(path, 0, EHDR_SIZE, size).buffer);
   checkHeader(path, header);
   const segments = loadSegments(path, header, size);
-  if (segments.length === 0) throw new InputError(`${path}: ELF core file without any PT_LOAD segment that has bytes in the file`);
+  if (segments.length === 0) throw new CliError('input', `${path}: ELF core file without any PT_LOAD segment that has bytes in the file`);
   const pages = segments.reduce((n, s) => n + Math.ceil(s.filesz / PAGE_SIZE), 0);
   return {
     name: path,
@@ -43,20 +43,20 @@ export function openElfCore(path: string, size: number): ImageSource {
 
 function checkHeader(path: string, h: DataView): void {
   const cls = h.getUint8(4);
-  if (cls !== ELFCLASS64) throw new InputError(`${path}: ${cls === 1 ? '32-bit' : `class ${cls}`} ELF file; only 64-bit (ELFCLASS64) core files are read`);
+  if (cls !== ELFCLASS64) throw new CliError('input', `${path}: ${cls === 1 ? '32-bit' : `class ${cls}`} ELF file; only 64-bit (ELFCLASS64) core files are read`);
   const data = h.getUint8(5);
-  if (data !== ELFDATA2LSB) throw new InputError(`${path}: ${data === 2 ? 'big-endian' : `data encoding ${data}`} ELF file; only little-endian core files are read`);
+  if (data !== ELFDATA2LSB) throw new CliError('input', `${path}: ${data === 2 ? 'big-endian' : `data encoding ${data}`} ELF file; only little-endian core files are read`);
   const type = h.getUint16(16, true);
-  if (type !== ET_CORE) throw new InputError(`${path}: ELF file of type ${ET_NAMES[type] ?? type}, not a core file (ET_CORE)`);
+  if (type !== ET_CORE) throw new CliError('input', `${path}: ELF file of type ${ET_NAMES[type] ?? type}, not a core file (ET_CORE)`);
   const phentsize = h.getUint16(54, true);
-  if (phentsize !== PHDR_SIZE) throw new InputError(`${path}: program header entries of ${phentsize} bytes (a 64-bit ELF file has ${PHDR_SIZE})`);
+  if (phentsize !== PHDR_SIZE) throw new CliError('input', `${path}: program header entries of ${phentsize} bytes (a 64-bit ELF file has ${PHDR_SIZE})`);
 }
 
 function loadSegments(path: string, h: DataView, size: number): Segment[] {
   const phoff = safeNumber(h.getBigUint64(32, true), path, 'e_phoff');
   const count = programHeaderCount(path, h, size);
   if (phoff + count * PHDR_SIZE > size) {
-    throw new InputError(`${path}: truncated ELF core: its ${count} program headers end at byte ${phoff + count * PHDR_SIZE}, the file has ${size}`);
+    throw new CliError('input', `${path}: truncated ELF core: its ${count} program headers end at byte ${phoff + count * PHDR_SIZE}, the file has ${size}`);
   }
   const table = new DataView(readAt(path, phoff, count * PHDR_SIZE, size).buffer);
   const segments: Segment[] = [];
@@ -67,7 +67,7 @@ function loadSegments(path: string, h: DataView, size: number): Segment[] {
     const filesz = safeNumber(table.getBigUint64(at + 32, true), path, `segment ${i} p_filesz`);
     if (filesz === 0) continue;
     if (offset + filesz > size) {
-      throw new InputError(`${path}: truncated ELF core: PT_LOAD segment ${i} needs bytes up to ${offset + filesz}, the file has ${size}`);
+      throw new CliError('input', `${path}: truncated ELF core: PT_LOAD segment ${i} needs bytes up to ${offset + filesz}, the file has ${size}`);
     }
     segments.push({ offset, filesz, index: i, vaddr: table.getBigUint64(at + 16, true), paddr: table.getBigUint64(at + 24, true) });
   }
@@ -80,26 +80,26 @@ function programHeaderCount(path: string, h: DataView, size: number): number {
   const phnum = h.getUint16(56, true);
   if (phnum !== PN_XNUM) return phnum;
   const shoff = safeNumber(h.getBigUint64(40, true), path, 'e_shoff');
-  if (shoff + SHDR_SIZE > size) throw new InputError(`${path}: truncated ELF core: section header 0 (which holds the program header count) is past the end`);
+  if (shoff + SHDR_SIZE > size) throw new CliError('input', `${path}: truncated ELF core: section header 0 (which holds the program header count) is past the end`);
   return new DataView(readAt(path, shoff, SHDR_SIZE, size).buffer).getUint32(44, true);
 }
 
 const cmp = (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0);
 
 function safeNumber(value: bigint, path: string, field: string): number {
-  if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new InputError(`${path}: ELF ${field} ${value} is out of range`);
+  if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new CliError('input', `${path}: ELF ${field} ${value} is out of range`);
   return Number(value);
 }
 
 function readAt(path: string, position: number, length: number, size: number): Uint8Array {
-  if (position + length > size) throw new InputError(`${path}: truncated ELF file (needs bytes up to ${position + length}, has ${size})`);
+  if (position + length > size) throw new CliError('input', `${path}: truncated ELF file (needs bytes up to ${position + length}, has ${size})`);
   const fd = openInput(path);
   try {
     const out = new Uint8Array(length);
     let got = 0;
     while (got < length) {
       const n = readSync(fd, out, got, length - got, position + got);
-      if (n === 0) throw new InputError(`${path}: truncated ELF file (ends at byte ${position + got})`);
+      if (n === 0) throw new CliError('input', `${path}: truncated ELF file (ends at byte ${position + got})`);
       got += n;
     }
     return out;

@@ -1,6 +1,7 @@
 /**
  * The JSON of `ksm-wasm estimate --json`: a contract (DESIGN.md, "ksm-wasm estimate"). Keys are the
- * kernel's file names, values are numbers, nothing more and nothing less.
+ * kernel's file names, values are numbers (settled_at_full_scan is null when the merge state did not
+ * settle within --max-scans), nothing more and nothing less.
  */
 import { sysfsCounters } from '../stats.js';
 import type { LiveFacts } from './proc/facts.js';
@@ -11,7 +12,8 @@ export interface EstimateJson {
   page_size: number;
   knobs: Record<string, number>;
   scans: Array<Record<string, number>>;
-  converged: Record<string, number>;
+  /** The last scan's counters, and the scan the merge state settled at (null: not within --max-scans). */
+  converged: Record<string, number | null>;
   spaces: Array<Record<string, string | number | boolean>>;
 }
 
@@ -33,7 +35,7 @@ export function estimateJson(run: EstimateRun): EstimateJson {
       use_zero_pages: k.useZeroPages, smart_scan: k.smartScan, merge_across_nodes: k.mergeAcrossNodes,
     },
     scans,
-    converged: { ...last, settled_at_full_scan: run.settledAt },
+    converged: { ...last, settled_at_full_scan: run.converged ? run.settledAt : null },
     spaces: finalSpaces.flatMap((s, i) => (run.spaces[i]?.live?.exited ? [] : [{
       name: s.name, ksm_rmap_items: s.ksmRmapItems, ksm_merging_pages: s.ksmMergingPages,
       ksm_zero_pages: s.ksmZeroPages, ksm_process_profit: s.ksmProcessProfit,

@@ -3,7 +3,7 @@
  */
 import { DEFAULT_KNOBS, validateKnob, type Knobs } from '../knobs.js';
 import { KsmError } from '../errors.js';
-import { InputError } from './errors.js';
+import { CliError, ksmErrorText } from '../cli/errors.js';
 
 export type EstimateKnobs = Pick<Knobs,
   'pagesToScan' | 'sleepMillisecs' | 'maxPageSharing' | 'useZeroPages' | 'smartScan' | 'mergeAcrossNodes'
@@ -31,7 +31,7 @@ export function checkKnob<K extends keyof EstimateKnobs>(name: K, value: unknown
   try {
     return validateKnob(name, value) as EstimateKnobs[K];
   } catch (error) {
-    if (error instanceof KsmError) throw new InputError(`${flag} ${String(value)}: the kernel refuses it (${error.message})`);
+    if (error instanceof KsmError) throw new CliError('input', `${flag} ${String(value)}: the kernel refuses it (${ksmErrorText(error)})`);
     throw error;
   }
 }

@@ -1,12 +1,13 @@
 /**
  * From the parsed command line to what the estimate needs: inputs in the order given, knobs
- * checked as the kernel would, limits, outputs. Bad values are InputErrors (exit 1), a malformed
- * command line a UsageError (exit 2).
+ * checked as the kernel would, limits, outputs. A bad value is a CliError of kind 'input', a
+ * malformed command line one of kind 'usage' (both exit 2).
  */
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { InputError, UsageError } from './errors.js';
-import type { InputSpec, LiveSettings } from './inputs.js';
+import { CliError } from '../cli/errors.js';
+import { ENGINE_MEMORY_LIMIT } from '../cli/memory.js';
+import type { InputSpec, LiveSettings } from '../cli/inputs.js';
 import { checkKnob, ESTIMATE_KNOB_DEFAULTS, type EstimateKnobs } from './knobs.js';
 
 export interface EstimateOptions {
@@ -14,7 +15,8 @@ export interface EstimateOptions {
   knobs: EstimateKnobs;
   maxScans: number;
   stableScans: number;
-  maxMemory: number;
+  /** The engine's memory cap in bytes, if given (else what the inputs need). */
+  maxMemory: number | undefined;
   json: boolean;
   report: string | undefined;
   /** Live processes: which mappings (--merge-any), frozen while read (--freeze). */
@@ -37,7 +39,7 @@ type Parsed = Record<string, unknown> & { _: unknown[] };
 
 export function estimateOptions(opts: Parsed, argv: readonly string[]): EstimateOptions {
   const inputs = orderedInputs(opts, argv);
-  if (inputs.length === 0) throw new UsageError('estimate: nothing to scan (give IMAGE files, --scenario NAME, --pid PID, --cgroup PATH or --all)');
+  if (inputs.length === 0) throw new CliError('usage', 'estimate: nothing to scan (give IMAGE files, --scenario NAME, --pid PID, --cgroup PATH or --all)');
   const knobs = { ...ESTIMATE_KNOB_DEFAULTS } as Record<string, unknown>;
   for (const [flag, knob] of Object.entries(KNOB_FLAGS)) {
     const text = single(opts, flag);
@@ -46,16 +48,16 @@ export function estimateOptions(opts: Parsed, argv: readonly string[]): Estimate
   const advisor = single(opts, 'advisor');
   if (advisor !== undefined) knobs.advisorMode = checkKnob('advisorMode', advisor, '--advisor');
   if (knobs.advisorMode === 'scan-time') {
-    if (single(opts, 'pages-to-scan') !== undefined) throw new InputError('--pages-to-scan: cannot be set with --advisor scan-time (the advisor sets pages_to_scan, starting from 500; the kernel refuses the write with EINVAL)');
+    if (single(opts, 'pages-to-scan') !== undefined) throw new CliError('input', '--pages-to-scan: cannot be set with --advisor scan-time (the advisor sets pages_to_scan, starting from 500; the kernel refuses the write with EINVAL)');
     knobs.pagesToScan = 500;
   }
-  if (knobs.pagesToScan === 0) throw new InputError('--pages-to-scan 0: ksmd would never process a page (the kernel takes 0, but nothing would ever merge)');
+  if (knobs.pagesToScan === 0) throw new CliError('input', '--pages-to-scan 0: ksmd would never process a page (the kernel takes 0, but nothing would ever merge)');
   return {
     inputs,
     knobs: knobs as unknown as EstimateKnobs,
     maxScans: count(opts, 'max-scans', 50, 1, 100000),
     stableScans: count(opts, 'stable-scans', 3, 1, 100000),
-    maxMemory: count(opts, 'max-memory', 1024, 1, 4096) * 2 ** 20,
+    maxMemory: mebibytes(opts, 'max-memory'),
     json: opts.json === true,
     report: reportPath(single(opts, 'report')),
     live: { question: opts['merge-any'] === true ? 'merge-any' : 'mergeable', freeze: opts.freeze === true },
@@ -66,8 +68,8 @@ export function estimateOptions(opts: Parsed, argv: readonly string[]): Estimate
 function single(opts: Parsed, flag: string): string | undefined {
   const value = opts[flag];
   if (value === undefined) return undefined;
-  if (Array.isArray(value)) throw new UsageError(`--${flag} is given ${value.length} times`);
-  if (value === '' || value === true) throw new UsageError(`--${flag} needs a value`);
+  if (Array.isArray(value)) throw new CliError('usage', `--${flag} is given ${value.length} times`);
+  if (value === '' || value === true) throw new CliError('usage', `--${flag} needs a value`);
   return String(value);
 }
 
@@ -76,7 +78,7 @@ const OWN_FLAGS = new Set(['max-scans', 'stable-scans', 'max-memory']);
 
 function decimal(flag: string, text: string): number {
   if (!/^[0-9]{1,15}$/.test(text)) {
-    throw new InputError(`--${flag} ${text}: not a decimal integer${OWN_FLAGS.has(flag) ? '' : ' (the kernel takes only those)'}`);
+    throw new CliError('input', `--${flag} ${text}: not a decimal integer${OWN_FLAGS.has(flag) ? '' : ' (the kernel takes only those)'}`);
   }
   return Number(text);
 }
@@ -85,15 +87,19 @@ function count(opts: Parsed, flag: string, fallback: number, min: number, max: n
   const text = single(opts, flag);
   if (text === undefined) return fallback;
   const n = decimal(flag, text);
-  if (n < min || n > max) throw new InputError(`--${flag} ${text}: must be from ${min} to ${max}`);
+  if (n < min || n > max) throw new CliError('input', `--${flag} ${text}: must be from ${min} to ${max}`);
   return n;
+}
+
+function mebibytes(opts: Parsed, flag: string): number | undefined {
+  return single(opts, flag) === undefined ? undefined : count(opts, flag, 0, 1, ENGINE_MEMORY_LIMIT / 2 ** 20) * 2 ** 20;
 }
 
 function reportPath(path: string | undefined): string | undefined {
   if (path === undefined) return undefined;
   const full = resolve(path);
-  if (existsSync(full) && statSync(full).isDirectory()) throw new InputError(`--report ${path}: is a directory (give a file name such as report.html)`);
-  if (!existsSync(dirname(full))) throw new InputError(`--report ${path}: directory ${dirname(full)} does not exist`);
+  if (existsSync(full) && statSync(full).isDirectory()) throw new CliError('input', `--report ${path}: is a directory (give a file name such as report.html)`);
+  if (!existsSync(dirname(full))) throw new CliError('input', `--report ${path}: directory ${dirname(full)} does not exist`);
   return full;
 }
 
@@ -112,7 +118,7 @@ function orderedInputs(opts: Parsed, argv: readonly string[]): InputSpec[] {
     if (name === 'all') out.push({ kind: 'all' });
     if (!VALUE_FLAGS.includes(name)) continue;
     const value = inline ?? (argv[i + 1] !== undefined && !argv[i + 1].startsWith('-') ? argv[++i] : undefined);
-    if (value === undefined || value === '') throw new UsageError(`--${name} needs a value`);
+    if (value === undefined || value === '') throw new CliError('usage', `--${name} needs a value`);
     if (name === 'pid') out.push(...value.split(',').map((text) => ({ kind: 'pid' as const, text })));
     if (name === 'scenario') out.push({ kind: 'scenario', name: value });
     if (name === 'cgroup') out.push({ kind: 'cgroup', path: value });

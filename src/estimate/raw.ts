@@ -3,19 +3,19 @@
  * written it and madvised the whole region mergeable).
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { describeSystemError, InputError } from './errors.js';
+import { CliError, describeSystemError } from '../cli/errors.js';
 import { CHUNK_BYTES, PAGE_SIZE, type ImageSource } from './source.js';
 
 /** Checks a raw image file and returns it as a source. */
 export function openRawImage(path: string, size = statImage(path)): ImageSource {
-  if (size === 0) throw new InputError(`${path}: empty file (an image needs at least one page of ${PAGE_SIZE} bytes)`);
+  if (size === 0) throw new CliError('input', `${path}: empty file (an image needs at least one page of ${PAGE_SIZE} bytes)`);
   if (size % PAGE_SIZE !== 0) {
-    throw new InputError(`${path}: size ${size} bytes is not a multiple of ${PAGE_SIZE} (not a raw image, and not an ELF core file)`);
+    throw new CliError('input', `${path}: size ${size} bytes is not a multiple of ${PAGE_SIZE} (not a raw image, and not an ELF core file)`);
   }
   return { name: path, pages: size / PAGE_SIZE, read: (sink) => readRange(path, 0, size, sink) };
 }
 
-/** The size of a regular file; an InputError for anything else. */
+/** The size of a regular file; a CliError for anything else. */
 export function statImage(path: string): number {
   let stat;
   try {
@@ -23,12 +23,12 @@ export function statImage(path: string): number {
   } catch (error) {
     throw describeSystemError(path, error);
   }
-  if (stat.isDirectory()) throw new InputError(`${path}: is a directory, not an image file`);
-  if (!stat.isFile()) throw new InputError(`${path}: not a regular file`);
+  if (stat.isDirectory()) throw new CliError('input', `${path}: is a directory, not an image file`);
+  if (!stat.isFile()) throw new CliError('input', `${path}: not a regular file`);
   return stat.size;
 }
 
-/** Opens an input file for reading; a refusal becomes an InputError naming the file. */
+/** Opens an input file for reading; a refusal becomes a CliError naming the file. */
 export function openInput(path: string): number {
   try {
     return openSync(path, 'r');
@@ -59,7 +59,7 @@ function readFully(fd: number, buffer: Uint8Array, want: number, position: numbe
   let got = 0;
   while (got < want) {
     const n = readSync(fd, buffer, got, want - got, position + got);
-    if (n === 0) throw new InputError(`${path}: the file ended at byte ${position + got}, before the ${want} bytes expected there (was it truncated while being read?)`);
+    if (n === 0) throw new CliError('input', `${path}: the file ended at byte ${position + got}, before the ${want} bytes expected there (was it truncated while being read?)`);
     got += n;
   }
   return got;

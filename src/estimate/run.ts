@@ -9,7 +9,9 @@ import type { KsmStats } from '../stats.js';
 import type { AddressSpace } from '../space.js';
 import { hasConverged, settledAt } from './convergence.js';
 import { scanCpuMs, scanWork, type ScanWork } from './cpu.js';
-import { InputError } from './errors.js';
+import { CliError } from '../cli/errors.js';
+import { bytes } from '../cli/format.js';
+import { ENGINE_MEMORY_LIMIT, engineFits, engineMemoryFor, engineMemoryNeeded } from '../cli/memory.js';
 import { KNOB_WRITE_ORDER, type EstimateKnobs } from './knobs.js';
 import type { LiveFacts } from './proc/facts.js';
 import { PAGE_SIZE, type ImageSource } from './source.js';
@@ -19,8 +21,8 @@ export interface EstimateSettings {
   knobs: EstimateKnobs;
   maxScans: number;
   stableScans: number;
-  /** The engine's memory cap in bytes (Ksm's maxMemory). */
-  maxMemory: number;
+  /** The engine's memory cap in bytes (Ksm's maxMemory); by default what the inputs need (src/cli/memory.ts). */
+  maxMemory?: number;
   /** 'wasm' (the CLI) or 'reference' (tests). */
   engine?: 'wasm' | 'reference';
   /** Called after every full scan (progress). */
@@ -56,7 +58,8 @@ export interface EstimateRun {
 }
 
 export async function runEstimate(sources: ImageSource[], settings: EstimateSettings): Promise<EstimateRun> {
-  checkCap(sources, settings.maxMemory);
+  const maxMemory = settings.maxMemory ?? memoryCap(sources);
+  checkCap(sources, maxMemory);
   let batches = 0;
   let cpuDone = 0;
   let scanStart: KsmStats | undefined;
@@ -65,7 +68,7 @@ export async function runEstimate(sources: ImageSource[], settings: EstimateSett
   const { Ksm } = await import('../ksm.js'); // loaded only once the inputs are known to be good
   const ksm = await Ksm.create({
     engine: settings.engine ?? 'wasm',
-    maxMemory: settings.maxMemory,
+    maxMemory,
     clock: () => batches * sleep,
     cpuClock: () => cpuDone + (scanStart ? scanCpuMs(scanWork(scanStart, ksm.stats(), batches - batchesAtScanStart))[1] : 0),
   });
@@ -73,7 +76,7 @@ export async function runEstimate(sources: ImageSource[], settings: EstimateSett
   const t0 = performance.now();
   const loaded = new Map<ImageSource, AddressSpace>();
   const spaces = sources.map((source) => {
-    const space = loadSpace(ksm, source, settings.maxMemory, source.forkOf && loaded.get(source.forkOf));
+    const space = loadSpace(ksm, source, maxMemory, source.forkOf && loaded.get(source.forkOf));
     loaded.set(source, space);
     return space;
   });
@@ -88,7 +91,7 @@ export async function runEstimate(sources: ImageSource[], settings: EstimateSett
   ksm.setKnob('run', 1);
   while (scans.length < settings.maxScans && !hasConverged(scans, settings.stableScans)) {
     const start = performance.now();
-    const batch = scanOnce(ksm, settings.maxMemory);
+    const batch = scanOnce(ksm, maxMemory);
     wallMs += performance.now() - start;
     batches++;
     if (!batch.ran) throw new Error('ksmd found nothing to scan (no mergeable space)');
@@ -122,18 +125,31 @@ function scanOnce(ksm: Ksm, maxMemory: number) {
     return ksm.scan();
   } catch (error) {
     if (error instanceof KsmError && error.code === 'ENOMEM') {
-      throw new InputError(`ksmd's rmap items and stable nodes do not fit beside the inputs under the engine's memory cap of ${mib(maxMemory)} (raise it with --max-memory, at most 4096 MiB)`);
+      throw new CliError('input', `ksmd's rmap items and stable nodes do not fit beside the inputs under the engine's memory cap of ${bytes(maxMemory)}${RAISE_CAP}`);
     }
     throw error;
   }
 }
 
-/** Refuses inputs whose pages alone exceed the engine's memory cap. */
-export function checkCap(sources: ImageSource[], maxMemory: number): void {
-  const bytes = sources.reduce((n, s) => n + s.pages * PAGE_SIZE, 0);
-  if (bytes > maxMemory) {
-    throw new InputError(`the inputs hold ${mib(bytes)} of pages, more than the engine's memory cap of ${mib(maxMemory)} (raise it with --max-memory, at most 4096 MiB)`);
+const RAISE_CAP = ` (raise it with --max-memory, at most ${bytes(ENGINE_MEMORY_LIMIT)})`;
+
+const inputPages = (sources: readonly ImageSource[]): number => sources.reduce((n, s) => n + s.pages, 0);
+
+/** The cap when none is given: what the inputs need (every frame of an estimate is an input page). */
+export const memoryCap = (sources: readonly ImageSource[]): number => engineMemoryFor(inputPages(sources));
+
+/**
+ * Refuses, before anything is read, inputs that cannot fit: more than one engine can hold with its
+ * records (by the memory rule), or pages alone beyond the cap. Anything closer is tried, and an
+ * engine that runs out of memory says so in terms of the cap.
+ */
+export function checkCap(sources: readonly ImageSource[], maxMemory: number): void {
+  const pages = inputPages(sources);
+  const held = `the inputs hold ${bytes(pages * PAGE_SIZE)} of pages`;
+  if (!engineFits(pages)) {
+    throw new CliError('input', `${held}, ${bytes(engineMemoryNeeded(pages))} with the engine's records: more than one engine can have (${bytes(ENGINE_MEMORY_LIMIT)}, the limit of wasm32); estimate fewer inputs at a time`);
   }
+  if (pages * PAGE_SIZE > maxMemory) throw new CliError('input', `${held}, more than the engine's memory cap of ${bytes(maxMemory)}${RAISE_CAP}`);
 }
 
 function setKnobs(ksm: Ksm, knobs: EstimateKnobs): void {
@@ -161,7 +177,7 @@ function loadSpace(ksm: Ksm, source: ImageSource, maxMemory: number, parent?: Ad
     return space;
   } catch (error) {
     if (error instanceof KsmError && error.code === 'ENOMEM') {
-      throw new InputError(`${source.name}: does not fit, with the inputs before it and the engine's metadata, under the engine's memory cap of ${mib(maxMemory)} (raise it with --max-memory, at most 4096 MiB)`);
+      throw new CliError('input', `${source.name}: does not fit, with the inputs before it and the engine's metadata, under the engine's memory cap of ${bytes(maxMemory)}${RAISE_CAP}`);
     }
     throw error;
   }
@@ -171,6 +187,3 @@ function spaceRecord(space: AddressSpace): SpaceRecord {
   const st = space.ksmStat();
   return { name: space.name, ksmRmapItems: st.ksmRmapItems, ksmMergingPages: st.ksmMergingPages, ksmZeroPages: st.ksmZeroPages, ksmProcessProfit: st.ksmProcessProfit };
 }
-
-export const mib = (bytes: number): string => `${+(bytes / 2 ** 20).toFixed(1)} MiB`;
-

@@ -6,7 +6,7 @@
 import type { LiveFacts } from './proc/facts.js';
 
 /** Bytes per page. */
-export const PAGE_SIZE = 4096;
+export { PAGE_SIZE } from '../backend.js';
 
 /** Bytes handed to the sink at a time while reading (a multiple of PAGE_SIZE). */
 export const CHUNK_BYTES = 4 << 20;

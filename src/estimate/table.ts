@@ -3,7 +3,8 @@
  */
 import { liveNotes, spaceRows } from './proc/table.js';
 import type { EstimateRun } from './run.js';
-import { bytes, duration, summarize } from './summary.js';
+import { bytes, duration } from '../cli/format.js';
+import { summarize } from './summary.js';
 import { HZ, sleepMs } from './timing.js';
 
 const COLUMNS: Array<[string, (s: EstimateRun['scans'][number]) => string]> = [

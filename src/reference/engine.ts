@@ -10,19 +10,18 @@
  */
 
 import {
-  MADV_DONTNEED, MADV_MERGEABLE, MADV_UNMERGEABLE, PAGE_SIZE,
+  MADV_COLLAPSE, MADV_DONTNEED, MADV_MERGEABLE, MADV_UNMERGEABLE, PAGE_SIZE, REGISTERED_FIRST,
   type Advice, type BatchResult, type EngineCounters, type EngineLive, type EngineSpaceCounters,
   type ItemState as ItemStateName, type KsmBackend, type PageInfo, type PageMapping, type ScanKnobs,
 } from '../backend.js';
 import { ENOMEM } from '../errors.js';
+import { setPte, unshareNeedsFrame, unsharePte, writableFrame, writeNeedsFrame, zapPte } from './memory.js';
 import {
-  FramePool, PTE_MAPPED, PTE_MERGEABLE, Space, setPte, unshareNeedsFrame, unsharePte,
-  writableFrame, writeNeedsFrame, zapPte,
-} from './memory.js';
-import {
-  ItemState, KsmState, MM_SLOT_BYTES, RMAP_ITEM_BYTES, STABLE_NODE_BYTES,
+  FramePool, ItemState, KsmState, MM_SLOT_BYTES, PTE_MAPPED, PTE_MERGEABLE, RMAP_ITEM_BYTES, STABLE_NODE_BYTES, Space,
+  type Slot,
 } from './records.js';
-import { Scanner, type Slot } from './scan.js';
+import { Scanner } from './scan.js';
+import { collapse } from './thp.js';
 import { StableTree } from './stable.js';
 import { UnstableTree } from './unstable.js';
 import { verifyEngine } from './verify.js';
@@ -45,7 +44,6 @@ export class ReferenceBackend implements KsmBackend {
   private readonly stable: StableTree;
   private readonly unstable: UnstableTree;
   private readonly scanner: Scanner;
-  private readonly spaces = new Map<number, Space>();
   private nextSpaceId = 1;
 
   constructor(options: ReferenceOptions = {}) {
@@ -54,6 +52,9 @@ export class ReferenceBackend implements KsmBackend {
     this.unstable = new UnstableTree(this.st);
     this.scanner = new Scanner(this.st, this.stable, this.unstable);
   }
+
+  /** The spaces alive (kept in the shared state: a huge page's split reaches every sharer). */
+  private get spaces(): Map<number, Space> { return this.st.spaces; }
 
   setScanKnobs(knobs: ScanKnobs): void {
     this.st.knobs = { ...knobs };
@@ -76,8 +77,11 @@ export class ReferenceBackend implements KsmBackend {
       const frame = parent.frames[vpn];
       if (frame !== null) setPte(this.st, child, vpn, frame);
       else if (parent.isZero(vpn)) child.zeroPages++;
+      else if (parent.isSplitZero(vpn)) this.st.splitZeroPages++;
     }
     this.st.counters.ksmZeroPages += child.zeroPages;
+    child.wholeHuge.set(parent.wholeHuge); // the child maps the parent's huge pages too
+    this.st.hugePages += child.wholeHuge.reduce((n, whole) => n + whole, 0);
     child.mergeAny = parent.mergeAny;
     this.spaces.set(child.id, child);
     if (parent.slot !== null) this.scanner.addSlot(child);
@@ -90,6 +94,8 @@ export class ReferenceBackend implements KsmBackend {
       zapPte(this.st, space, vpn);
       space.flags[vpn] = 0;
     }
+    this.st.hugePages -= space.wholeHuge.reduce((n, whole) => n + whole, 0);
+    space.wholeHuge.fill(0);
     space.exiting = true;
     this.spaces.delete(id);
     if (space.slot !== null) this.scanner.exitSlot(space);
@@ -145,10 +151,10 @@ export class ReferenceBackend implements KsmBackend {
         space.flags[vpn] |= PTE_MERGEABLE;
         became = true;
       }
-      if (became && space.slot === null) this.scanner.addSlot(space);
-      return 0;
+      return became ? this.register(space) : 0;
     }
     if (advice === MADV_UNMERGEABLE) return this.unmergeRange(space, first, end);
+    if (advice === MADV_COLLAPSE) collapse(this.st, space, first, count);
     if (advice === MADV_DONTNEED) for (let vpn = first; vpn < end; vpn++) zapPte(this.st, space, vpn);
     return 0;
   }
@@ -171,12 +177,20 @@ export class ReferenceBackend implements KsmBackend {
       if (status === 0) space.mergeAny = false;
       return status;
     }
-    if (space.slot === null) this.scanner.addSlot(space);
+    const flags = this.register(space);
     space.mergeAny = true;
     for (let vpn = 0; vpn < space.pages; vpn++) {
       if ((space.flags[vpn] & PTE_MAPPED) !== 0) space.flags[vpn] |= PTE_MERGEABLE;
     }
-    return 0;
+    return flags;
+  }
+
+  /** Gives the space a slot if it has none; REGISTERED_FIRST if the list was empty (ksmd wakes). */
+  private register(space: Space): number {
+    if (space.slot !== null) return 0;
+    const listWasEmpty = this.scanner.slots === 0;
+    this.scanner.addSlot(space);
+    return listWasEmpty ? REGISTERED_FIRST : 0;
   }
 
   /** MADV_UNMERGEABLE on [first, end): private copies of KSM and KSM-zero pages, then not mergeable. */
@@ -223,10 +237,6 @@ export class ReferenceBackend implements KsmBackend {
     return 0;
   }
 
-  hasSlots(): boolean {
-    return this.scanner.slots > 0;
-  }
-
   removeAllStableNodes(): boolean {
     return this.stable.removeAllStableNodes();
   }
@@ -270,7 +280,7 @@ export class ReferenceBackend implements KsmBackend {
   pageInfo(id: number, vpn: number): PageInfo {
     const space = this.find(id);
     if (space === null) {
-      return { mapping: 'unmapped', frame: -1, mapcount: 0, mergeable: false, item: 'none', age: 0, remainingSkips: 0 };
+      return { mapping: 'unmapped', frame: -1, mapcount: 0, mergeable: false, item: 'none', age: 0, remainingSkips: 0, huge: false };
     }
     const frame = space.frames[vpn];
     const item = space.items[vpn];
@@ -282,6 +292,7 @@ export class ReferenceBackend implements KsmBackend {
       item: item === null ? 'none' : itemStateName(item.state, item.skipped),
       age: item?.age ?? 0,
       remainingSkips: item?.remainingSkips ?? 0,
+      huge: space.isWholeHuge(vpn),
     };
   }
 
@@ -292,10 +303,13 @@ export class ReferenceBackend implements KsmBackend {
     for (const space of this.spaces.values()) pageTableBytes += space.pages * PAGE_TABLE_BYTES;
     return {
       framesInUse: pool.live,
-      mappedPages: pool.mappings + this.st.counters.ksmZeroPages,
+      mappedPages: pool.mappings + this.st.counters.ksmZeroPages + this.st.splitZeroPages,
       ksmFrames: pool.ksm,
       metadataBytes,
       memoryBytes: pool.live * PAGE_SIZE + metadataBytes + this.scanner.slots * MM_SLOT_BYTES + pageTableBytes,
+      hugePages: this.st.hugePages,
+      hugePageSplits: this.st.hugePageSplits,
+      splitZeroPages: this.st.splitZeroPages,
     };
   }
 
@@ -329,6 +343,7 @@ function viewOf(space: Space, vpn: number): Uint8Array {
 function mappingOf(space: Space, vpn: number): PageMapping {
   if ((space.flags[vpn] & PTE_MAPPED) === 0) return 'unmapped';
   if (space.isZero(vpn)) return 'zero';
+  if (space.isSplitZero(vpn)) return 'split-zero';
   const frame = space.frames[vpn];
   if (frame === null) return 'absent';
   if (frame.stableNode !== null) return 'ksm';

@@ -12,24 +12,21 @@
  * place of the tree page.
  *
  * Differences from the kernel: pages are addressed as (space, page number) instead of VMAs and
- * PTEs, merges cannot fail (no locks, pins or THPs), and copy-on-write happens in `write`.
+ * PTEs, a merge fails only where a huge page's split takes the page itself away (thp.ts; there are
+ * no locks or pins), and copy-on-write happens in `write`.
  */
 
-import type { BatchResult } from '../backend.js';
-import { setPte, setZeroPte, isZeroPage, type Frame, type Space } from './memory.js';
-import { ItemState, KsmState, RmapItem } from './records.js';
+import { HUGE_PAGE_PAGES, type BatchResult } from '../backend.js';
+import { setPte, setZeroPte, isZeroPage } from './memory.js';
+import { Frame, ItemState, KsmState, RmapItem, Slot, type Space } from './records.js';
+import { splitForMerge, splitHugePage } from './thp.js';
 import type { StableTree } from './stable.js';
 import type { UnstableTree } from './unstable.js';
 import { xxh64Low32 } from './xxh64.js';
 
-/** A registered space's place in the scanner's circular list (the head has no space). */
-export class Slot {
-  prev: Slot = this;
-  next: Slot = this;
-  constructor(readonly space: Space | null) {}
-}
-
 const ZERO_CHECKSUM = xxh64Low32(new Uint8Array(4096));
+/** What the trees compare once a split took a zero-filled page away: its old contents, zeros. */
+const ZERO_CONTENTS = new Frame(-1);
 
 export class Scanner {
   readonly head = new Slot(null);
@@ -90,16 +87,16 @@ export class Scanner {
 
   /** One batch of up to `budget` pages; it ends early at the end of a pass. */
   scanBatch(budget: number): BatchResult {
-    if (this.head.next === this.head) return { scanned: 0, passEnded: false, status: 0 };
+    if (this.head.next === this.head) return { scanned: 0, passEnded: false, status: 0, noSlots: true };
     let scanned = 0; // (a non-empty list stays non-empty until a pass ends)
     while (scanned < budget) {
       const item = this.scanGetNextRmapItem();
-      if (item === null) return { scanned, passEnded: true, status: 0 };
+      if (item === null) return { scanned, passEnded: true, status: 0, noSlots: this.head.next === this.head };
       this.cmpAndMergePage(item);
       this.st.counters.pagesScanned++;
       scanned++;
     }
-    return { scanned, passEnded: false, status: 0 };
+    return { scanned, passEnded: false, status: 0, noSlots: false };
   }
 
   /** The next page to process, or null when the pass has just ended (full_scans went up) or there
@@ -223,6 +220,9 @@ export class Scanner {
   cmpAndMergePage(item: RmapItem): void {
     const space = item.space;
     const page = space.frames[item.vpn] as Frame;
+    // Every merge attempt splits the page's huge page first; if that maps the page itself to the
+    // zero page, the merge fails and the searches go on with its old contents, as the kernel's do.
+    let contents = page;
     if (page.stableNode !== null) {
       // A KSM page: done if the item is on its node; else (fork) no checksum, straight to search.
       if (item.state === ItemState.Stable && item.node === page.stableNode) return;
@@ -234,22 +234,37 @@ export class Scanner {
         return;
       }
       if (this.st.knobs.useZeroPages && checksum === ZERO_CHECKSUM && isZeroPage(page)) {
-        setZeroPte(this.st, space, item.vpn);
-        return;
+        if (splitForMerge(this.st, space, item.vpn)) {
+          setZeroPte(this.st, space, item.vpn);
+          return;
+        }
+        contents = ZERO_CONTENTS;
       }
     }
 
-    const kpage = this.stable.stableTreeSearch(page);
+    const kpage = this.stable.stableTreeSearch(contents);
     if (kpage === page && item.state === ItemState.Stable && item.node === page.stableNode) return;
     this.removeRmapItemFromTree(item);
     if (kpage !== null) {
-      if (kpage !== page) setPte(this.st, space, item.vpn, kpage);
-      this.stable.stableTreeAppend(item, kpage.stableNode!);
-      return;
+      if (contents === page && splitForMerge(this.st, space, item.vpn)) {
+        if (kpage !== page) setPte(this.st, space, item.vpn, kpage);
+        this.stable.stableTreeAppend(item, kpage.stableNode!);
+        return;
+      }
+      contents = ZERO_CONTENTS;
     }
 
-    const treeItem = this.unstable.unstableTreeSearchInsert(item, page);
-    if (treeItem !== null) this.tryToMergeTwoPages(item, page, treeItem);
+    const treeItem = this.unstable.unstableTreeSearchInsert(item, contents);
+    if (treeItem === null || contents !== page) return;
+    if (space.isWholeHuge(item.vpn) && treeItem.space === space
+      && Math.floor(treeItem.vpn / HUGE_PAGE_PAGES) === Math.floor(item.vpn / HUGE_PAGE_PAGES)) {
+      // Both pages in one huge page: its split fails under the merge, which fails; ksmd splits it then.
+      splitHugePage(this.st, space, item.vpn);
+      return;
+    }
+    if (!splitForMerge(this.st, space, item.vpn)) return;
+    splitForMerge(this.st, treeItem.space, treeItem.vpn); // survives: equal to this page, not all zero
+    this.tryToMergeTwoPages(item, page, treeItem);
   }
 
   /**

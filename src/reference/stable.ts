@@ -8,11 +8,10 @@
  * nodes are found lazily, by whatever walks over them.
  */
 
-import type { Frame } from './memory.js';
 import { memcmpPages } from './memory.js';
 import { RbTree } from './rbtree.js';
 import {
-  ItemState, KsmState, StableChain, StableNode, type RmapItem, type StableTreeNode,
+  ItemState, KsmState, StableChain, StableNode, type Frame, type RmapItem, type StableTreeNode,
 } from './records.js';
 
 /** Where a descent ended: an equal node (with the sharing candidate it offered), or a leaf slot. */

@@ -5,10 +5,9 @@
  * recognised by their sequence number when next removed.
  */
 
-import type { Frame } from './memory.js';
 import { memcmpPages } from './memory.js';
 import { RbTree } from './rbtree.js';
-import { ItemState, KsmState, type RmapItem } from './records.js';
+import { ItemState, KsmState, type Frame, type RmapItem } from './records.js';
 
 export class UnstableTree {
   readonly tree = new RbTree<RmapItem>();

@@ -5,9 +5,9 @@
  */
 
 import { rbVerify } from './rbtree.js';
-import { memcmpPages, type Frame, type Space } from './memory.js';
-import { ItemState, StableChain, StableNode, type KsmState, type RmapItem } from './records.js';
-import type { Scanner, Slot } from './scan.js';
+import { memcmpPages } from './memory.js';
+import { ItemState, StableChain, StableNode, type Frame, type KsmState, type RmapItem, type Slot, type Space } from './records.js';
+import type { Scanner } from './scan.js';
 import type { StableTree } from './stable.js';
 import type { UnstableTree } from './unstable.js';
 

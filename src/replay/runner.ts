@@ -25,10 +25,12 @@ import { Ksm } from '../ksm.js';
 import type { AddressSpace } from '../space.js';
 import { KsmError } from '../errors.js';
 import { PAGE_SIZE } from '../backend.js';
-import { SYSFS_KNOB_NAMES } from '../knobs.js';
+import { SYSFS_KNOB_NAMES, type SysfsKnobName } from '../knobs.js';
 import { blake2bHex } from './blake2b.js';
 import { checkExpect, type ExpectOutcome } from './expect.js';
-import { checkSteps, ReplayInputError, SCRIPT_KNOB_DEFAULTS, type Op, type Script } from './script.js';
+import { checkSteps, scriptError, SCRIPT_KNOB_DEFAULTS, type Op, type Script } from './script.js';
+import { ksmErrorText } from '../cli/errors.js';
+import { engineMemoryFor } from '../cli/memory.js';
 import { Snapper, type ReplayGuest, type Snapshot } from './snapshot.js';
 import { PageContent } from '../pagespec.js';
 
@@ -83,20 +85,19 @@ export const pageDigest = (page: Uint8Array): string => blake2bHex(page, 8);
 
 /**
  * Everything before the first step: the script checked against the guests' shapes, the knobs
- * written, the guests created. Bad input throws ReplayInputError here, before any output.
+ * written, the guests created. Bad input throws a scriptError (a CliError) here, before any output.
  */
 export async function prepareReplay(script: Script, options: ReplayOptions = {}): Promise<PreparedReplay> {
   const setups = guestSetups(script, options.images);
-  checkSteps(script, setups.map((g) => g.image.length / PAGE_SIZE));
-
-  const totalBytes = setups.reduce((sum, g) => sum + g.image.length, 0);
-  const maxMemory = Math.min(2 ** 32, Math.max(1 << 30, 3 * totalBytes + (256 << 20)));
+  const everyGuestPages = checkSteps(script, setups.map((g) => g.image.length / PAGE_SIZE));
+  // Each page of every guest (forks too) may get a private copy beside a KSM page: twice their pages in frames at most.
+  const maxMemory = engineMemoryFor(2 * everyGuestPages);
   const ksm = await Ksm.create({ engine: options.engine ?? 'wasm', maxMemory, clock: () => 0 });
   for (const [name, value] of Object.entries(script.knobs)) {
     try {
-      ksm.writeSysfs(name, value);
+      ksm.writeSysfs(name as SysfsKnobName, value);
     } catch (error) {
-      if (error instanceof KsmError) throw new ReplayInputError(`knobs: ${name}=${JSON.stringify(value)} refused: ${error.message}`);
+      if (error instanceof KsmError) throw scriptError(`knobs: ${name}=${JSON.stringify(value)} refused: ${ksmErrorText(error)}`);
       throw error;
     }
   }
@@ -109,7 +110,7 @@ export async function prepareReplay(script: Script, options: ReplayOptions = {})
       space = ksm.createSpace({ name: `g${index}`, image: g.image, mergeable: g.madvise });
       if (g.mergeAny) space.setMergeAny(true);
     } catch (error) {
-      if (error instanceof KsmError) throw new ReplayInputError(`guest ${index}: ${error.message}`);
+      if (error instanceof KsmError) throw scriptError(`guest ${index}: ${ksmErrorText(error)}`);
       throw error;
     }
     const pages = g.image.length / PAGE_SIZE;
@@ -127,7 +128,7 @@ export interface PreparedReplay {
   knobsUsed: Record<string, number | string>;
 }
 
-/** Runs a parsed script. Bad input throws ReplayInputError before anything is replayed. */
+/** Runs a parsed script. Bad input throws a scriptError (a CliError) before anything is replayed. */
 export async function replay(script: Script, options: ReplayOptions = {}): Promise<ReplayResult> {
   return runPrepared(await prepareReplay(script, options));
 }
@@ -186,7 +187,7 @@ export function runPrepared({ script, options, ksm, guests, knobsUsed }: Prepare
 
 /** A sysfs file's value as the oracle parses it: a number, or advisor_mode's selected word. */
 function readKnob(ksm: Ksm, name: string): number | string {
-  const text = ksm.readSysfs(name).trim();
+  const text = ksm.readSysfs(name as SysfsKnobName).trim();
   if (/^-?\d+$/.test(text)) return Number(text);
   return /\[([^\]]*)\]/.exec(text)?.[1] ?? text;
 }
@@ -196,16 +197,16 @@ interface GuestSetup { image: Uint8Array; madvise: boolean; mergeAny: boolean }
 function guestSetups(script: Script, images: Uint8Array[] | undefined): GuestSetup[] {
   const content = new PageContent(script.seed);
   if (images) {
-    if (images.length === 0) throw new ReplayInputError('no guest images given');
+    if (images.length === 0) throw scriptError('no guest images given');
     return images.map((image, i) => {
-      if (image.length === 0 || image.length % PAGE_SIZE !== 0) throw new ReplayInputError(`guest${i}.img: size ${image.length} is not a positive multiple of ${PAGE_SIZE}`);
+      if (image.length === 0 || image.length % PAGE_SIZE !== 0) throw scriptError(`guest${i}.img: size ${image.length} is not a positive multiple of ${PAGE_SIZE}`);
       const header = script.guests[i];
       return { image, madvise: header?.madvise ?? true, mergeAny: header?.mergeAny ?? false };
     });
   }
-  if (script.guests.length === 0) throw new ReplayInputError('the script has no guests (and no --images were given)');
+  if (script.guests.length === 0) throw scriptError('the script has no guests (and no --images were given)');
   return script.guests.map((g, i) => {
-    if (!g.pages || g.pages.length === 0) throw new ReplayInputError(`guests[${i}] has no pages (give "pages", or --images)`);
+    if (!g.pages || g.pages.length === 0) throw scriptError(`guests[${i}] has no pages (give "pages", or --images)`);
     const image = new Uint8Array(g.pages.length * PAGE_SIZE);
     g.pages.forEach((spec, p) => image.set(content.page(spec), p * PAGE_SIZE));
     return { image, madvise: g.madvise, mergeAny: g.mergeAny };
@@ -264,7 +265,7 @@ class StepRunner {
     const before = progress();
     const result = this.#op(op, record);
     // The first space registered while ksmd waits for work wakes it, and it scans at once.
-    if (this.ksm.consumeKsmdWakeup()) this.ksm.scan();
+    if (this.ksm.takeKsmdWakeup()) this.ksm.scan();
     record.batches_during_op ??= progress() === before ? 0 : 1;
     return result;
   }
@@ -333,7 +334,7 @@ class StepRunner {
     const before = read();
     let error: string | null = null;
     try {
-      this.ksm.writeSysfs(op.name, op.value);
+      this.ksm.writeSysfs(op.name as SysfsKnobName, op.value);
     } catch (e) {
       if (!(e instanceof KsmError)) throw e;
       error = e.code;

@@ -9,13 +9,11 @@ import { SYSFS_KNOB_NAMES } from '../knobs.js';
 import { SYSFS_COUNTER_NAMES } from '../stats.js';
 import { PAGE_SIZE } from '../backend.js';
 import { expandPages, specProblem } from '../pagespec.js';
+import { CliError } from '../cli/errors.js';
 
-/** A script that cannot be replayed. `step` is the index of the offending step, if any. */
-export class ReplayInputError extends Error {
-  override readonly name = 'ReplayInputError';
-  constructor(message: string, readonly step?: number) {
-    super(step === undefined ? message : `step ${step}: ${message}`);
-  }
+/** A script that cannot be replayed: an input error, naming the offending step if there is one. */
+export function scriptError(message: string, step?: number): CliError {
+  return new CliError('input', step === undefined ? message : `step ${step}: ${message}`);
 }
 
 export const OPS = ['write', 'write_byte', 'read', 'mergeable', 'unmergeable', 'dontneed', 'munmap', 'fork', 'exit', 'merge_any', 'knob'] as const;
@@ -90,18 +88,18 @@ export function expectKeyProblem(key: string): string | undefined {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
 
-/** Reads the script text. Throws ReplayInputError for anything the format does not allow. */
+/** Reads the script text. Throws a scriptError for anything the format does not allow. */
 export function parseScript(text: string, fallbackName = 'script'): Script {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new ReplayInputError(`not JSON: ${(error as Error).message}`);
+    throw scriptError(`not JSON: ${(error as Error).message}`);
   }
-  if (!isObject(raw)) throw new ReplayInputError('the script must be a JSON object');
+  if (!isObject(raw)) throw scriptError('the script must be a JSON object');
   const seed = raw.seed ?? 1;
-  if (!isInt(seed) && typeof seed !== 'string') throw new ReplayInputError(`seed must be an integer or a string, got ${JSON.stringify(seed)}`);
-  if (raw.name !== undefined && typeof raw.name !== 'string') throw new ReplayInputError('name must be a string');
+  if (!isInt(seed) && typeof seed !== 'string') throw scriptError(`seed must be an integer or a string, got ${JSON.stringify(seed)}`);
+  if (raw.name !== undefined && typeof raw.name !== 'string') throw scriptError('name must be a string');
   return {
     name: (raw.name as string | undefined) ?? fallbackName,
     seed,
@@ -114,12 +112,12 @@ export function parseScript(text: string, fallbackName = 'script'): Script {
 
 function parseKnobs(knobs: unknown): Record<string, number | string> {
   if (knobs === undefined) return { ...SCRIPT_KNOB_DEFAULTS };
-  if (!isObject(knobs)) throw new ReplayInputError('knobs must be an object of sysfs knob names');
+  if (!isObject(knobs)) throw scriptError('knobs must be an object of sysfs knob names');
   const out: Record<string, number | string> = { ...SCRIPT_KNOB_DEFAULTS };
   for (const [name, value] of Object.entries(knobs)) {
-    if (name === 'run') throw new ReplayInputError('knobs: run is set by the steps (the first scan writes run=1), not in the header');
-    if (!SCRIPTABLE_KNOBS.has(name)) throw new ReplayInputError(`knobs: "${name}" is not a knob a script may set`);
-    if (typeof value !== 'number' && typeof value !== 'string') throw new ReplayInputError(`knobs: ${name} must be a number or a string`);
+    if (name === 'run') throw scriptError('knobs: run is set by the steps (the first scan writes run=1), not in the header');
+    if (!SCRIPTABLE_KNOBS.has(name)) throw scriptError(`knobs: "${name}" is not a knob a script may set`);
+    if (typeof value !== 'number' && typeof value !== 'string') throw scriptError(`knobs: ${name} must be a number or a string`);
     out[name] = value;
   }
   return out;
@@ -127,19 +125,19 @@ function parseKnobs(knobs: unknown): Record<string, number | string> {
 
 function parseGuests(guests: unknown): GuestHeader[] {
   if (guests === undefined) return [];
-  if (!Array.isArray(guests)) throw new ReplayInputError('guests must be an array');
+  if (!Array.isArray(guests)) throw scriptError('guests must be an array');
   return guests.map((g, i) => {
-    if (!isObject(g)) throw new ReplayInputError(`guests[${i}] must be an object`);
+    if (!isObject(g)) throw scriptError(`guests[${i}] must be an object`);
     for (const flag of ['madvise', 'merge_any'] as const) {
-      if (g[flag] !== undefined && typeof g[flag] !== 'boolean') throw new ReplayInputError(`guests[${i}].${flag} must be true or false`);
+      if (g[flag] !== undefined && typeof g[flag] !== 'boolean') throw scriptError(`guests[${i}].${flag} must be true or false`);
     }
     let pages: string[] | undefined;
     if (g.pages !== undefined) {
-      if (!Array.isArray(g.pages) || g.pages.some((s) => typeof s !== 'string')) throw new ReplayInputError(`guests[${i}].pages must be an array of page specs`);
+      if (!Array.isArray(g.pages) || g.pages.some((s) => typeof s !== 'string')) throw scriptError(`guests[${i}].pages must be an array of page specs`);
       pages = expandPages(g.pages as string[]);
       for (const [p, spec] of pages.entries()) {
         const problem = specProblem(spec);
-        if (problem) throw new ReplayInputError(`guests[${i}] page ${p}: ${problem}`);
+        if (problem) throw scriptError(`guests[${i}] page ${p}: ${problem}`);
       }
     }
     return { pages, madvise: (g.madvise as boolean | undefined) ?? true, mergeAny: (g.merge_any as boolean | undefined) ?? false };
@@ -147,17 +145,17 @@ function parseGuests(guests: unknown): GuestHeader[] {
 }
 
 function parseSteps(steps: unknown): Step[] {
-  if (!Array.isArray(steps)) throw new ReplayInputError('steps must be an array');
+  if (!Array.isArray(steps)) throw scriptError('steps must be an array');
   return steps.map((st, i) => {
-    if (!isObject(st)) throw new ReplayInputError('a step must be an object', i);
+    if (!isObject(st)) throw scriptError('a step must be an object', i);
     const kinds = (['scan', 'batch', 'op'] as const).filter((k) => k in st);
-    if (kinds.length !== 1) throw new ReplayInputError(`a step needs exactly one of "scan", "batch" or "op" (got ${kinds.length ? kinds.join(' and ') : 'none'})`, i);
-    if (st.note !== undefined && typeof st.note !== 'string') throw new ReplayInputError('note must be a string', i);
+    if (kinds.length !== 1) throw scriptError(`a step needs exactly one of "scan", "batch" or "op" (got ${kinds.length ? kinds.join(' and ') : 'none'})`, i);
+    if (st.note !== undefined && typeof st.note !== 'string') throw scriptError('note must be a string', i);
     if (st.expect !== undefined) {
-      if (!isObject(st.expect)) throw new ReplayInputError('expect must be an object', i);
+      if (!isObject(st.expect)) throw scriptError('expect must be an object', i);
       for (const key of Object.keys(st.expect)) {
         const problem = expectKeyProblem(key);
-        if (problem) throw new ReplayInputError(`expect: ${problem}`, i);
+        if (problem) throw scriptError(`expect: ${problem}`, i);
       }
     }
     return { action: parseAction(st, kinds[0], i), note: st.note as string | undefined, expect: st.expect as Record<string, unknown> | undefined, raw: st };
@@ -167,32 +165,32 @@ function parseSteps(steps: unknown): Step[] {
 function parseAction(st: Record<string, unknown>, kind: 'scan' | 'batch' | 'op', i: number): StepAction {
   if (kind !== 'op') {
     const count = st[kind];
-    if (!isInt(count) || count < 0) throw new ReplayInputError(`${kind} must be a non-negative integer, got ${JSON.stringify(count)}`, i);
+    if (!isInt(count) || count < 0) throw scriptError(`${kind} must be a non-negative integer, got ${JSON.stringify(count)}`, i);
     return { kind, count };
   }
   const op = st.op;
   if (typeof op !== 'string' || !(OPS as readonly string[]).includes(op)) {
-    throw new ReplayInputError(`unknown op ${JSON.stringify(op)} (${OPS.join(', ')})`, i);
+    throw scriptError(`unknown op ${JSON.stringify(op)} (${OPS.join(', ')})`, i);
   }
   const int = (field: string, min = 0, max = Number.MAX_SAFE_INTEGER): number => {
     const v = st[field];
-    if (!isInt(v) || v < min || v > max) throw new ReplayInputError(`${op}: "${field}" must be an integer from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ''}, got ${JSON.stringify(v)}`, i);
+    if (!isInt(v) || v < min || v > max) throw scriptError(`${op}: "${field}" must be an integer from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ''}, got ${JSON.stringify(v)}`, i);
     return v;
   };
   switch (op as OpName) {
     case 'knob': {
       const { name, value } = st;
-      if (typeof name !== 'string') throw new ReplayInputError('knob: "name" must be a sysfs knob name', i);
-      if (name === 'sleep_millisecs') throw new ReplayInputError('knob: sleep_millisecs is the oracle\'s stepping clock and cannot be scripted', i);
-      if (!SCRIPTABLE_KNOBS.has(name)) throw new ReplayInputError(`knob: "${name}" is not a writable knob of /sys/kernel/mm/ksm`, i);
-      if (typeof value !== 'number' && typeof value !== 'string') throw new ReplayInputError(`knob: "value" must be a number or a string, got ${JSON.stringify(value)}`, i);
+      if (typeof name !== 'string') throw scriptError('knob: "name" must be a sysfs knob name', i);
+      if (name === 'sleep_millisecs') throw scriptError('knob: sleep_millisecs is the oracle\'s stepping clock and cannot be scripted', i);
+      if (!SCRIPTABLE_KNOBS.has(name)) throw scriptError(`knob: "${name}" is not a writable knob of /sys/kernel/mm/ksm`, i);
+      if (typeof value !== 'number' && typeof value !== 'string') throw scriptError(`knob: "value" must be a number or a string, got ${JSON.stringify(value)}`, i);
       return { kind: 'op', op: 'knob', name, value };
     }
     case 'write': {
       const content = st.content;
       if (content !== 'same') {
         const problem = specProblem(content);
-        if (problem) throw new ReplayInputError(`write: ${problem} (or "same")`, i);
+        if (problem) throw scriptError(`write: ${problem} (or "same")`, i);
       }
       return { kind: 'op', op: 'write', guest: int('guest'), page: int('page'), content: content as string };
     }
@@ -201,7 +199,7 @@ function parseAction(st: Record<string, unknown>, kind: 'scan' | 'batch' | 'op',
     case 'read':
       return { kind: 'op', op: 'read', guest: int('guest'), page: int('page') };
     case 'merge_any': {
-      if (st.isolate !== undefined && typeof st.isolate !== 'boolean') throw new ReplayInputError('merge_any: "isolate" must be true or false', i);
+      if (st.isolate !== undefined && typeof st.isolate !== 'boolean') throw scriptError('merge_any: "isolate" must be true or false', i);
       return { kind: 'op', op: 'merge_any', guest: int('guest'), value: int('value', 0, 1) as 0 | 1 };
     }
     case 'fork':
@@ -215,22 +213,23 @@ function parseAction(st: Record<string, unknown>, kind: 'scan' | 'batch' | 'op',
 /**
  * Walks the steps with the guests' shapes and refuses what the harness could not do: a guest that
  * does not exist or has exited, a page outside the guest or unmapped, "same" on a page that is not
- * present. `guestPages` gives each first-level guest's size in pages.
+ * present. `guestPages` gives each first-level guest's size in pages. Returns the pages of every
+ * guest the script ever has (its first-level guests and their forks).
  */
-export function checkSteps(script: Script, guestPages: readonly number[]): void {
+export function checkSteps(script: Script, guestPages: readonly number[]): number {
   const guests = guestPages.map((pages) => ({ pages, alive: true, unmapped: new Uint8Array(pages), present: new Uint8Array(pages).fill(1) }));
   for (const [i, { action }] of script.steps.entries()) {
     if (action.kind !== 'op' || action.op === 'knob') continue;
     const g = guests[action.guest];
-    if (!g) throw new ReplayInputError(`${action.op}: guest ${action.guest} does not exist (${guests.length} guest${guests.length === 1 ? '' : 's'} so far)`, i);
-    if (!g.alive) throw new ReplayInputError(`${action.op}: guest ${action.guest} has exited`, i);
+    if (!g) throw scriptError(`${action.op}: guest ${action.guest} does not exist (${guests.length} guest${guests.length === 1 ? '' : 's'} so far)`, i);
+    if (!g.alive) throw scriptError(`${action.op}: guest ${action.guest} has exited`, i);
     const range = (first: number, count: number): void => {
       if (first + count > g.pages) {
         const what = count === 1 ? `page ${first} is` : `pages ${first}..${first + count - 1} are`;
-        throw new ReplayInputError(`${action.op}: ${what} outside guest ${action.guest}'s ${g.pages} pages (0..${g.pages - 1})`, i);
+        throw scriptError(`${action.op}: ${what} outside guest ${action.guest}'s ${g.pages} pages (0..${g.pages - 1})`, i);
       }
       const hole = g.unmapped.subarray(first, first + count).indexOf(1);
-      if (hole >= 0) throw new ReplayInputError(`${action.op}: page ${first + hole} of guest ${action.guest} was unmapped (munmap)`, i);
+      if (hole >= 0) throw scriptError(`${action.op}: page ${first + hole} of guest ${action.guest} was unmapped (munmap)`, i);
     };
     switch (action.op) {
       case 'write':
@@ -238,7 +237,7 @@ export function checkSteps(script: Script, guestPages: readonly number[]): void 
       case 'read':
         range(action.page, 1);
         if (action.op === 'write' && action.content === 'same' && !g.present[action.page]) {
-          throw new ReplayInputError(`write: "same" on page ${action.page} of guest ${action.guest}, which is not present (dontneed)`, i);
+          throw scriptError(`write: "same" on page ${action.page} of guest ${action.guest}, which is not present (dontneed)`, i);
         }
         if (action.op !== 'read') g.present[action.page] = 1;
         break;
@@ -262,4 +261,5 @@ export function checkSteps(script: Script, guestPages: readonly number[]): void 
         break;
     }
   }
+  return guests.reduce((n, g) => n + g.pages, 0);
 }

@@ -5,22 +5,26 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ownTempDir } from './own-dir.js';
 
 const SOURCE = fileURLToPath(new URL('./ksm_guest.c', import.meta.url));
 
-/** Builds a helper (ksm_guest.c by default) into a temp dir (once per source version); its path, or an error. */
+/**
+ * Builds a helper (ksm_guest.c by default) into a directory of ours in the temp dir (once per
+ * source version); its path, or an error.
+ */
 export function buildGuest(sourcePath = SOURCE): string {
   const source = readFileSync(sourcePath);
-  const dir = join(tmpdir(), `ksm-wasm-guest-${createHash('sha256').update(new Uint8Array(source)).digest('hex').slice(0, 12)}`);
-  const binary = join(dir, basename(sourcePath, '.c'));
+  const version = createHash('sha256').update(new Uint8Array(source)).digest('hex').slice(0, 12);
+  const binary = join(ownTempDir('ksm-wasm-guests'), `${basename(sourcePath, '.c')}-${version}`);
   if (existsSync(binary)) return binary;
-  mkdirSync(dir, { recursive: true });
-  const cc = spawnSync('cc', ['-O2', '-Wall', '-o', binary, sourcePath], { encoding: 'utf8' });
+  const partial = `${binary}.${process.pid}.tmp`; // renamed when complete: a killed build leaves no half binary
+  const cc = spawnSync('cc', ['-O2', '-Wall', '-o', partial, sourcePath], { encoding: 'utf8' });
   if (cc.error || cc.status !== 0) throw new Error(`cc could not build ${sourcePath}: ${cc.error?.message ?? cc.stderr}`);
+  renameSync(partial, binary);
   return binary;
 }
 

@@ -5,12 +5,12 @@
  *   node --import tsx tests/conformance/restore.ts
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { ownTempDir } from './own-dir.js';
 import { readKnob, writeKnob, type KnobValues } from './sysfs.js';
 
-export const JOURNAL = join(tmpdir(), 'ksm-wasm-conformance.journal.json');
+export const JOURNAL = join(ownTempDir('ksm-wasm-conformance'), 'journal.json');
 
 /** advisor_mode none first (pages_to_scan is refused under scan-time); the EBUSY knobs after run=2. */
 const ORDER = [

@@ -59,8 +59,20 @@ export function busyReason(exceptPids: number[] = []): string | undefined {
     if (c[f] !== 0) return `KSM is not idle: ${f}=${c[f]}`;
   }
   const users = mergeableProcesses().filter((pid) => !exceptPids.includes(pid));
-  if (users.length) return `other processes have mergeable memory: ${users.join(', ')}`;
+  if (users.length) return `other processes have mergeable memory: ${users.map(describeProcess).join(', ')}`;
   return undefined;
+}
+
+/** "1234 (python3, stopped)": enough to find who holds KSM. */
+function describeProcess(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    return `${pid} (${comm}${state === 'T' ? ', stopped' : ''})`;
+  } catch {
+    return String(pid);
+  }
 }
 
 function mergeableProcesses(): number[] {

@@ -1,9 +1,11 @@
 /**
- * Workloads for the kernel conformance test, made here (page names, see src/estimate/content.ts):
- * guests as lists of page names, and the knobs to run them under. Small (a few hundred to a few
- * thousand pages per guest) so the whole test stays within a couple of minutes.
+ * Workloads for the kernel conformance test: guests as lists of page names (src/pagespec.ts), and
+ * the knobs to run them under; the shapes shared with the oracle's scenarios and the benches come
+ * from their one generator (src/estimate/workloads.ts). Small (a few hundred to a few thousand
+ * pages per guest) so the whole test stays within a couple of minutes.
  */
 import { h64, ranked, ZERO } from '../../src/estimate/content.js';
+import { clonesPages, uniquePages, zerosPages } from '../../src/estimate/workloads.js';
 import type { KernelKnobs } from './harness.js';
 
 export interface Workload {
@@ -20,25 +22,13 @@ export const PRUNE_NEVER = 600_000;
 const SEED = 'conformance';
 
 /** `guests` guests of `n` pages from one base image, with `dirty` unique and `zero` zero pages each. */
-function clones(tag: string, guests: number, n: number, dirty: number, zero: number): string[][] {
-  return Array.from({ length: guests }, (_, g) => {
-    const order = ranked(n, SEED, tag, g);
-    const zeros = new Set(order.slice(0, Math.round(zero * n)));
-    const dirties = new Set(order.slice(zeros.size, zeros.size + Math.round(dirty * n)));
-    return Array.from({ length: n }, (_, i) => (zeros.has(i) ? ZERO : dirties.has(i) ? `r:${tag}/g${g}/dirty/${i}` : `r:${tag}/base/${i}`));
-  });
-}
+const clones = (tag: string, guests: number, n: number, dirty: number, zero: number): string[][] =>
+  clonesPages({ guests, pages: n, dirty, zero, tag, select: (g) => [SEED, tag, g] });
 
-const unique = (tag: string, guests: number, n: number): string[][] =>
-  Array.from({ length: guests }, (_, g) => Array.from({ length: n }, (_, i) => `r:${tag}/g${g}/${i}`));
+const unique = uniquePages;
 
 /** Zero pages (a fraction of each guest), the rest unique. */
-function zeros(tag: string, guests: number, n: number, fraction: number): string[][] {
-  return Array.from({ length: guests }, (_, g) => {
-    const zero = new Set(ranked(n, SEED, tag, g).slice(0, Math.round(fraction * n)));
-    return Array.from({ length: n }, (_, i) => (zero.has(i) ? ZERO : `r:${tag}/g${g}/${i}`));
-  });
-}
+const zeros = (tag: string, guests: number, n: number, fraction: number): string[][] => zerosPages(tag, guests, n, fraction, (g) => [SEED, tag, g]);
 
 /** Content classes of given sizes scattered over all guests' pages; the rest unique. */
 function classes(tag: string, guests: number, n: number, sizes: number[]): string[][] {

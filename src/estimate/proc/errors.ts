@@ -1,15 +1,23 @@
 /**
- * A live process's errors in plain words: no such process, a kernel thread, a zombie, permission.
+ * A live process's errors in plain words: no such process, gone, permission. All are bad input
+ * (CliError of kind 'input'): one line on stderr, exit status 2.
  */
-import { describeSystemError, InputError } from '../errors.js';
+import { CliError, describeSystemError } from '../../cli/errors.js';
+
+/** Something about a live process that the estimate cannot use. */
+export const inputError = (message: string): CliError => new CliError('input', message);
 
 /** The process went away (exited, or its PID now names another process). */
-export class ProcessGone extends InputError {}
+export class ProcessGone extends CliError {
+  constructor(message: string) { super('input', message); }
+}
 
 /** /proc refused: reading another process needs root or ptrace rights over it. */
-export class PermissionDenied extends InputError {}
+export class PermissionDenied extends CliError {
+  constructor(message: string) { super('input', message); }
+}
 
-export function procError(pid: number, file: string, error: unknown): InputError {
+export function procError(pid: number, file: string, error: unknown): CliError {
   const code = (error as NodeJS.ErrnoException)?.code;
   if (code === 'ENOENT' || code === 'ESRCH') return new ProcessGone(`pid ${pid}: no such process`);
   if (code === 'EACCES' || code === 'EPERM') {

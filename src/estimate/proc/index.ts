@@ -4,7 +4,7 @@
  * (frames shared after fork), read.ts (/proc/PID/mem), freeze.ts (--freeze), discover.ts (which
  * processes), live.ts (all of it as sources).
  */
-import { InputError } from '../errors.js';
+import { inputError } from './errors.js';
 import { openLiveProcesses, type LiveOptions, type LiveSource } from './live.js';
 
 export { allProcesses, cgroupProcesses } from './discover.js';
@@ -14,7 +14,7 @@ export type { MergeQuestion } from './mappings.js';
 
 /** Parses a --pid value; an InputError if it is not a positive integer. */
 export function parsePid(text: string): number {
-  if (!/^[1-9][0-9]{0,9}$/.test(text)) throw new InputError(`--pid ${text}: not a process id (a positive integer)`);
+  if (!/^[1-9][0-9]{0,9}$/.test(text)) throw inputError(`--pid ${text}: not a process id (a positive integer)`);
   return Number(text);
 }
 
