@@ -71,7 +71,7 @@ export async function procread(ctx: Context): Promise<void> {
 }
 
 /** Page addresses into [start, end) ranges of consecutive pages. */
-function coalesce(addresses: readonly number[]): Array<[number, number]> {
+function coalesce(addresses: Iterable<number>): Array<[number, number]> {
   const out: Array<[number, number]> = [];
   for (const a of addresses) {
     const last = out[out.length - 1];

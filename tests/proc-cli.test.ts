@@ -56,7 +56,7 @@ function oneLine(r: { code: number; stderr: string }, pattern: RegExp): void {
 const rootTest = (name: string, fn: () => Promise<void>) => (root ? test(name, fn) : test.skip(`${name} (skipped: not root)`, fn));
 
 test('a kernel thread is refused: it has no memory of its own', async () => {
-  oneLine(await cli(['--pid', '2', '--freeze']), /^ksm-wasm: pid 2: a kernel thread \(kthreadd\)/);
+  oneLine(await cli(['--pid', '2', '--freeze']), /^ksm-wasm estimate: pid 2: a kernel thread \(kthreadd\)/);
 });
 
 test('a cgroup path that does not exist, or is not a cgroup, is refused', async () => {
@@ -67,7 +67,7 @@ test('a cgroup path that does not exist, or is not a cgroup, is refused', async 
 test('a zombie is refused', async () => {
   const p = await program({ zombieChild: true });
   try {
-    oneLine(await cli(['--pid', String(p.extra), '--freeze']), new RegExp(`^ksm-wasm: pid ${p.extra}: a zombie`));
+    oneLine(await cli(['--pid', String(p.extra), '--freeze']), new RegExp(`^ksm-wasm estimate: pid ${p.extra}: a zombie`));
   } finally {
     p.child.kill('SIGKILL');
   }

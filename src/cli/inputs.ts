@@ -25,9 +25,9 @@ export interface LiveSettings { question: MergeQuestion; freeze: boolean }
 const LIVE_KINDS = new Set(['pid', 'all', 'cgroup']);
 
 /**
- * Opens every input, in the order given, before anything is read. Live processes are opened
- * together (frames shared after a fork are found across them) and keep their places among the
- * other inputs.
+ * Opens every input before anything is read. Live processes (--pid, --all, --cgroup) are opened
+ * together, in the order given (frames shared after a fork are found across them), and take the
+ * place of the first of them among the other inputs.
  */
 export function openInputs(specs: readonly InputSpec[], live: LiveSettings = { question: 'mergeable', freeze: false }): ImageSource[] {
   const pids = specs.flatMap((spec) => {

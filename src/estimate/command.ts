@@ -29,7 +29,7 @@ export const estimateCommand: Command = {
       .option('--scenario', 'Built-in workload: clones or mixed (repeatable)')
       .option('--pid', 'Live process to read through /proc (repeatable, or comma-separated): the pages ksmd would visit in it')
       .option('--all', 'Every process of this host with an address space, in ascending PID order', false)
-      .option('--cgroup', 'Every process of this cgroup v2 directory and its children (a path, or relative to /sys/fs/cgroup)')
+      .option('--cgroup', 'Every process of this cgroup v2 directory and its children (a path, or relative to the cgroup v2 mount)')
       .option('--merge-any', 'Live processes: every KSM-compatible mapping, as if each opted in now (prctl PR_SET_MEMORY_MERGE); default: only mappings marked mergeable', false)
       .option('--freeze', 'Live processes: stop each one (SIGSTOP) from its page-map walk to the end of its read, then resume it', false)
       .option('--pages-to-scan', 'Pages per ksmd batch (default 100)')

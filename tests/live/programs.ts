@@ -30,7 +30,7 @@ const PYTHON_FORK = `
 pid = os.fork()
 if pid == 0:
     extra = [s.upper() for s in data[:500]]
-print(os.getpid(), flush=True)
+os.write(1, b'%d\\n' % os.getpid())  # one write: parent and child share the pipe
 os.kill(os.getpid(), signal.SIGSTOP)
 `;
 

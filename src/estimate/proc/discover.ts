@@ -7,7 +7,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { CliError } from '../../cli/errors.js';
+import { inputError } from './errors.js';
 import { readStat } from './stat.js';
 
 /** Where cgroup v2 is mounted: /sys/fs/cgroup, or /sys/fs/cgroup/unified on a hybrid (v1 + v2) host. */
@@ -28,9 +28,9 @@ export function allProcesses(): number[] {
 /** Every process of the cgroup directory (absolute, or relative to the cgroup v2 mount) and its children, ascending. */
 export function cgroupProcesses(path: string): number[] {
   const dir = isAbsolute(path) ? path : resolve(cgroupRoot(), path);
-  if (!existsSync(dir)) throw new CliError('input', `--cgroup ${path}: no such cgroup (${dir} does not exist)`);
+  if (!existsSync(dir)) throw inputError(`--cgroup ${path}: no such cgroup (${dir} does not exist)`);
   if (!statSync(dir).isDirectory() || !existsSync(join(dir, 'cgroup.procs'))) {
-    throw new CliError('input', `--cgroup ${path}: not a cgroup v2 directory (${dir} has no cgroup.procs)`);
+    throw inputError(`--cgroup ${path}: not a cgroup v2 directory (${dir} has no cgroup.procs)`);
   }
   const pids = new Set<number>();
   const walk = (d: string): void => {

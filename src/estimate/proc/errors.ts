@@ -1,7 +1,11 @@
 /**
- * A live process's errors in plain words: no such process, a kernel thread, a zombie, permission.
+ * A live process's errors in plain words: no such process, gone, permission. All are bad input
+ * (CliError of kind 'input'): one line on stderr, exit status 2.
  */
 import { CliError, describeSystemError } from '../../cli/errors.js';
+
+/** Something about a live process that the estimate cannot use. */
+export const inputError = (message: string): CliError => new CliError('input', message);
 
 /** The process went away (exited, or its PID now names another process). */
 export class ProcessGone extends CliError {

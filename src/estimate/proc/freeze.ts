@@ -12,7 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CliError } from '../../cli/errors.js';
+import { inputError } from './errors.js';
 import { isStopped, readStat, selfAndAncestors } from './stat.js';
 
 /** The watchdog: waits for its stdin to close, then SIGCONTs the pids in the file. Signals that end a session are ignored. */
@@ -90,7 +90,7 @@ export class Freezer {
     if (this.#watchdog) return;
     writeFileSync(this.#file, '', { mode: 0o600 });
     const child = spawn(process.execPath, ['-e', WATCHDOG, this.#file], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
-    if (child.pid === undefined) throw new CliError('input', '--freeze: could not start the watchdog that resumes frozen processes if the estimate dies; nothing was frozen');
+    if (child.pid === undefined) throw inputError('--freeze: could not start the watchdog that resumes frozen processes if the estimate dies; nothing was frozen');
     child.on('error', () => { /* reported through child.pid above */ });
     child.unref();
     (child.stdin as unknown as { unref?: () => void })?.unref?.();

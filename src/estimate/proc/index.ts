@@ -4,7 +4,7 @@
  * (frames shared after fork), read.ts (/proc/PID/mem), freeze.ts (--freeze), discover.ts (which
  * processes), live.ts (all of it as sources).
  */
-import { CliError } from '../../cli/errors.js';
+import { inputError } from './errors.js';
 import { openLiveProcesses, type LiveOptions, type LiveSource } from './live.js';
 
 export { allProcesses, cgroupProcesses } from './discover.js';
@@ -12,9 +12,9 @@ export { openLiveProcesses, type LiveOptions, type LiveSource } from './live.js'
 export type { LiveFacts } from './facts.js';
 export type { MergeQuestion } from './mappings.js';
 
-/** Parses a --pid value; a CliError if it is not a positive integer. */
+/** Parses a --pid value; an InputError if it is not a positive integer. */
 export function parsePid(text: string): number {
-  if (!/^[1-9][0-9]{0,9}$/.test(text)) throw new CliError('input', `--pid ${text}: not a process id (a positive integer)`);
+  if (!/^[1-9][0-9]{0,9}$/.test(text)) throw inputError(`--pid ${text}: not a process id (a positive integer)`);
   return Number(text);
 }
 

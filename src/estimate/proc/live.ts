@@ -6,6 +6,7 @@
  */
 import { openSync, readFileSync } from 'node:fs';
 import { CliError } from '../../cli/errors.js';
+import { inputError } from './errors.js';
 import type { ImageSource } from '../source.js';
 import type { LiveFacts } from './facts.js';
 import { placePages, type Placement } from './forks.js';
@@ -57,7 +58,7 @@ export function openLiveProcesses(pids: readonly number[], options: LiveOptions)
   if (walked.length === 0) {
     freezer?.close();
     // One process with nothing to scan: its own line is the error.
-    throw new CliError('input', options.host ? 'no process to estimate (every one was left out, see above)' : unmergedNotes.join('; ') || 'no process to estimate');
+    throw inputError(options.host ? 'no process to estimate (every one was left out, see above)' : unmergedNotes.join('; ') || 'no process to estimate');
   }
   unmergedNotes.forEach((line) => options.note(line));
   if (kpageflags === undefined) options.note('not root: /proc/kpageflags and page frame numbers are not readable, so each page set is an upper bound (the shared zero page and page-cache pages cannot be told from anonymous pages; "exact": false)');
@@ -73,7 +74,7 @@ function walkProcess(pid: number, options: LiveOptions, freezer: Freezer | undef
   left: Record<'gone' | 'kernel' | 'zombie' | 'denied' | 'unmerged', number>, unmergedNotes: string[]): Walked | undefined {
   const stat = readStat(pid);
   const refuse = (why: string, key: keyof typeof left): undefined => {
-    if (!options.host) throw new CliError('input', `pid ${pid}: ${why}`);
+    if (!options.host) throw inputError(`pid ${pid}: ${why}`);
     left[key]++;
     return undefined;
   };
@@ -103,7 +104,7 @@ function walkProcess(pid: number, options: LiveOptions, freezer: Freezer | undef
     if (frozen) freezer!.resume(pid);
     const gone = error instanceof ProcessGone || isGone(pid, stat);
     if (options.host && (gone || error instanceof PermissionDenied)) return refuse('', gone ? 'gone' : 'denied');
-    if (gone) throw new CliError('input', `pid ${pid} (${stat.comm}): exited while its page map was read`);
+    if (gone) throw inputError(`pid ${pid} (${stat.comm}): exited while its page map was read`);
     throw error instanceof CliError ? error : procError(pid, 'pagemap', error);
   }
 }
