@@ -26,6 +26,8 @@ export interface EstimateSettings {
   engine?: 'wasm' | 'reference';
   /** Called after every full scan (progress). */
   onScan?: (scan: ScanRecord, run: { pages: number }) => void;
+  /** The sharing domain of the input at each index (undefined: the default domain). */
+  domainOf?: (index: number) => string | undefined;
 }
 
 /** The counters at the end of one full scan, and the time it took to get there. */
@@ -73,7 +75,7 @@ export async function runEstimate(sources: ImageSource[], settings: EstimateSett
   });
   setKnobs(ksm, settings.knobs);
   const t0 = performance.now();
-  const spaces = sources.map((source) => loadSpace(ksm, source, maxMemory));
+  const spaces = sources.map((source, i) => loadSpace(ksm, source, maxMemory, settings.domainOf?.(i)));
   const readMs = performance.now() - t0;
 
   const scans: ScanRecord[] = [];
@@ -146,17 +148,17 @@ export function checkCap(sources: readonly ImageSource[], maxMemory: number): vo
   if (pages * PAGE_SIZE > maxMemory) throw new CliError('input', `${held}, more than the engine's memory cap of ${bytes(maxMemory)}${RAISE_CAP}`);
 }
 
-function setKnobs(ksm: Ksm, knobs: EstimateKnobs): void {
+export function setKnobs(ksm: Ksm, knobs: EstimateKnobs): void {
   for (const name of KNOB_WRITE_ORDER) {
     if (name === 'pagesToScan' && knobs.advisorMode === 'scan-time') continue; // the advisor sets it
     ksm.setKnob(name, knobs[name]);
   }
 }
 
-/** One source into one new, mergeable space. */
-function loadSpace(ksm: Ksm, source: ImageSource, maxMemory: number): AddressSpace {
+/** One source into one new, mergeable space (of sharing domain `domain`, if given). */
+export function loadSpace(ksm: Ksm, source: ImageSource, maxMemory: number, domain?: string): AddressSpace {
   try {
-    const space = ksm.createSpace({ name: source.name, pages: source.pages });
+    const space = ksm.createSpace({ name: source.name, pages: source.pages, domain });
     let page = 0;
     source.read((chunk) => {
       space.write(page, chunk);
