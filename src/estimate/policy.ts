@@ -9,10 +9,15 @@
  * --stable-scans intervals in a row; or after a simulated day of intervals.
  */
 import type { Ksm } from '../ksm.js';
+import { KsmError } from '../errors.js';
 import type { KsmStats } from '../stats.js';
 import { Ksmtuned, type KsmtunedDecision } from '../policy/ksmtuned.js';
+import { CliError } from '../cli/errors.js';
+import { bytes } from '../cli/format.js';
 import { scanCpuMs, scanWork } from './cpu.js';
-import { PAGE_SIZE } from './source.js';
+import type { EstimateKnobs } from './knobs.js';
+import { loadSpace, setKnobs } from './run.js';
+import { PAGE_SIZE, type ImageSource } from './source.js';
 import { sleepMs } from './timing.js';
 
 /** The policies --policy knows. */
@@ -41,6 +46,7 @@ export interface PolicyInterval {
 
 export interface PolicyRun {
   policy: PolicyName;
+  config: Ksmtuned['config'];
   hostBytes: number;
   thresKb: number;
   sleepMillisecs: number;
@@ -88,7 +94,7 @@ export function simulateKsmtuned(ksm: Ksm, tuned: Ksmtuned, sim: PolicySimulatio
   }
   const started = intervals.find((r) => r.decision.run === 1);
   return {
-    policy: 'ksmtuned', hostBytes: sim.hostKb * 1024, thresKb: tuned.thresKb, sleepMillisecs: tuned.sleepMillisecs,
+    policy: 'ksmtuned', config: tuned.config, hostBytes: sim.hostKb * 1024, thresKb: tuned.thresKb, sleepMillisecs: tuned.sleepMillisecs,
     intervalMs: tuned.intervalMs, intervals, startedAtMs: started?.atMs ?? null, settled,
   };
 }
@@ -125,4 +131,46 @@ function cannotChange(intervals: readonly PolicyInterval[], stable: number): boo
   }
   if (intervals.length <= stable) return false;
   return intervals.slice(-stable - 1, -1).every((r) => same(r, last));
+}
+
+export interface PolicyEstimateSettings {
+  policy: PolicyName;
+  knobs: EstimateKnobs;
+  hostMemory: number;
+  maxMemory: number;
+  stableScans: number;
+  engine?: 'wasm' | 'reference';
+  domainOf?: (index: number) => string | undefined;
+}
+
+/**
+ * The inputs as guests of a host of `hostMemory` bytes, under the policy. Refuses a host smaller
+ * than its guests: they could not all be resident, and ksmtuned's figures would be meaningless.
+ */
+export async function runPolicyEstimate(sources: readonly ImageSource[], settings: PolicyEstimateSettings): Promise<PolicyRun> {
+  const pages = sources.reduce((n, s) => n + s.pages, 0);
+  checkHostMemory(pages, settings.hostMemory);
+  let now = 0;
+  const { Ksm } = await import('../ksm.js');
+  const ksm = await Ksm.create({ engine: settings.engine ?? 'wasm', maxMemory: settings.maxMemory, clock: () => now });
+  setKnobs(ksm, settings.knobs);
+  sources.forEach((source, i) => loadSpace(ksm, source, settings.maxMemory, settings.domainOf?.(i)));
+  const hostKb = settings.hostMemory / 1024;
+  try {
+    return simulateKsmtuned(ksm, new Ksmtuned(hostKb), {
+      hostKb, committedKb: () => pages * (PAGE_SIZE / 1024), advance: (ms) => { now += ms; }, stableIntervals: settings.stableScans,
+    });
+  } catch (error) {
+    if (error instanceof KsmError && error.code === 'ENOMEM') {
+      throw new CliError('input', `ksmd's rmap items and stable nodes do not fit beside the inputs under the engine's memory cap of ${bytes(settings.maxMemory)} (raise it with --max-memory)`);
+    }
+    throw error;
+  }
+}
+
+/** --host-memory must hold the guests. */
+export function checkHostMemory(pages: number, hostMemory: number): void {
+  if (pages * PAGE_SIZE > hostMemory) {
+    throw new CliError('input', `--host-memory ${bytes(hostMemory)}: smaller than the inputs (${bytes(pages * PAGE_SIZE)} of pages); a host holds its guests' memory`);
+  }
 }
