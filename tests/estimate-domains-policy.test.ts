@@ -85,6 +85,37 @@ test('--policy ksmtuned on a roomy host: ksmd never starts, and it says why', as
   assert.match(r.stdout, /ksmtuned never started ksmd: at every decision committed \+ thres < MemTotal and free > thres/);
 });
 
+test('the verdict: defaults, ksmtuned, the fastest knobs under the CPU cap, domains, and its thresholds', async () => {
+  const r = await cli(['--scenario', 'clones']);
+  assert.is(r.code, 0, r.stderr);
+  const verdict = r.stdout.slice(r.stdout.indexOf('Verdict:'));
+  assert.match(verdict, /kernel defaults \(run=0 saves nothing; with run=1: 100 pages \/ 20 ms\): 46\.4 MiB \(72\.5%\) saved after 6\.6 s/);
+  assert.match(verdict, /ksmtuned \(host 80\.0 MiB: the inputs \+ 25%, set it with --host-memory\): 46\.4 MiB \(72\.5%\) saved after/);
+  const fastest = /fastest under 10\.0% of a core: pages_to_scan (\d+) \/ 20 ms: 46\.4 MiB \(72\.5%\) saved after .*; ksmd ~([\d.]+)% of a core while settling, ~([\d.]+)% after/.exec(verdict);
+  assert.ok(fastest, verdict);
+  assert.ok(Number(fastest[2]) <= 10 && Number(fastest[3]) <= 10, 'under the cap');
+  assert.ok(Number(fastest[1]) > 100, 'faster than the defaults');
+  assert.match(verdict, /a domain per input \(8; no --domain given\): 6\.4 MiB saved, 40\.0 MiB \(86\.3%\) less than one domain/);
+  assert.match(verdict, new RegExp(`So: turn KSM on \\(run=1\\) with pages_to_scan ${fastest[1]}`));
+  assert.match(verdict, /Thresholds: CPU cap 10\.0% of one core \(--cpu-cap\).*worth running if it saves at least 1\.0% of the inputs' memory/);
+  const wider = await cli(['--scenario', 'clones', '--cpu-cap', '50', '--host-memory', '1G']);
+  const pts = Number(/fastest under 50\.0% of a core: pages_to_scan (\d+)/.exec(wider.stdout)?.[1]);
+  assert.ok(pts > Number(fastest[1]), 'a higher cap allows a faster pace');
+  assert.match(wider.stdout, /ksmtuned \(host 1\.0 GiB\): never starts ksmd/);
+  const none = await cli(['--scenario', 'clones', '--no-verdict']);
+  assert.not.match(none.stdout, /Verdict:/);
+});
+
+test('the verdict on inputs with nothing to merge: not worth running', async () => {
+  const path = join(dir, 'unique.img');
+  const out = new Uint8Array(8 * 4096);
+  for (let i = 0; i < out.length; i += 4) out[i] = (i * 2654435761) >>> 24, out[i + 1] = i >>> 12;
+  writeFileSync(path, out);
+  const r = await cli([path]);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /So: KSM is not worth running on these inputs: it saves 0 B, under 1\.0% of their 32\.0 KiB; leave run=0\./);
+});
+
 for (const [label, args, message] of [
   ['unknown policy', ['--scenario', 'clones', '--policy', 'mom', '--host-memory', '1G'], /--policy mom: no such policy \(known: ksmtuned/],
   ['policy without host memory', ['--scenario', 'clones', '--policy', 'ksmtuned'], /--policy ksmtuned needs --host-memory/],
@@ -97,6 +128,7 @@ for (const [label, args, message] of [
   ['mapping of an unknown input', ['--scenario', 'clones', '--domain', 'acme=clones/guest9'], /--domain acme=clones\/guest9: no input is named clones\/guest9/],
   ['an input in two domains', ['--scenario', 'clones', '--domain', 'a=clones/guest0', '--domain', 'b=clones/*'], /input clones\/guest0 is in domain a already/],
   ['the default domain named', ['--scenario', 'clones', '--domain', 'default=clones/guest0'], /"default" is the domain of inputs no mapping names/],
+  ['a bad CPU cap', ['--scenario', 'clones', '--cpu-cap', '0'], /--cpu-cap 0: a percentage of one core, above 0 and at most 100/],
   ['a missing map file', ['--scenario', 'clones', '--domain-map', '/nonexistent/map'], /--domain-map \/nonexistent\/map: no such file/],
 ] as const) {
   test(`bad input: ${label}`, async () => {

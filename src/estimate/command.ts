@@ -17,6 +17,8 @@ import { formatTable } from './table.js';
 import { bytes } from '../cli/format.js';
 import { domainMappings, formatDomainComparison, resolveDomains, tenantCount, type DomainComparison } from './domains.js';
 import { checkHostMemory, runPolicyEstimate } from './policy.js';
+import { DEFAULT_HOST_HEADROOM, formatVerdict } from './verdict.js';
+import type { EstimateRun } from './run.js';
 import { formatPolicy, policyJson } from './policy-table.js';
 import { summarize } from './summary.js';
 import type { ImageSource } from './source.js';
@@ -49,7 +51,9 @@ export const estimateCommand: Command = {
       .option('--domain', 'Sharing domain NAME=INPUT[,INPUT…] (repeatable; INPUT may end in *): also compare one domain and a domain per input')
       .option('--domain-map', 'File of NAME=INPUT[,INPUT…] lines, as --domain')
       .option('--policy', 'Let a policy run ksmd over simulated time: ksmtuned (needs --host-memory)')
-      .option('--host-memory', 'The host\'s memory for --policy, e.g. 16G (no unit: MiB)')
+      .option('--host-memory', 'The host\'s memory for --policy and the verdict\'s ksmtuned line, e.g. 16G (no unit: MiB)')
+      .option('--cpu-cap', 'The verdict\'s cap on ksmd\'s CPU, % of one core (default 10)')
+      .option('--verdict', 'End with the verdict (--no-verdict: leave it out)', true)
       .option('--json', 'Print the JSON of DESIGN.md on stdout', false)
       .option('--report', 'Also write a self-contained HTML report to this file')
       .example('estimate guest0.img guest1.img --pages-to-scan 5000')
@@ -74,7 +78,10 @@ async function estimate(opts: Record<string, unknown> & { _: unknown[] }, argv: 
   const report = options.report ? htmlReport(run) : undefined;
   const compared = domainOf ? await compareDomains(sources, options, maxMemory, summarize(run).savedBytes, domains) : undefined;
   if (options.json) io.out(`${JSON.stringify(compared ? { ...estimateJson(run), domains: domainsJson(compared) } : estimateJson(run), null, 1)}\n`);
-  else io.out(compared ? `${formatTable(run)}\n${formatDomainComparison(compared, bytes).join('\n')}\n` : formatTable(run));
+  else {
+    io.out(compared ? `${formatTable(run)}\n${formatDomainComparison(compared, bytes).join('\n')}\n` : formatTable(run));
+    if (options.verdict) io.out(`\n${(await verdict(sources, options, maxMemory, run, compared, domainOf)).join('\n')}\n`);
+  }
   if (!run.converged) io.err(`ksm-wasm estimate: the merge state did not settle within --max-scans ${options.maxScans} (last change after full scan ${run.settledAt})\n`);
   if (options.report && report) writeReport(options.report, report);
   return EXIT.done;
@@ -103,6 +110,21 @@ async function compareDomains(sources: ImageSource[], options: EstimateOptions, 
     tenants: tenantCount(domains),
     spaces: sources.length,
   };
+}
+
+/** The verdict: ksmtuned's own simulation, and (without --domain) a run with a domain per input. */
+async function verdict(sources: ImageSource[], options: EstimateOptions, maxMemory: number, run: EstimateRun, compared: DomainComparison | undefined, domainOf: ((i: number) => string | undefined) | undefined): Promise<string[]> {
+  const pages = sources.reduce((n, s) => n + s.pages, 0);
+  const savedBytes = summarize(run).savedBytes;
+  const hostMemory = options.hostMemory ?? Math.ceil((pages * 4096 * (1 + DEFAULT_HOST_HEADROOM)) / 1024) * 1024;
+  checkHostMemory(pages, hostMemory);
+  const ksmtuned = await runPolicyEstimate(sources, { policy: 'ksmtuned', knobs: options.knobs, hostMemory, maxMemory, stableScans: options.stableScans, domainOf });
+  let domains = compared;
+  if (!domains && sources.length > 1) {
+    const perSpace = summarize(await runEstimate(sources, { ...options, maxMemory, domainOf: (i) => `input${i}` })).savedBytes;
+    domains = { oneDomainBytes: savedBytes, perTenantBytes: savedBytes, perSpaceBytes: perSpace, tenants: 1, spaces: sources.length };
+  }
+  return formatVerdict({ run, savedBytes, cap: options.cpuCap, ksmtuned, hostGiven: options.hostMemory !== undefined, domains, domainsFromMapping: compared !== undefined });
 }
 
 function domainsJson(c: DomainComparison): Record<string, number> {

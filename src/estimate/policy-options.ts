@@ -4,11 +4,16 @@
  */
 import { CliError } from '../cli/errors.js';
 import { POLICIES, type PolicyName } from './policy.js';
+import { DEFAULT_CPU_CAP } from './verdict.js';
 
 export interface PolicyOptions {
   policy: PolicyName | undefined;
-  /** Host memory in bytes (with --policy). */
+  /** Host memory in bytes (for --policy, and the verdict's ksmtuned line). */
   hostMemory: number | undefined;
+  /** The verdict's CPU cap, a share of one core. */
+  cpuCap: number;
+  /** Print the verdict (text output only; --no-verdict leaves it out). */
+  verdict: boolean;
   domainFlags: string[];
   domainMap: string | undefined;
 }
@@ -23,7 +28,6 @@ export function policyOptions<P extends Parsed>(opts: P, single: (opts: P, flag:
     throw new CliError('input', `--policy ${policy}: no such policy (known: ${POLICIES.join(', ')}; the kernel's own scan-time advisor is --advisor scan-time)`);
   }
   if (policy !== undefined && host === undefined) throw new CliError('usage', `--policy ${policy} needs --host-memory SIZE (the host's memory, e.g. 16G)`);
-  if (policy === undefined && host !== undefined) throw new CliError('usage', '--host-memory is for --policy (give --policy ksmtuned)');
   if (policy !== undefined) {
     for (const flag of ['pages-to-scan', 'sleep-millisecs']) {
       if (opts[flag] !== undefined) throw new CliError('input', `--${flag}: cannot be set with --policy ${policy} (the policy writes it)`);
@@ -33,7 +37,23 @@ export function policyOptions<P extends Parsed>(opts: P, single: (opts: P, flag:
   const raw = opts.domain;
   const domainFlags = raw === undefined ? [] : (Array.isArray(raw) ? raw : [raw]).map(String);
   if (domainFlags.some((d) => d === '' || d === 'true')) throw new CliError('usage', '--domain needs a value (NAME=INPUT)');
-  return { policy: policy as PolicyName | undefined, hostMemory: host === undefined ? undefined : parseSize(host, '--host-memory'), domainFlags, domainMap: single(opts, 'domain-map') };
+  return {
+    policy: policy as PolicyName | undefined,
+    hostMemory: host === undefined ? undefined : parseSize(host, '--host-memory'),
+    cpuCap: cpuCap(single(opts, 'cpu-cap')),
+    verdict: opts.verdict !== false,
+    domainFlags,
+    domainMap: single(opts, 'domain-map'),
+  };
+}
+
+/** --cpu-cap PERCENT of one core (default 10). */
+function cpuCap(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_CPU_CAP;
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(text) || Number(text) <= 0 || Number(text) > 100) {
+    throw new CliError('input', `--cpu-cap ${text}: a percentage of one core, above 0 and at most 100`);
+  }
+  return Number(text) / 100;
 }
 
 const UNITS: Readonly<Record<string, number>> = { k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };

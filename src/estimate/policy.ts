@@ -5,8 +5,8 @@
  * pages merge). Every monitor interval ksmtuned decides; while run is 1, ksmd runs the interval's
  * batches at the knobs it wrote (a batch as soon as it starts, then one after each sleep, the
  * sleep rounded to whole jiffies as the kernel sleeps it). It stops when nothing can change any
- * more: ksmd off with the same figures twice, or the merge state and the knobs unchanged for
- * --stable-scans intervals in a row; or after a simulated day of intervals.
+ * more: ksmd off with the same figures twice, or the merge state, figures and knobs unchanged
+ * through --stable-scans full scans; or after a simulated day of intervals.
  */
 import type { Ksm } from '../ksm.js';
 import { KsmError } from '../errors.js';
@@ -117,20 +117,19 @@ const MERGE_STATE: ReadonlyArray<keyof KsmStats> = ['pagesShared', 'pagesSharing
 
 /**
  * Nothing can change any more: ksmd is off and was off with the same figures at the decision
- * before; or the merge state, the memory figures and the decision were the same for `stable`
- * decisions in a row (ksmd at a fixed pages_to_scan on a merge state that no longer moves).
+ * before; or ksmd runs and the merge state, the memory figures and the decision have not changed
+ * while ksmd completed `stable` full scans (the estimate's own settling rule).
  */
 function cannotChange(intervals: readonly PolicyInterval[], stable: number): boolean {
   const last = intervals[intervals.length - 1];
   const same = (a: PolicyInterval, b: PolicyInterval) => a.committedKb === b.committedKb && a.freeKb === b.freeKb
     && a.decision.run === b.decision.run && a.decision.npages === b.decision.npages
     && MERGE_STATE.every((k) => a.stats[k] === b.stats[k]);
-  if (last.decision.run === 0) {
-    const prev = intervals[intervals.length - 2];
-    return prev !== undefined && same(prev, last);
-  }
-  if (intervals.length <= stable) return false;
-  return intervals.slice(-stable - 1, -1).every((r) => same(r, last));
+  let since = intervals.length - 1;
+  while (since > 0 && same(intervals[since - 1], last)) since--;
+  if (since === intervals.length - 1) return false;
+  if (last.decision.run === 0) return true;
+  return last.stats.fullScans - intervals[since].stats.fullScans >= stable;
 }
 
 export interface PolicyEstimateSettings {
