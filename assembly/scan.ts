@@ -158,8 +158,9 @@ const ZERO_PFN: u32 = ZERO_FRAME_LOCATION >> PAGE_SHIFT;
  * cmp_and_merge_page: one page's whole treatment. The checksum rule first, then the stable tree,
  * then the unstable tree; a match there makes a new KSM page of this page. Every merge attempt
  * first splits the page's huge page (thp.ts); when that maps the page itself to the zero page, the
- * merge fails and the search goes on with the page's old contents (zeros), as the kernel's does
- * with the page it still holds. Both trees searched are those of the space's sharing domain.
+ * merge fails: after the zero-page merge the searches go on with the page's old contents (zeros),
+ * as the kernel's do with the page it still holds; after a stable match the page is done. Both
+ * trees searched are those of the space's sharing domain.
  */
 function cmpAndMergePage(space: u32, entry: u32): void {
   const item = itemAt(entry);
@@ -184,12 +185,12 @@ function cmpAndMergePage(space: u32, entry: u32): void {
   if (found != 0 && nodeKpfn(found) == pfn && isStable(item) && itemNode(item) == found) return;
   removeRmapItemFromTree(item);
   if (found != 0) {
+    // After a stable match the page is done, merged or not (a split may have taken it away).
     if (contents == pfn && splitForMerge(entry)) {
       replacePage(entry, nodeKpfn(found));
       stableTreeAppend(item, found);
-      return;
     }
-    contents = ZERO_PFN;
+    return;
   }
   const tree = unstableTreeSearchInsert(item, contents, domain);
   if (tree == 0 || contents != pfn) return;

@@ -10,7 +10,7 @@ import { engineFits, engineMemoryFor } from '../src/cli/memory.js';
 import { settledAt } from '../src/estimate/convergence.js';
 import { floorFor, readAll } from './floor.js';
 import { sumTimings, time, type Timing } from './lib.js';
-import { PAGE, loadWorkload, totalPages, type Workload } from './workloads.js';
+import { loadWorkload, totalPages, type Workload } from './workloads.js';
 
 export type Engine = 'wasm' | 'reference';
 

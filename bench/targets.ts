@@ -66,6 +66,11 @@ export function computeTargets(ctx: Context): Target[] {
     (x) => `${round(x)} B`, 'memory suite: record size (kernel: 64 B rmap_item)'));
   t.push(row('metadata bytes per tracked page: all records ÷ tracked pages, worst workload', f['memory.metadataBytesPerTrackedPage.max'], '≤ 32', (x) => x <= 32,
     (x) => `${round(x)} B`, 'memory suite: (rmap items + stable nodes + chains) × record size ÷ rmap items (kernel: 64 B each)'));
+
+  // 6. Reading live processes (issue 9).
+  const mib = f['procread.mib'];
+  t.push(row(`estimate --pid reading a ${mib ?? 4096} MiB process ÷ sequential /proc/PID/mem of the same ranges`, f['procread.ratio'], '≤ 2×', (x) => x <= 2,
+    (x) => `${round(x)}× (${round(f['procread.pid.MiBps'])} vs ${round(f['procread.sequential.MiBps'])} MiB/s)`, 'procread suite: best of 2 each, walk included'));
   return t;
 }
 

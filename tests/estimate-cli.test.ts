@@ -4,11 +4,15 @@
  * and nothing written (no report file).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { CliError } from '../src/cli/errors.js';
+import { ENGINE_MEMORY_LIMIT } from '../src/cli/memory.js';
+import { checkCap } from '../src/estimate/run.js';
+import type { ImageSource } from '../src/estimate/source.js';
 
 const CLI = new URL('../src/cli.ts', import.meta.url).pathname;
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -16,13 +20,6 @@ const dir = mkdtempSync(join(tmpdir(), 'ksm-wasm-cli-'));
 const file = (name: string, bytes: Uint8Array | number) => {
   const path = join(dir, name);
   writeFileSync(path, typeof bytes === 'number' ? new Uint8Array(bytes) : bytes);
-  return path;
-};
-
-/** A sparse file of `size` bytes (read as zeros; nothing on disk). */
-const sparse = (name: string, size: number) => {
-  const path = file(name, 0);
-  truncateSync(path, size);
   return path;
 };
 
@@ -78,7 +75,6 @@ const cases: Array<[string, string[], number, RegExp]> = [
   ['a flag without its value', [good, '--max-scans'], 2, /--max-scans needs a value/],
   ['--max-scans 0', [good, '--max-scans', '0'], 2, /--max-scans 0: must be from 1/],
   ['inputs larger than the memory cap', [file('big.img', 2 << 20), '--max-memory', '1'], 2, /more than the engine's memory cap of 1\.0 MiB \(raise it with --max-memory, at most 4\.0 GiB\)$/],
-  ['inputs more than one engine can hold', [sparse('huge.img', 5 * 2 ** 30)], 2, /the inputs hold 5\.0 GiB of pages, 5\.2 GiB with the engine's records: more than one engine can have \(4\.0 GiB/],
   ['a report in a directory that does not exist', [good, '--report', join(dir, 'no', 'such', 'dir', 'r.html')], 2, /--report .*r\.html: directory .* does not exist/],
   ['no command', [], 2, /no command given/],
 ];
@@ -130,6 +126,15 @@ for (const [what, args, pattern] of [
     assert.is(r.stderr.trim().split('\n').length, 1);
   });
 }
+
+test('inputs more than one engine can hold are refused by the memory rule before a page is read', () => {
+  const huge: ImageSource = { name: 'huge.img', pages: 5 * 2 ** 18, read: () => { throw new Error('read'); } }; // 5 GiB
+  const error = (() => { try { checkCap([huge], ENGINE_MEMORY_LIMIT); } catch (e) { return e; } })();
+  assert.instance(error, CliError);
+  assert.is((error as CliError).exitStatus, 2);
+  assert.is((error as CliError).message, "the inputs hold 5.0 GiB of pages, 5.2 GiB with the engine's records: more than one engine can have (4.0 GiB, the limit of wasm32); estimate fewer inputs at a time");
+  assert.not.throws(() => checkCap([{ ...huge, pages: 2 ** 18 }], ENGINE_MEMORY_LIMIT), '1 GiB fits');
+});
 
 test('a good input still works (the cases above fail for their own reason)', async () => {
   const report = join(dir, 'ok.html');

@@ -6,7 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isElf, openElfCore } from '../estimate/elf.js';
-import { openProcess, parsePid } from '../estimate/proc.js';
+import { allProcesses, cgroupProcesses, openLiveProcesses, parsePid, type MergeQuestion } from '../estimate/proc/index.js';
 import { openRawImage, statImage } from '../estimate/raw.js';
 import { openScenario } from '../estimate/scenarios.js';
 import { PAGE_SIZE, type ImageSource } from '../estimate/source.js';
@@ -15,15 +15,40 @@ import { CliError } from './errors.js';
 export type InputSpec =
   | { kind: 'image'; path: string }
   | { kind: 'pid'; text: string }
+  | { kind: 'all' }
+  | { kind: 'cgroup'; path: string }
   | { kind: 'scenario'; name: string };
 
-/** Opens every input, in the order given, before anything is read. */
-export function openInputs(specs: readonly InputSpec[]): ImageSource[] {
+/** How live processes are read (--merge-any, --freeze). */
+export interface LiveSettings { question: MergeQuestion; freeze: boolean }
+
+const LIVE_KINDS = new Set(['pid', 'all', 'cgroup']);
+
+/**
+ * Opens every input, in the order given, before anything is read. Live processes are opened
+ * together (frames shared after a fork are found across them) and keep their places among the
+ * other inputs.
+ */
+export function openInputs(specs: readonly InputSpec[], live: LiveSettings = { question: 'mergeable', freeze: false }): ImageSource[] {
+  const pids = specs.flatMap((spec) => {
+    if (spec.kind === 'pid') return [parsePid(spec.text)];
+    if (spec.kind === 'all') return allProcesses();
+    if (spec.kind === 'cgroup') return cgroupProcesses(spec.path);
+    return [];
+  });
+  const host = specs.some((spec) => spec.kind === 'all' || spec.kind === 'cgroup');
+  const processes = pids.length ? openLiveProcesses([...new Set(pids)], { ...live, host, note: (line) => process.stderr.write(`ksm-wasm estimate: ${line}\n`) }) : [];
+  let livePlaced = false;
   return specs.flatMap((spec): ImageSource[] => {
+    if (LIVE_KINDS.has(spec.kind)) {
+      if (livePlaced) return [];
+      livePlaced = true;
+      return processes;
+    }
     switch (spec.kind) {
       case 'image': return [openImage(spec.path)];
-      case 'pid': return [openProcess(parsePid(spec.text))];
       case 'scenario': return openScenario(spec.name);
+      default: return [];
     }
   });
 }

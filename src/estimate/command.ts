@@ -36,7 +36,11 @@ export const estimateCommand: Command = {
         EXIT_STATUS_HELP,
       ])
       .option('--scenario', 'Built-in workload: clones or mixed (repeatable)')
-      .option('--pid', 'Live process to read through /proc (repeatable, or comma-separated)')
+      .option('--pid', 'Live process to read through /proc (repeatable, or comma-separated): the pages ksmd would visit in it')
+      .option('--all', 'Every process of this host with an address space, in ascending PID order', false)
+      .option('--cgroup', 'Every process of this cgroup v2 directory and its children (a path, or relative to /sys/fs/cgroup)')
+      .option('--merge-any', 'Live processes: every KSM-compatible mapping, as if each opted in now (prctl PR_SET_MEMORY_MERGE); default: only mappings marked mergeable', false)
+      .option('--freeze', 'Live processes: stop each one (SIGSTOP) from its page-map walk to the end of its read, then resume it', false)
       .option('--pages-to-scan', 'Pages per ksmd batch (default 100)')
       .option('--sleep-millisecs', 'Sleep between batches, ms (default 20)')
       .option('--max-page-sharing', 'Most mappings per KSM page (>= 2) (default 256)')
@@ -66,7 +70,7 @@ export const estimateCommand: Command = {
 
 async function estimate(opts: Record<string, unknown> & { _: unknown[] }, argv: readonly string[], io: CliIO): Promise<number> {
   const options = estimateOptions(opts, argv);
-  const sources = openInputs(options.inputs);
+  const sources = openInputs(options.inputs, options.live);
   const maxMemory = options.maxMemory ?? memoryCap(sources);
   checkCap(sources, maxMemory);
   const mappings = domainMappings(options.domainFlags, options.domainMap);

@@ -73,6 +73,15 @@ export function resolveDomains(mappings: readonly DomainMapping[], sources: read
       }
     }
   }
+  // A fork (a live process after fork()) stays in its parent's domain, as AddressSpace.fork does.
+  sources.forEach((source, i) => {
+    if (!source.forkOf) return;
+    const parent = sources.indexOf(source.forkOf);
+    if (domains[i] !== undefined && domains[i] !== domains[parent]) {
+      throw new CliError('input', `--domain ${domains[i]}: input ${source.name} is a fork of ${source.forkOf.name}, and a fork stays in its parent's domain (${domains[parent] ?? 'default'})`);
+    }
+    domains[i] = domains[parent];
+  });
   return domains;
 }
 

@@ -4,6 +4,7 @@
  * settle within --max-scans), nothing more and nothing less.
  */
 import { sysfsCounters } from '../stats.js';
+import type { LiveFacts } from './proc/facts.js';
 import type { EstimateRun, ScanRecord } from './run.js';
 import { PAGE_SIZE } from './source.js';
 
@@ -13,7 +14,7 @@ export interface EstimateJson {
   scans: Array<Record<string, number>>;
   /** The last scan's counters, and the scan the merge state settled at (null: not within --max-scans). */
   converged: Record<string, number | null>;
-  spaces: Array<Record<string, string | number>>;
+  spaces: Array<Record<string, string | number | boolean>>;
 }
 
 /** The counter keys of each scan, in the contract's order. */
@@ -35,10 +36,22 @@ export function estimateJson(run: EstimateRun): EstimateJson {
     },
     scans,
     converged: { ...last, settled_at_full_scan: run.converged ? run.settledAt : null },
-    spaces: finalSpaces.map((s) => ({
+    spaces: finalSpaces.flatMap((s, i) => (run.spaces[i]?.live?.exited ? [] : [{
       name: s.name, ksm_rmap_items: s.ksmRmapItems, ksm_merging_pages: s.ksmMergingPages,
       ksm_zero_pages: s.ksmZeroPages, ksm_process_profit: s.ksmProcessProfit,
-    })),
+      ...liveJson(run.spaces[i]?.live),
+    }])),
+  };
+}
+
+/** A live process's identity and page set (keys added to the contract; absent for images). */
+function liveJson(live: LiveFacts | undefined): Record<string, string | number | boolean> {
+  if (!live) return {};
+  return {
+    pid: live.pid, comm: live.comm, exact: live.exact, mappings: live.question,
+    pages: live.addresses.length, ksm_pages_read: live.ksmPages, thp_pages: live.thpPages,
+    zero_page_mapped: live.zeroPageMapped, fork_of: live.forkOf ?? 0, fork_shared_pages: live.sharedWithParent,
+    changed_pages: live.changedPages ?? 0, unreadable_pages: live.unreadablePages, frozen: live.frozen ? 1 : 0,
   };
 }
 

@@ -7,7 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { CliError } from '../cli/errors.js';
 import { ENGINE_MEMORY_LIMIT } from '../cli/memory.js';
-import type { InputSpec } from '../cli/inputs.js';
+import type { InputSpec, LiveSettings } from '../cli/inputs.js';
 import { checkKnob, ESTIMATE_KNOB_DEFAULTS, type EstimateKnobs } from './knobs.js';
 import { policyOptions, type PolicyOptions } from './policy-options.js';
 
@@ -20,6 +20,8 @@ export interface EstimateOptions extends PolicyOptions {
   maxMemory: number | undefined;
   json: boolean;
   report: string | undefined;
+  /** Live processes: which mappings (--merge-any), frozen while read (--freeze). */
+  live: LiveSettings;
 }
 
 /** Flags that take a value (`--flag VALUE` or `--flag=VALUE`), with the knob each one sets. */
@@ -32,13 +34,13 @@ export const KNOB_FLAGS: Readonly<Record<string, keyof EstimateKnobs>> = {
   'merge-across-nodes': 'mergeAcrossNodes',
   'stable-node-chains-prune-millisecs': 'stableNodeChainsPruneMillisecs',
 };
-export const VALUE_FLAGS = [...Object.keys(KNOB_FLAGS), 'advisor', 'max-scans', 'stable-scans', 'max-memory', 'report', 'scenario', 'pid', 'policy', 'host-memory', 'domain', 'domain-map', 'cpu-cap'];
+export const VALUE_FLAGS = [...Object.keys(KNOB_FLAGS), 'advisor', 'max-scans', 'stable-scans', 'max-memory', 'report', 'scenario', 'pid', 'cgroup', 'policy', 'host-memory', 'domain', 'domain-map', 'cpu-cap'];
 
 type Parsed = Record<string, unknown> & { _: unknown[] };
 
 export function estimateOptions(opts: Parsed, argv: readonly string[]): EstimateOptions {
   const inputs = orderedInputs(opts, argv);
-  if (inputs.length === 0) throw new CliError('usage', 'estimate: nothing to scan (give IMAGE files, --scenario NAME or --pid PID)');
+  if (inputs.length === 0) throw new CliError('usage', 'estimate: nothing to scan (give IMAGE files, --scenario NAME, --pid PID, --cgroup PATH or --all)');
   const policy = policyOptions(opts, single);
   const knobs = { ...ESTIMATE_KNOB_DEFAULTS } as Record<string, unknown>;
   for (const [flag, knob] of Object.entries(KNOB_FLAGS)) {
@@ -60,6 +62,7 @@ export function estimateOptions(opts: Parsed, argv: readonly string[]): Estimate
     maxMemory: mebibytes(opts, 'max-memory'),
     json: opts.json === true,
     report: reportPath(single(opts, 'report')),
+    live: { question: opts['merge-any'] === true ? 'merge-any' : 'mergeable', freeze: opts.freeze === true },
     ...policy,
   };
 }
@@ -115,11 +118,13 @@ function orderedInputs(opts: Parsed, argv: readonly string[]): InputSpec[] {
     if (token === '--') { out.push(...argv.slice(i + 1).map((path) => ({ kind: 'image' as const, path }))); break; }
     if (!token.startsWith('-') || token === '-') { out.push({ kind: 'image', path: token }); continue; }
     const [name, inline] = splitFlag(token);
+    if (name === 'all') out.push({ kind: 'all' });
     if (!VALUE_FLAGS.includes(name)) continue;
     const value = inline ?? (argv[i + 1] !== undefined && !argv[i + 1].startsWith('-') ? argv[++i] : undefined);
     if (value === undefined || value === '') throw new CliError('usage', `--${name} needs a value`);
     if (name === 'pid') out.push(...value.split(',').map((text) => ({ kind: 'pid' as const, text })));
     if (name === 'scenario') out.push({ kind: 'scenario', name: value });
+    if (name === 'cgroup') out.push({ kind: 'cgroup', path: value });
   }
   const found = out.filter((s) => s.kind === 'image').map((s) => (s as { path: string }).path);
   if (found.join('\0') !== images.join('\0')) {

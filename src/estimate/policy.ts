@@ -16,7 +16,7 @@ import { CliError } from '../cli/errors.js';
 import { bytes } from '../cli/format.js';
 import { scanCpuMs, scanWork } from './cpu.js';
 import type { EstimateKnobs } from './knobs.js';
-import { loadSpace, setKnobs } from './run.js';
+import { loadSpaces, setKnobs } from './run.js';
 import { PAGE_SIZE, type ImageSource } from './source.js';
 import { sleepMs } from './timing.js';
 
@@ -153,7 +153,7 @@ export async function runPolicyEstimate(sources: readonly ImageSource[], setting
   const { Ksm } = await import('../ksm.js');
   const ksm = await Ksm.create({ engine: settings.engine ?? 'wasm', maxMemory: settings.maxMemory, clock: () => now });
   setKnobs(ksm, settings.knobs);
-  sources.forEach((source, i) => loadSpace(ksm, source, settings.maxMemory, settings.domainOf?.(i)));
+  loadSpaces(ksm, sources, settings.maxMemory, settings.domainOf);
   const hostKb = settings.hostMemory / 1024;
   try {
     return simulateKsmtuned(ksm, new Ksmtuned(hostKb), {

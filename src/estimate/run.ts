@@ -13,6 +13,7 @@ import { CliError } from '../cli/errors.js';
 import { bytes } from '../cli/format.js';
 import { ENGINE_MEMORY_LIMIT, engineFits, engineMemoryFor, engineMemoryNeeded } from '../cli/memory.js';
 import { KNOB_WRITE_ORDER, type EstimateKnobs } from './knobs.js';
+import type { LiveFacts } from './proc/facts.js';
 import { PAGE_SIZE, type ImageSource } from './source.js';
 import { sleepMs } from './timing.js';
 
@@ -48,7 +49,7 @@ export interface SpaceRecord { name: string; ksmRmapItems: number; ksmMergingPag
 
 export interface EstimateRun {
   knobs: EstimateKnobs;
-  spaces: Array<{ name: string; pages: number }>;
+  spaces: Array<{ name: string; pages: number; live?: LiveFacts }>;
   scans: ScanRecord[];
   /** Every space's ksm_stat after every full scan (spacesPerScan[i] goes with scans[i]). */
   spacesPerScan: SpaceRecord[][];
@@ -75,7 +76,7 @@ export async function runEstimate(sources: ImageSource[], settings: EstimateSett
   });
   setKnobs(ksm, settings.knobs);
   const t0 = performance.now();
-  const spaces = sources.map((source, i) => loadSpace(ksm, source, maxMemory, settings.domainOf?.(i)));
+  const spaces = loadSpaces(ksm, sources, maxMemory, settings.domainOf);
   const readMs = performance.now() - t0;
 
   const scans: ScanRecord[] = [];
@@ -106,7 +107,7 @@ export async function runEstimate(sources: ImageSource[], settings: EstimateSett
   }
   return {
     knobs: settings.knobs,
-    spaces: sources.map((s) => ({ name: s.name, pages: s.pages })),
+    spaces: sources.map((s) => ({ name: s.name, pages: s.pages, live: s.live })),
     scans,
     spacesPerScan,
     converged: hasConverged(scans, settings.stableScans),
@@ -155,16 +156,32 @@ export function setKnobs(ksm: Ksm, knobs: EstimateKnobs): void {
   }
 }
 
-/** One source into one new, mergeable space (of sharing domain `domain`, if given). */
-export function loadSpace(ksm: Ksm, source: ImageSource, maxMemory: number, domain?: string): AddressSpace {
+/** Every source into its space, in order: forks of the spaces loaded before them where a source says so. */
+export function loadSpaces(ksm: Ksm, sources: readonly ImageSource[], maxMemory: number, domainOf?: (index: number) => string | undefined): AddressSpace[] {
+  const loaded = new Map<ImageSource, AddressSpace>();
+  return sources.map((source, i) => {
+    const space = loadSpace(ksm, source, maxMemory, source.forkOf && loaded.get(source.forkOf), domainOf?.(i));
+    loaded.set(source, space);
+    return space;
+  });
+}
+
+/**
+ * One source into one new, mergeable space (of sharing domain `domain`, if given); a fork of
+ * `parent` when the source shares frames with it (a live process after fork()): then only its own
+ * pages are written, the parent's pages it does not map are dropped, and it stays in the parent's
+ * domain.
+ */
+function loadSpace(ksm: Ksm, source: ImageSource, maxMemory: number, parent?: AddressSpace, domain?: string): AddressSpace {
   try {
-    const space = ksm.createSpace({ name: source.name, pages: source.pages, domain });
-    let page = 0;
-    source.read((chunk) => {
+    const space = parent ? parent.fork(source.name) : ksm.createSpace({ name: source.name, pages: Math.max(1, source.spacePages ?? source.pages), domain });
+    let next = 0;
+    source.read((chunk, page = next) => {
       space.write(page, chunk);
-      page += chunk.length / PAGE_SIZE;
+      next = page + chunk.length / PAGE_SIZE;
     });
-    space.mergeable();
+    if (parent) for (const page of source.dropPages ?? []) space.dontneed(page, 1);
+    else space.mergeable();
     return space;
   } catch (error) {
     if (error instanceof KsmError && error.code === 'ENOMEM') {

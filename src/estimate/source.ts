@@ -3,6 +3,8 @@
  * built-in scenario. Opening a source checks it (and says what is wrong); reading streams it.
  */
 
+import type { LiveFacts } from './proc/facts.js';
+
 /** Bytes per page. */
 export { PAGE_SIZE } from '../backend.js';
 
@@ -14,6 +16,18 @@ export interface ImageSource {
   readonly name: string;
   /** Present pages the space gets, all written and mergeable. */
   readonly pages: number;
-  /** Streams the pages in address order, in chunks that are whole pages. */
-  read(sink: (chunk: Uint8Array) => void): void;
+  /**
+   * Streams the pages in address order, in chunks that are whole pages. `page` is the space's page
+   * index of the chunk's first page; without it chunks follow each other from page 0. A chunk is
+   * valid only during the call (a reader may reuse its buffer): copy what you keep.
+   */
+  read(sink: (chunk: Uint8Array, page?: number) => void): void;
+  /** Size of the space in pages when pages are placed by index, with holes (default: pages). */
+  readonly spacePages?: number;
+  /** A live process sharing frames with an earlier source after a fork: its space is a fork of that one's. */
+  readonly forkOf?: ImageSource;
+  /** With forkOf: page indices the parent maps and this one does not (dropped after the fork). */
+  readonly dropPages?: readonly number[];
+  /** A live process: which one, and what its page set is. */
+  readonly live?: LiveFacts;
 }

@@ -1,6 +1,7 @@
 /**
  * The human-readable output: the counters after every full scan, then what they mean.
  */
+import { liveNotes, spaceRows } from './proc/table.js';
 import type { EstimateRun } from './run.js';
 import { bytes, duration } from '../cli/format.js';
 import { summarize } from './summary.js';
@@ -31,10 +32,9 @@ export function formatTable(run: EstimateRun): string {
 /** Each space's /proc/PID/ksm_stat after the last scan. */
 function spaces(run: EstimateRun): string[] {
   const last = run.spacesPerScan[run.spacesPerScan.length - 1] ?? [];
-  const rows = [['space', 'pages', 'rmap_items', 'merging', 'zero', 'process_profit'],
-    ...last.map((s, i) => [s.name, String(run.spaces[i].pages), String(s.ksmRmapItems), String(s.ksmMergingPages), String(s.ksmZeroPages), bytes(s.ksmProcessProfit)])];
+  const rows = spaceRows(last.map((stat, i) => ({ ...run.spaces[i], stat })), bytes);
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
+  return [...rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')), ...liveNotes(run.spaces.map((s) => s.live))];
 }
 
 function header(run: EstimateRun): string {

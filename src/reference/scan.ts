@@ -221,7 +221,8 @@ export class Scanner {
     const space = item.space;
     const page = space.frames[item.vpn] as Frame;
     // Every merge attempt splits the page's huge page first; if that maps the page itself to the
-    // zero page, the merge fails and the searches go on with its old contents, as the kernel's do.
+    // zero page, the merge fails; after the zero-page merge the searches go on with its old
+    // contents, as the kernel's do; after a stable match the page is done.
     let contents = page;
     if (page.stableNode !== null) {
       // A KSM page: done if the item is on its node; else (fork) no checksum, straight to search.
@@ -246,12 +247,12 @@ export class Scanner {
     if (kpage === page && item.state === ItemState.Stable && item.node === page.stableNode) return;
     this.removeRmapItemFromTree(item);
     if (kpage !== null) {
+      // After a stable match the page is done, merged or not (a split may have taken it away).
       if (contents === page && splitForMerge(this.st, space, item.vpn)) {
         if (kpage !== page) setPte(this.st, space, item.vpn, kpage);
         this.stable.stableTreeAppend(item, kpage.stableNode!);
-        return;
       }
-      contents = ZERO_CONTENTS;
+      return;
     }
 
     const treeItem = this.unstable.unstableTreeSearchInsert(item, contents);

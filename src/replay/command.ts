@@ -27,7 +27,7 @@ export const replayCommand: Command = {
   stringFlags: ['images', 'engine'],
   register(prog, { io }) {
     prog
-      .command('replay [script]')
+      .command('replay [SCRIPT.json]') // required; checked below, so that its absence is a usage error like any other
       .describe([
         'Replay a script of writes, forks, exits and unmerges through the engine (the kernel oracle\'s format), with a snapshot and the script\'s expectations after every step.',
         EXIT_STATUS_HELP,

@@ -95,7 +95,7 @@ function checkStop(stop: { signal: string }): void {
 }
 
 /** run=2 (clean slate), the knobs (EBUSY ones while nothing is merged), step-mode sleep, run=0. */
-function prepareKnobs(knobs: KernelKnobs): void {
+export function prepareKnobs(knobs: KernelKnobs): void {
   writeKnob('run', 2);
   if (readKnob('advisor_mode') !== 'none') writeKnob('advisor_mode', 'none');
   for (const [file, value] of Object.entries(knobs)) if (readKnob(file) !== String(value)) writeKnob(file, value);
@@ -103,7 +103,7 @@ function prepareKnobs(knobs: KernelKnobs): void {
   writeKnob('run', 0);
 }
 
-async function step(guests: Guest[], limits: RunLimits, stop: { signal: string }): Promise<Omit<KernelRun, 'contentsOk'>> {
+export async function step(guests: Array<Pick<Guest, 'pid'>>, limits: RunLimits, stop: { signal: string }): Promise<Omit<KernelRun, 'contentsOk'>> {
   const ksmd = findKsmd();
   const base = readCounters();
   const deadline = performance.now() + (limits.timeoutMs ?? 60_000);
@@ -149,7 +149,7 @@ async function step(guests: Guest[], limits: RunLimits, stop: { signal: string }
   return { scans, converged: hasConverged(merge, limits.stableScans), settledAt: settledAt(merge), repokes };
 }
 
-function snapshot(guests: Guest[], base: Record<string, number>, batches: number, cpuNs: number): KernelScan {
+function snapshot(guests: Array<Pick<Guest, 'pid'>>, base: Record<string, number>, batches: number, cpuNs: number): KernelScan {
   const counters = readCounters();
   counters.pages_scanned -= base.pages_scanned;
   counters.pages_skipped -= base.pages_skipped;

@@ -1,0 +1,87 @@
+/**
+ * Booting QEMU guests (TCG; /dev/kvm hung here) one after the other, so that ksmd's list of mms is
+ * their order, each with its serial console in a log file; waiting for each one's ready marker,
+ * then SIGSTOP. The pids and boot times are kept in a state file so that a later `settle` or
+ * `kill` finds them; `kill` checks each pid is still a qemu-system process before killing it.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { join } from 'node:path';
+import { READY_MARKER } from './setup.js';
+
+export interface GuestInfo { pid: number; log: string; bootSeconds: number; guestUptime: number }
+export interface BootOptions { count: number; memory: string; kernel: string; initrd: string; dir: string; timeoutMs: number }
+
+export function stateFile(dir: string): string { return join(dir, 'guests.json'); }
+
+export function qemuArgs(o: BootOptions): string[] {
+  return ['-machine', 'accel=tcg', '-m', o.memory, '-nographic', '-no-reboot',
+    '-kernel', o.kernel, '-initrd', o.initrd, '-append', 'console=ttyS0 panic=-1 quiet'];
+}
+
+/** Boots count guests, waits for all markers, stops them; the guests, in start order. */
+export async function bootGuests(o: BootOptions, log: (line: string) => void): Promise<GuestInfo[]> {
+  const started: Array<{ pid: number; log: string; t0: number }> = [];
+  try {
+    for (let i = 0; i < o.count; i++) {
+      const logPath = join(o.dir, `guest${i + 1}.log`);
+      rmSync(logPath, { force: true });
+      const fd = openSync(logPath, 'w');
+      const child = spawn('qemu-system-x86_64', qemuArgs(o), { stdio: ['ignore', fd, fd], detached: true });
+      closeSync(fd);
+      child.unref();
+      if (!child.pid) throw new Error('qemu-system-x86_64 did not start');
+      started.push({ pid: child.pid, log: logPath, t0: performance.now() });
+      writeState(o.dir, started.map((s) => s.pid));
+      await sleep(300); // QEMU madvises guest RAM at startup: keep the mm order the start order
+    }
+    const guests: GuestInfo[] = [];
+    for (const s of started) {
+      const uptime = await waitForMarker(s.pid, s.log, s.t0 + o.timeoutMs);
+      const bootSeconds = (performance.now() - s.t0) / 1000;
+      guests.push({ pid: s.pid, log: s.log, bootSeconds: Math.round(bootSeconds * 10) / 10, guestUptime: uptime });
+    }
+    for (const g of guests) process.kill(g.pid, 'SIGSTOP');
+    log(`booted ${guests.length} guests: ${guests.map((g) => `${g.pid} (${g.bootSeconds} s)`).join(', ')}; stopped`);
+    return guests;
+  } catch (error) {
+    killGuests(started.map((s) => s.pid));
+    rmSync(stateFile(o.dir), { force: true });
+    throw error;
+  }
+}
+
+async function waitForMarker(pid: number, logPath: string, deadline: number): Promise<number> {
+  while (performance.now() < deadline) {
+    const text = existsSync(logPath) ? readFileSync(logPath, 'utf8') : '';
+    const m = new RegExp(`${READY_MARKER} ([0-9.]+)`).exec(text);
+    if (m) return Number(m[1]);
+    if (!isQemu(pid)) throw new Error(`guest ${pid} exited before booting; its console: ${text.slice(-400)}`);
+    await sleep(200);
+  }
+  throw new Error(`guest ${pid} did not boot in time (no ${READY_MARKER} on its console, ${logPath})`);
+}
+
+function writeState(dir: string, pids: number[]): void {
+  writeFileSync(stateFile(dir), JSON.stringify({ pids }));
+}
+
+export function readState(dir: string): number[] {
+  if (!existsSync(stateFile(dir))) return [];
+  return (JSON.parse(readFileSync(stateFile(dir), 'utf8')) as { pids: number[] }).pids;
+}
+
+export function isQemu(pid: number): boolean {
+  try { return readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('qemu-system'); } catch { return false; }
+}
+
+/** SIGKILLs those pids that are still QEMU processes; returns how many were killed. */
+export function killGuests(pids: number[]): number {
+  let killed = 0;
+  for (const pid of pids) {
+    if (!isQemu(pid)) continue;
+    try { process.kill(pid, 'SIGKILL'); killed++; } catch { /* gone */ }
+  }
+  return killed;
+}
