@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { resolveDomains } from '../src/estimate/domains.js';
+import type { ImageSource } from '../src/estimate/source.js';
 
 const CLI = new URL('../src/cli.ts', import.meta.url).pathname;
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -147,6 +149,18 @@ test('bad input: a malformed line of a map file names the file and the line', as
   const r = await cli(['--scenario', 'clones', '--domain-map', map]);
   assert.is(r.code, 2);
   assert.match(r.stderr, new RegExp(`--domain-map ${map}:2: globex clones/guest1: no "="`));
+});
+
+test('a fork (a live process after fork()) stays in its parent\'s domain; a mapping that moves it is refused', () => {
+  const source = (name: string, forkOf?: ImageSource): ImageSource => ({ name, pages: 1, forkOf, read: () => undefined });
+  const parent = source('pid 10');
+  const child = source('pid 11', parent);
+  const other = source('pid 12');
+  const mapping = (name: string, inputs: string[]) => ({ name, inputs, from: '--domain' });
+  assert.equal(resolveDomains([mapping('a', ['pid 10'])], [parent, child, other]), ['a', 'a', undefined]);
+  assert.equal(resolveDomains([mapping('a', ['pid 10', 'pid 11'])], [parent, child, other]), ['a', 'a', undefined]);
+  assert.throws(() => resolveDomains([mapping('a', ['pid 10']), mapping('b', ['pid 11'])], [parent, child, other]),
+    (e: Error) => /input pid 11 is a fork of pid 10, and a fork stays in its parent's domain \(a\)/.test(e.message));
 });
 
 test.run();
