@@ -2,6 +2,8 @@
  * The seed's case on real QEMU guests (root; KSM idle):
  *
  *   node --import tsx scripts/qemu/guests.ts run    [--count 3] [--memory 192M] [settle options]
+ *   node --import tsx scripts/qemu/guests.ts compare [as run]   (run, with ksm-wasm estimate --pid on the same
+ *                                                       stopped guests first; exit 1 if it differs from the kernel)
  *   node --import tsx scripts/qemu/guests.ts boot   [--count 3] [--memory 192M]   (prints the pids; guests stay stopped)
  *   node --import tsx scripts/qemu/guests.ts settle [--pids A,B,C] [settle options]
  *   node --import tsx scripts/qemu/guests.ts kill
@@ -23,6 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bootGuests, killGuests, readState, stateFile, type BootOptions } from './boot.js';
 import { settle, type SettleOptions } from './settle.js';
+import { differences, estimateGuests } from './compare.js';
 import { busyReason } from '../../tests/conformance/sysfs.js';
 import { buildInitramfs, findKernel, installMissing } from './setup.js';
 
@@ -97,6 +100,12 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(await withSignals(stop, () => settle(settleOptions(f, pids), log, stop)), null, 1));
     return;
   }
+  if (command === 'compare') {
+    settleOptions(f, []);
+    if (underLock([command, ...rest])) return;
+    await runAll(f, stop, true);
+    return;
+  }
   if (command === 'run') {
     settleOptions(f, []);
     if (underLock([command, ...rest])) return;
@@ -107,7 +116,7 @@ async function main(): Promise<void> {
 }
 
 /** boot + settle + kill, the guests killed whatever happens (error, signal, exit). */
-async function runAll(f: Map<string, string>, stop: { signal: string }): Promise<void> {
+async function runAll(f: Map<string, string>, stop: { signal: string }, compare = false): Promise<void> {
   installMissing(log);
   const busy = busyReason();
   if (busy) throw new Error(`${busy} (nothing booted)`); // fail before the boot, not after it
@@ -126,9 +135,19 @@ async function runAll(f: Map<string, string>, stop: { signal: string }): Promise
     const t0 = performance.now();
     const guests = await bootGuests(o, log);
     const bootWall = Math.round((performance.now() - t0) / 100) / 10;
+    const pids = guests.map((g) => g.pid);
+    const so = settleOptions(f, pids);
+    const t1 = performance.now();
+    const estimate = compare ? estimateGuests(pids, so) : undefined;
+    const estimateSeconds = Math.round((performance.now() - t1) / 100) / 10;
     settling = true;
-    const result = await settle(settleOptions(f, guests.map((g) => g.pid)), log, stop);
-    console.log(JSON.stringify({ kernel: spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim(), qemu: { memory: o.memory, count: o.count, bootWallSeconds: bootWall, guests }, ...result }, null, 1));
+    const result = await settle(so, log, stop);
+    console.log(JSON.stringify({ kernel: spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim(), qemu: { memory: o.memory, count: o.count, bootWallSeconds: bootWall, guests }, ...result, ...(estimate ? { estimate, estimateSeconds } : {}) }, null, 1));
+    if (estimate) {
+      const diff = differences(estimate, result);
+      log(diff.length ? `DIFFERENT from the kernel:\n  ${diff.join('\n  ')}` : `the estimate (${estimateSeconds} s) equals the kernel: every full scan's counters, each guest's ksm_stat, and the pages freed by merges and by splits`);
+      if (diff.length) process.exitCode = 1;
+    }
   } finally {
     killAll();
     rmSync(stateFile(DIR), { force: true });

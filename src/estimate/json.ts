@@ -57,6 +57,10 @@ function liveJson(live: LiveFacts | undefined): Record<string, string | number |
 
 function scanJson(scan: ScanRecord): Record<string, number> {
   const counters = sysfsCounters(scan);
-  const extra: Record<string, number> = { simulated_ms: scan.simulatedMs, wall_ms: Math.round(scan.wallMs * 1000) / 1000 };
+  const extra: Record<string, number> = {
+    simulated_ms: scan.simulatedMs, wall_ms: Math.round(scan.wallMs * 1000) / 1000,
+    // Added to the contract: memory freed by huge-page splits (zero-filled subpages), beside pages_sharing.
+    split_zero_pages: scan.splitZeroPages,
+  };
   return Object.fromEntries(SCAN_KEYS.map((key) => [key, key in extra ? extra[key] : counters[key]]));
 }

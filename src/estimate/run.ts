@@ -15,6 +15,7 @@ import { ENGINE_MEMORY_LIMIT, engineFits, engineMemoryFor, engineMemoryNeeded } 
 import { KNOB_WRITE_ORDER, type EstimateKnobs } from './knobs.js';
 import type { LiveFacts } from './proc/facts.js';
 import { PAGE_SIZE, type ImageSource } from './source.js';
+import { HUGE_PAGE_PAGES } from '../backend.js';
 import { sleepMs } from './timing.js';
 
 export interface EstimateSettings {
@@ -39,6 +40,8 @@ export interface ScanRecord extends KsmStats {
   wallMs: number;
   /** Batches so far. */
   batches: number;
+  /** Zero-filled subpages that huge-page splits have mapped to the zero page so far (memory freed no KSM counter shows). */
+  splitZeroPages: number;
   /** What this scan did, and ksmd's estimated CPU ms for it ([low, central, high], cumulative). */
   work: ScanWork;
   cpuMs: [number, number, number];
@@ -100,7 +103,7 @@ export async function runEstimate(sources: ImageSource[], settings: EstimateSett
     cpu = [cpu[0] + add[0], cpu[1] + add[1], cpu[2] + add[2]];
     cpuDone = cpu[1];
     scanStart = stats;
-    const record = { ...stats, simulatedMs: batches * sleep, wallMs, batches, work, cpuMs: cpu };
+    const record = { ...stats, simulatedMs: batches * sleep, wallMs, batches, splitZeroPages: ksm.live().splitZeroPages, work, cpuMs: cpu };
     scans.push(record);
     spacesPerScan.push(spaces.map(spaceRecord));
     settings.onScan?.(record, { pages });
@@ -181,7 +184,10 @@ function loadSpace(ksm: Ksm, source: ImageSource, maxMemory: number, parent?: Ad
       next = page + chunk.length / PAGE_SIZE;
     });
     if (parent) for (const page of source.dropPages ?? []) space.dontneed(page, 1);
-    else space.mergeable();
+    else {
+      for (const first of source.hugeSpans ?? []) space.collapse(first, HUGE_PAGE_PAGES);
+      space.mergeable();
+    }
     return space;
   } catch (error) {
     if (error instanceof KsmError && error.code === 'ENOMEM') {

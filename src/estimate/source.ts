@@ -24,6 +24,8 @@ export interface ImageSource {
   read(sink: (chunk: Uint8Array, page?: number) => void): void;
   /** Size of the space in pages when pages are placed by index, with holes (default: pages). */
   readonly spacePages?: number;
+  /** Space page indices where a whole transparent huge page starts (512 pages each): collapsed once written. */
+  readonly hugeSpans?: readonly number[];
   /** A live process sharing frames with an earlier source after a fork: its space is a fork of that one's. */
   readonly forkOf?: ImageSource;
   /** With forkOf: page indices the parent maps and this one does not (dropped after the fork). */

@@ -51,7 +51,7 @@ export function summarize(run: EstimateRun): Summary {
   return {
     pages: run.spaces.reduce((n, s) => n + s.pages, 0),
     last,
-    savedBytes: (last.pagesSharing + last.ksmZeroPages) * PAGE_SIZE,
+    savedBytes: (last.pagesSharing + last.ksmZeroPages + last.splitZeroPages) * PAGE_SIZE,
     settledAt: run.settledAt,
     converged: run.converged,
     cpuToSettleMs: settle.cpuMs,

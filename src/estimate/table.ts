@@ -54,7 +54,8 @@ function footer(run: EstimateRun): string[] {
     run.converged
       ? `Merge state settled after full scan ${s.settledAt} (unchanged for the ${run.scans.length - s.settledAt} scans after it).`
       : `Not converged after ${run.scans.length} full scans (--max-scans); last change after scan ${s.settledAt}.`,
-    `Memory saved: ${bytes(s.savedBytes)} of ${bytes(s.pages * 4096)} (${pct(s.savedBytes / (s.pages * 4096))}): pages_sharing ${s.last.pagesSharing} + ksm_zero_pages ${s.last.ksmZeroPages} pages; ` +
+    `Memory saved: ${bytes(s.savedBytes)} of ${bytes(s.pages * 4096)} (${pct(s.savedBytes / (s.pages * 4096))}): pages_sharing ${s.last.pagesSharing} + ksm_zero_pages ${s.last.ksmZeroPages}` +
+      `${s.last.splitZeroPages ? ` + ${s.last.splitZeroPages} zero subpages of split huge pages` : ''} pages; ` +
       `general_profit ${bytes(s.last.generalProfit)} after the rmap items' 64 bytes per page.`,
     '',
     'Time for ksmd to get there (simulated: batches x sleep, sleep rounded up to 4 ms jiffies):',

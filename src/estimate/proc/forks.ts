@@ -8,6 +8,7 @@
  * pages' addresses. Pages the real KSM already merged are shared by content, not by fork, and are
  * read as ordinary pages (the estimate starts from scratch).
  */
+import { hugeLayout } from './huge.js';
 import { PAGE_KSM, type PageSet } from './pagemap.js';
 
 export interface Placement {
@@ -23,6 +24,8 @@ export interface Placement {
   spacePages: number;
   /** Pages left as the parent's frame (one frame mapped twice). */
   sharedWithParent: number;
+  /** Space page indices where a whole transparent huge page starts (processes outside fork families). */
+  hugeSpans: number[];
 }
 
 /** Places every page set; without PFNs (not root) nothing is shared and every page is written. */
@@ -38,11 +41,16 @@ export function placePages(sets: readonly PageSet[]): Placement[] {
   for (const [r, all] of layouts) layouts.set(r, [...new Set(all)].sort((a, b) => a - b));
   return sets.map((set, i) => {
     const layout = layouts.get(root(i));
-    const index = layout ? indexIn(layout, set.addresses) : identity(set.addresses.length);
     const parent = parents[i];
-    if (parent === undefined) return { parent, index, write: identity(set.addresses.length), drop: [], spacePages: layout?.length ?? set.addresses.length, sharedWithParent: 0 };
-    const { write, drop } = differences(sets[parent], set, layout!);
-    return { parent, index, write, drop, spacePages: layout!.length, sharedWithParent: set.addresses.length - write.length };
+    if (!layout) { // a family of one: its own addresses, huge pages on aligned spans
+      const { index, spacePages, hugeSpans } = hugeLayout(set.addresses, set.flags);
+      return { parent, index, write: identity(set.addresses.length), drop: [], spacePages, sharedWithParent: 0, hugeSpans };
+    }
+    // (A fork family shares one packed layout; its huge pages are held as ordinary pages.)
+    const index = indexIn(layout, set.addresses);
+    if (parent === undefined) return { parent, index, write: identity(set.addresses.length), drop: [], spacePages: layout.length, sharedWithParent: 0, hugeSpans: [] };
+    const { write, drop } = differences(sets[parent], set, layout);
+    return { parent, index, write, drop, spacePages: layout.length, sharedWithParent: set.addresses.length - write.length, hugeSpans: [] };
   });
 }
 

@@ -11,7 +11,7 @@ import type { LiveFacts } from './facts.js';
 import { placePages, type Placement } from './forks.js';
 import { Freezer } from './freeze.js';
 import { isMergeable, parseSmaps, visitedMappings, type MergeQuestion } from './mappings.js';
-import { changedSince, closeQuietly, openKpageflags, walkPages, type PageSet } from './pagemap.js';
+import { changedSince, closeQuietly, openKpageflags, PAGE_SIZE, walkPages, type PageSet } from './pagemap.js';
 import { PermissionDenied, procError, ProcessGone } from './errors.js';
 import { readPages } from './read.js';
 import { ReadProgress } from './progress.js';
@@ -122,6 +122,7 @@ function liveSource(w: Walked, place: Placement, earlier: readonly LiveSource[],
     name: `pid ${stat.pid} (${stat.comm})`,
     get pages() { return live.exited ? 0 : set.addresses.length; },
     spacePages: place.spacePages,
+    hugeSpans: place.hugeSpans,
     forkOf: place.parent === undefined ? undefined : earlier[place.parent],
     dropPages: place.drop,
     live,
@@ -146,7 +147,7 @@ function readProcess(w: Walked, place: Placement, live: LiveFacts, sink: (chunk:
   if (isGone(stat.pid, stat)) throw new ProcessGone(`pid ${stat.pid} (${stat.comm}): exited before its pages were read`);
   const mem = openProc(stat.pid, 'mem');
   try {
-    const result = readPages(mem, set.addresses, place.write, (chunk, first) => sink(chunk, place.index[first]), (n) => progress.add(n, stat.pid));
+    const result = readPages(mem, set.addresses, place.write, (chunk, first) => placeRun(chunk, first, place.index, sink), (n) => progress.add(n, stat.pid));
     live.unreadablePages = result.unreadable;
   } finally {
     closeQuietly(mem);
@@ -155,6 +156,17 @@ function readProcess(w: Walked, place: Placement, live: LiveFacts, sink: (chunk:
   if (!w.frozen) {
     const fd = openProc(stat.pid, 'pagemap');
     try { live.changedPages = changedSince(fd, set); } finally { closeQuietly(fd); }
+  }
+}
+
+/** Hands a run of pages read at consecutive addresses to the sink, cut where their places in the space jump (a huge page's aligned span). */
+function placeRun(chunk: Uint8Array, first: number, index: ArrayLike<number>, sink: (chunk: Uint8Array, page?: number) => void): void {
+  const pages = chunk.length / PAGE_SIZE;
+  let start = 0;
+  for (let k = 1; k <= pages; k++) {
+    if (k < pages && index[first + k] === index[first + k - 1] + 1) continue;
+    sink(chunk.subarray(start * PAGE_SIZE, k * PAGE_SIZE), index[first + start]);
+    start = k;
   }
 }
 
