@@ -6,8 +6,8 @@ import {
   E_NOMEM, ITEM_SKIPPED, ITEM_STABLE, ITEM_STATE_NONE, ITEM_STATE_SKIPPED, ITEM_STATE_STABLE,
   ITEM_STATE_UNSTABLE, ITEM_STATE_VOLATILE, ITEM_UNSTABLE, LEAF_SHIFT, MADV_COLLAPSE, MADV_MERGEABLE,
   MADV_UNMERGEABLE, MAPPING_ABSENT, MAPPING_COW, MAPPING_KSM, MAPPING_PRIVATE, MAPPING_SPLIT_ZERO,
-  MAPPING_UNMAPPED, MAPPING_ZERO, PTE_MAPPED, PTE_MERGEABLE, PTE_SPLIT_ZERO, PTE_ZERO, REGISTERED_FIRST, SPACE_ALIVE, SPACE_EXITING, STABLE_ROOT, S_MERGEABLE, S_MERGING,
-  S_RMAP_ITEMS, S_ZERO, UNSTABLE_ROOT, ZERO_FRAME_LOCATION,
+  MAPPING_UNMAPPED, MAPPING_ZERO, PTE_MAPPED, PTE_MERGEABLE, PTE_SPLIT_ZERO, PTE_ZERO, REGISTERED_FIRST, SPACE_ALIVE, SPACE_EXITING, S_MERGEABLE, S_MERGING,
+  S_RMAP_ITEMS, S_ZERO, MAX_DOMAINS, ZERO_FRAME_LOCATION,
 } from './layout';
 import { frameAddress, frameNode, initMemory, mapcount, memoryBytes } from './alloc';
 import { setCounter } from './counters';
@@ -19,6 +19,7 @@ import { batchEndedPass, batchStatus, scanBatch } from './scan';
 import { HEAD, entryOf, hasFlag, isWholeHuge, itemAt, newSpace, pteAt, ptePfn, slotNext, spaceField } from './spaces';
 import { collapse } from './thp';
 import * as stable from './stable';
+import { stableRootOf, unstableRootOf } from './domains';
 import * as mm from './mm';
 import * as state from './state';
 
@@ -36,7 +37,7 @@ export {
   SPACE_MERGE_ANY, SPACE_REGISTERED, MADV_DONTNEED, MADV_MERGEABLE, MADV_UNMERGEABLE, MADV_COLLAPSE, HUGE_PAGE_PAGES,
   DEFAULT_PAGES_TO_SCAN, DEFAULT_SLEEP_MILLISECS, DEFAULT_MAX_PAGE_SHARING,
   DEFAULT_STABLE_NODE_CHAINS_PRUNE_MILLISECS, REGISTERED_FIRST,
-  BATCH_SCANNED_UNIT, BATCH_PASS_ENDED, BATCH_NOMEM, BATCH_NO_SLOTS,
+  BATCH_SCANNED_UNIT, BATCH_PASS_ENDED, BATCH_NOMEM, BATCH_NO_SLOTS, MAX_DOMAINS, DEFAULT_DOMAIN,
 } from './layout';
 
 /** Sets up the memory for a cap of `maxWasmPages` × 64 KiB. Called once, first. 0 or E_NOMEM. */
@@ -53,10 +54,10 @@ export function setScanKnobs(maxPageSharing: u32, useZeroPages: bool, smartScan:
 
 // ---- spaces -------------------------------------------------------------------------------------
 
-/** A space of `pages` mapped, absent pages. Returns its id, or E_NOMEM. */
-export function createSpace(pages: u32): i32 {
-  if (pages == 0 || pages > DIR_ENTRIES << LEAF_SHIFT) return E_NOMEM;
-  const id = newSpace(pages);
+/** A space of `pages` mapped, absent pages, in sharing domain `domain`. Returns its id, or E_NOMEM. */
+export function createSpace(pages: u32, domain: u32): i32 {
+  if (pages == 0 || pages > DIR_ENTRIES << LEAF_SHIFT || domain >= MAX_DOMAINS) return E_NOMEM;
+  const id = newSpace(pages, domain);
   return id == 0 ? E_NOMEM : <i32>id;
 }
 
@@ -182,6 +183,6 @@ export function compareAt(a: u32, b: u32): i32 { return memcmpPages(a, b); }
 export function isZeroAt(address: u32): bool { return isZeroPage(address); }
 export function copyAt(to: u32, from: u32): void { memory.copy(to, from, 4096); }
 
-/** Black height of the stable and unstable trees, or -1 if a red-black rule is broken (tests). */
-export function verifyStableTree(): i32 { return verify(STABLE_ROOT); }
-export function verifyUnstableTree(): i32 { return verify(UNSTABLE_ROOT); }
+/** Black height of a domain's stable and unstable trees, or -1 if a red-black rule is broken (tests). */
+export function verifyStableTree(domain: u32): i32 { return verify(stableRootOf(domain)); }
+export function verifyUnstableTree(domain: u32): i32 { return verify(unstableRootOf(domain)); }

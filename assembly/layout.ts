@@ -1,12 +1,12 @@
 // The memory map of the core, and the layout of every record in it. Offsets are chained here and
 // exported through index.ts, so the TypeScript driver reads them instead of repeating them.
 //
-//   0          64 KiB     68 KiB     72 KiB     136 KiB          +256 KiB        frameTableEnd
-//   ┌──────────┬──────────┬──────────┬──────────┬────────────────┬───────────────┬────────────···
-//   │ AS static│ counters,│ the zero │ scratch  │ space table    │ frame table   │ blocks of 4 KiB:
-//   │ data     │ tree     │ frame    │ (driver's│ MAX_SPACES ×   │ 8 B per frame │ frames, page
-//   │          │ roots    │ (zeros)  │ to use)  │ 64 B           │ number (pfn)  │ tables, slabs
-//   └──────────┴──────────┴──────────┴──────────┴────────────────┴───────────────┴────────────···
+//   0          64 KiB     68 KiB     72 KiB     136 KiB     168 KiB          +256 KiB      frameTableEnd
+//   ┌──────────┬──────────┬──────────┬──────────┬───────────┬────────────────┬─────────────┬──────────···
+//   │ AS static│ counters │ the zero │ scratch  │ domain    │ space table    │ frame table │ blocks of
+//   │ data     │          │ frame    │ (driver's│ table:    │ MAX_SPACES ×   │ 8 B per     │ 4 KiB: frames,
+//   │          │          │ (zeros)  │ to use)  │ tree roots│ 64 B           │ frame (pfn) │ tables, slabs
+//   └──────────┴──────────┴──────────┴──────────┴───────────┴────────────────┴─────────────┴──────────···
 //
 // A frame's number (pfn) is its address >> 12. Records (rmap items, stable nodes) are 28 bytes,
 // carved from blocks; a record's address is its identity.
@@ -24,15 +24,24 @@ export const COUNTERS_LOCATION: u32 = BASE_LOCATION;
 /** How many i64 counter cells there are (see the C_* indices). */
 export const COUNTERS_COUNT: u32 = 32;
 export const COUNTERS_SIZE: u32 = COUNTERS_COUNT * 8;
-export const ROOTS_LOCATION: u32 = COUNTERS_LOCATION + COUNTERS_SIZE;
-/** The stable tree's root (u32), then the unstable tree's root (u32). */
-export const STABLE_ROOT: u32 = ROOTS_LOCATION;
-export const UNSTABLE_ROOT: u32 = ROOTS_LOCATION + 4;
 export const ZERO_FRAME_LOCATION: u32 = BASE_LOCATION + PAGE_SIZE;
 /** Bytes the driver may use freely (tests and benchmarks hand pages to the primitives here). */
 export const SCRATCH_LOCATION: u32 = ZERO_FRAME_LOCATION + PAGE_SIZE;
 export const SCRATCH_SIZE: u32 = 16 * PAGE_SIZE;
-export const SPACES_LOCATION: u32 = SCRATCH_LOCATION + SCRATCH_SIZE;
+/**
+ * Sharing domains: pages of spaces in different domains never share a KSM frame. Each domain has
+ * its own stable and unstable tree (as merge_across_nodes=0 gives each NUMA node its own), under
+ * the one cursor and batch budget. Domain 0 is the default domain; ids are 0..MAX_DOMAINS-1.
+ */
+export const DOMAINS_LOCATION: u32 = SCRATCH_LOCATION + SCRATCH_SIZE;
+export const MAX_DOMAINS: u32 = 4096;
+/** A domain's record: its stable tree's root (u32), then its unstable tree's root (u32). */
+export const DOMAIN_SIZE: u32 = 8;
+export const D_STABLE_ROOT: u32 = 0;
+export const D_UNSTABLE_ROOT: u32 = 4;
+export const DEFAULT_DOMAIN: u32 = 0;
+export const DOMAINS_SIZE: u32 = MAX_DOMAINS * DOMAIN_SIZE;
+export const SPACES_LOCATION: u32 = DOMAINS_LOCATION + DOMAINS_SIZE;
 /** Space ids are 1..MAX_SPACES-1; id 0 is the head of the scanner's slot list. */
 export const MAX_SPACES: u32 = 4096;
 export const SPACE_SIZE: u32 = 64;
@@ -85,12 +94,12 @@ export const ITEM_STATE_SKIPPED: u32 = 4;
 
 // ---- a space (SPACES_LOCATION + id * SPACE_SIZE) ------------------------------------------------
 //
-//   ┌──────────┬─────────┬──────────┬─────────┬─────────┬──────────┬──────────┬──────────┬────────────┐
-//   │ flags    │ pages   │ dir      │ prev id │ next id │ rmap     │ merging  │ zero     │ mergeable  │
-//   │ 0        │ 4       │ 8        │ 12      │ 16      │ 20       │ 24       │ 28       │ 32         │
-//   └──────────┴─────────┴──────────┴─────────┴─────────┴──────────┴──────────┴──────────┴────────────┘
+//   ┌──────────┬─────────┬──────────┬─────────┬─────────┬──────────┬──────────┬──────────┬────────────┬────────┐
+//   │ flags    │ pages   │ dir      │ prev id │ next id │ rmap     │ merging  │ zero     │ mergeable  │ domain │
+//   │ 0        │ 4       │ 8        │ 12      │ 16      │ 20       │ 24       │ 28       │ 32         │ 36     │
+//   └──────────┴─────────┴──────────┴─────────┴─────────┴──────────┴──────────┴──────────┴────────────┴────────┘
 // prev/next link the slot list (when REGISTERED); rmap/merging/zero are ksm_stat's fields;
-// mergeable counts mapped pages flagged mergeable.
+// mergeable counts mapped pages flagged mergeable; domain is the sharing domain (fork inherits it).
 
 export const S_FLAGS: u32 = 0;
 export const S_PAGES: u32 = 4;
@@ -101,6 +110,7 @@ export const S_RMAP_ITEMS: u32 = 20;
 export const S_MERGING: u32 = 24;
 export const S_ZERO: u32 = 28;
 export const S_MERGEABLE: u32 = 32;
+export const S_DOMAIN: u32 = 36;
 
 export const SPACE_ALIVE: u32 = 1;
 /** exit() was called; the slot waits for ksmd. */
@@ -187,18 +197,22 @@ export const ITEM_SKIPPED: u8 = 8;
 // A stable node: a KSM page (regular, or a dup under a chain), or a chain of dups.
 //
 //   ┌──────────┬──────────┬──────────┬────────────┬──────────┬─────────────┬──────┬──────────┐
-//   │ left     │ right    │ parent|c │ kpfn       │ head     │ len (24 b)  │ kind │ key      │
+//   │ left     │ right    │ parent|c │ domain|kpfn│ head     │ len (24 b)  │ kind │ key      │
 //   │ dup next │ dup prev │ chain    │ prune time │          │             │ u8   │          │
 //   │ 0        │ 4        │ 8        │ 12         │ 16       │ 20          │ 23   │ 24       │
 //   └──────────┴──────────┴──────────┴────────────┴──────────┴─────────────┴──────┴──────────┘
 // head: first rmap item (regular, dup) or first dup (chain); len: rmap_hlist_len; a chain keeps its
-// last prune time where the others keep kpfn. key: the page's first 4 bytes, big-endian, so that
+// last prune time where the others keep kpfn. A frame number has 20 bits (4 GiB of 4 KiB frames):
+// the word's top 12 bits hold the node's sharing domain, so a stale node finds its tree's root
+// (the kernel keeps a NUMA node id in its stable node for the same reason). key: the page's first 4 bytes, big-endian, so that
 // most comparisons of a descent are decided without touching a page (equal keys: full memcmp).
 
 export const N_DUP_NEXT: u32 = 0;  // when DUP
 export const N_DUP_PREV: u32 = 4;  // when DUP
 export const N_CHAIN: u32 = 8;     // when DUP
 export const N_KPFN: u32 = 12;
+export const N_KPFN_BITS: u32 = 20;
+export const N_KPFN_MASK: u32 = (1 << N_KPFN_BITS) - 1;
 export const N_PRUNE_TIME: u32 = 12; // when CHAIN
 export const N_HEAD: u32 = 16;
 export const N_LEN: u32 = 20;

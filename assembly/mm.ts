@@ -3,7 +3,7 @@
 // with E_NOMEM having changed nothing, or completes.
 import {
   C_COW_KSM, C_FULL_SCANS, C_MAPPED_PAGES, C_SPLIT_ZERO_PAGES, C_ZERO_PAGES, E_NOMEM, ITEM_CLEAN, PAGE_SIZE,
-  PTE_MAPPED, PTE_MERGEABLE, PTE_SPLIT_ZERO, PTE_ZERO, SPACE_EXITING, SPACE_MERGE_ANY, SPACE_REGISTERED, S_FLAGS, S_MERGEABLE, S_ZERO,
+  PTE_MAPPED, PTE_MERGEABLE, PTE_SPLIT_ZERO, PTE_ZERO, SPACE_EXITING, SPACE_MERGE_ANY, SPACE_REGISTERED, S_DOMAIN, S_FLAGS, S_MERGEABLE, S_ZERO,
 } from './layout';
 import { allocFrame, frameAddress, frameNode, mapFrame, mapcount, reserveBlocks, unmapFrame } from './alloc';
 import { addCounter, setCounter } from './counters';
@@ -15,7 +15,7 @@ import {
 import { itemFlags, setItemFlags } from './rmap';
 import { freeAllItems } from './scan';
 import { removeAllStableNodes } from './stable';
-import { resetUnstableTree } from './unstable';
+import { resetUnstableTrees } from './domains';
 import { setCursor } from './state';
 import { copyLeafFlags, dropLeafFlags } from './thp';
 
@@ -177,7 +177,7 @@ export function setMergeAny(space: u32, on: bool): i32 {
 /** fork(): a child sharing every frame copy-on-write. Returns its id, or 0 if no memory. */
 export function forkSpace(parent: u32): u32 {
   const pages = spacePages(parent);
-  const child = newSpace(pages);
+  const child = newSpace(pages, spaceField(parent, S_DOMAIN)); // fork keeps the parent's domain
   if (child == 0) return 0;
   for (let vpn: u32 = 0; vpn < pages; vpn++) {
     const pte = pteAt(entryOf(parent, vpn));
@@ -236,7 +236,7 @@ export function unmergeAll(): i32 {
     space = following;
   }
   removeAllStableNodes();
-  resetUnstableTree();
+  resetUnstableTrees();
   setCounter(C_FULL_SCANS, 0);
   setCursor(HEAD, 0, false);
   return 0;

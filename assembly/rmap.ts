@@ -4,13 +4,14 @@
 import {
   C_DUPS, C_PAGES_SHARED, C_PAGES_SHARING, C_PAGES_UNSHARED, C_RMAP_ITEMS, C_FULL_SCANS, I_AGE,
   I_CHECKSUM, I_ENTRY, I_FLAGS, I_KEY, I_NEXT, I_NODE, I_PREV, I_SEQ, I_SKIPS, ITEM_STABLE,
-  ITEM_UNSTABLE, N_CHAIN, N_DUP_NEXT, N_DUP_PREV, N_HEAD, N_KEY, N_KIND, N_KPFN, N_LEN, N_LEN_MASK, NODE_CHAIN, NODE_DUP, NODE_STALE,
-  STABLE_ROOT, S_MERGING, S_RMAP_ITEMS, UNSTABLE_ROOT,
+  ITEM_UNSTABLE, N_CHAIN, N_DUP_NEXT, N_DUP_PREV, N_HEAD, N_KEY, N_KIND, N_KPFN, N_KPFN_BITS, N_KPFN_MASK, N_LEN, N_LEN_MASK, NODE_CHAIN, NODE_DUP, NODE_STALE,
+  S_MERGING, S_RMAP_ITEMS,
 } from './layout';
 import { allocRecord, blockOwner, freeRecord, frameNode } from './alloc';
 import { addCounter, counter } from './counters';
 import { addSpaceField } from './spaces';
 import { erase } from './rbtree';
+import { spaceDomain, stableRootOf, unstableRootOf } from './domains';
 
 // ---- item fields --------------------------------------------------------------------------------
 
@@ -53,7 +54,11 @@ export function freeItem(item: u32): void {
 /** Sets the kind of a live node (the stale flag is clear on live nodes). */
 @inline export function setNodeKind(node: u32, kind: u8): void { store<u8>(node, kind, N_KIND); }
 @inline export function nodeKey(node: u32): u32 { return load<u32>(node, N_KEY); }
-@inline export function nodeKpfn(node: u32): u32 { return load<u32>(node, N_KPFN); }
+@inline export function nodeKpfn(node: u32): u32 { return load<u32>(node, N_KPFN) & N_KPFN_MASK; }
+/** The sharing domain of a regular node or dup (kept beside its kpfn; a chain's is its dups'). */
+@inline export function nodeDomain(node: u32): u32 { return load<u32>(node, N_KPFN) >> N_KPFN_BITS; }
+/** Sets a new node's KSM page and domain. */
+@inline export function setNodeKpfn(node: u32, kpfn: u32, domain: u32): void { store<u32>(node, kpfn | (domain << N_KPFN_BITS), N_KPFN); }
 @inline export function nodeHead(node: u32): u32 { return load<u32>(node, N_HEAD); }
 @inline export function nodeLen(node: u32): u32 { return load<u32>(node, N_LEN) & N_LEN_MASK; }
 /** len shares its word with kind (the top byte); it never comes near 2^24 mappings. */
@@ -96,7 +101,7 @@ export function removeNodeFromStableTree(node: u32): void {
     item = next;
   }
   if (nodeKind(node) == NODE_DUP) unlinkDup(node);
-  else erase(STABLE_ROOT, node);
+  else erase(stableRootOf(nodeDomain(node)), node);
   freeRecord(node);
 }
 
@@ -152,7 +157,7 @@ export function removeRmapItemFromTree(item: u32): void {
   } else if (flags & ITEM_UNSTABLE) {
     const age = (<u32>counter(C_FULL_SCANS) - <u32>load<u8>(item, I_SEQ)) & 0xff;
     if (DEBUG) assert(age <= 1); // every unstable item is revisited within a pass
-    if (age == 0) erase(UNSTABLE_ROOT, item);
+    if (age == 0) erase(unstableRootOf(spaceDomain(itemSpace(item))), item);
     addCounter(C_PAGES_UNSHARED, -1);
     clearFlag(item, ITEM_UNSTABLE);
   }

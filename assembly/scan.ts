@@ -36,7 +36,8 @@ import {
   nodeKpfn,
 } from './rmap';
 import { stableTreeInsert, stableTreeSearch } from './stable';
-import { resetUnstableTree, unstableTreeSearchInsert } from './unstable';
+import { unstableTreeSearchInsert } from './unstable';
+import { resetUnstableTrees, spaceDomain } from './domains';
 import {
   cursorSeenMergeable, cursorSpace, cursorVpn, markSeenMergeable, setCursor, setCursorVpn, smartScan,
   useZeroPages, zeroChecksum,
@@ -73,7 +74,7 @@ export function scanBatch(budget: u32): u32 {
 function scanGetNextRmapItem(): u32 {
   if (slotNext(HEAD) == HEAD) return 0;
   if (cursorSpace == HEAD) {
-    resetUnstableTree();
+    resetUnstableTrees();
     setCursor(slotNext(HEAD), 0, false);
   }
   while (true) {
@@ -158,12 +159,14 @@ const ZERO_PFN: u32 = ZERO_FRAME_LOCATION >> PAGE_SHIFT;
  * then the unstable tree; a match there makes a new KSM page of this page. Every merge attempt
  * first splits the page's huge page (thp.ts); when that maps the page itself to the zero page, the
  * merge fails: after the zero-page merge the searches go on with the page's old contents (zeros),
- * as the kernel's do with the page it still holds; after a stable match the page is done.
+ * as the kernel's do with the page it still holds; after a stable match the page is done. Both
+ * trees searched are those of the space's sharing domain.
  */
 function cmpAndMergePage(space: u32, entry: u32): void {
   const item = itemAt(entry);
   const pfn = ptePfn(pteAt(entry));
   let contents = pfn;
+  const domain = spaceDomain(space);
   const ownNode = frameNode(pfn);
   if (ownNode != 0) {
     if (isStable(item) && itemNode(item) == ownNode) return; // merged already: nothing to do
@@ -178,7 +181,7 @@ function cmpAndMergePage(space: u32, entry: u32): void {
       contents = ZERO_PFN;
     }
   }
-  const found = stableTreeSearch(contents);
+  const found = stableTreeSearch(contents, domain);
   if (found != 0 && nodeKpfn(found) == pfn && isStable(item) && itemNode(item) == found) return;
   removeRmapItemFromTree(item);
   if (found != 0) {
@@ -189,7 +192,7 @@ function cmpAndMergePage(space: u32, entry: u32): void {
     }
     return;
   }
-  const tree = unstableTreeSearchInsert(item, contents);
+  const tree = unstableTreeSearchInsert(item, contents, domain);
   if (tree == 0 || contents != pfn) return;
   const treeEntry = itemEntry(tree);
   if (isWholeHuge(entry) && leafOf(entry) == leafOf(treeEntry)) {
@@ -199,7 +202,7 @@ function cmpAndMergePage(space: u32, entry: u32): void {
   }
   if (!splitForMerge(entry)) return;
   splitForMerge(treeEntry); // it survives: its contents equal this page's, which are not all zero
-  mergeTwoPages(item, entry, tree);
+  mergeTwoPages(item, entry, tree, domain);
 }
 
 /** Computes the checksum (unless the page was not written since) and stores it; true if unchanged. */
@@ -236,11 +239,11 @@ function replacePage(entry: u32, kpfn: u32): void {
  * The two-page merge: the scanned page becomes a KSM page in place, the tree item's entry maps it
  * too, and a new stable node takes both items (the tree's first: it becomes the "shared" one).
  */
-function mergeTwoPages(item: u32, entry: u32, tree: u32): void {
+function mergeTwoPages(item: u32, entry: u32, tree: u32, domain: u32): void {
   const kpfn = ptePfn(pteAt(entry));
   removeRmapItemFromTree(tree);
   replacePage(itemEntry(tree), kpfn);
-  const node = stableTreeInsert(kpfn);
+  const node = stableTreeInsert(kpfn, domain);
   stableTreeAppend(tree, node);
   stableTreeAppend(item, node);
 }

@@ -5,7 +5,7 @@ import {
   LEAF_ENTRIES, LEAF_SHIFT, LEAF_WHOLE_HUGE, MAX_SPACES, PAGE_SIZE, PTE_MAPPED, PTE_MERGEABLE, PTE_PFN_MASK,
   PTE_SPLIT_ZERO, PTE_ZERO, SPACES_LOCATION,
   SPACE_ALIVE, SPACE_EXITING, SPACE_MERGE_ANY, SPACE_REGISTERED, SPACE_SIZE, S_DIR, S_FLAGS,
-  S_MERGEABLE, S_NEXT, S_PAGES, S_PREV, S_RMAP_ITEMS, S_ZERO,
+  S_DOMAIN, S_MERGEABLE, S_NEXT, S_PAGES, S_PREV, S_RMAP_ITEMS, S_ZERO,
 } from './layout';
 import { allocZeroedBlock, freeBlock, leafFlags, reserveBlocks, setBlockOwner, setLeafFlags, unmapFrame } from './alloc';
 import { addCounter } from './counters';
@@ -65,8 +65,8 @@ function findFreeId(): u32 {
 /** Blocks a space of `pages` pages needs for its page tables. */
 export function tableBlocks(pages: u32): u32 { return 1 + leafCount(pages); }
 
-/** A new space with all pages mapped and absent; 0 if no id or memory is left. */
-export function newSpace(pages: u32): u32 {
+/** A new space of sharing domain `domain`, all pages mapped and absent; 0 if no id or memory is left. */
+export function newSpace(pages: u32, domain: u32): u32 {
   if (DEBUG) assert(pages > 0 && pages <= DIR_ENTRIES << LEAF_SHIFT); // checked by the driver
   const id = findFreeId();
   if (id == 0 || !reserveBlocks(tableBlocks(pages))) return 0;
@@ -81,6 +81,7 @@ export function newSpace(pages: u32): u32 {
   setSpaceField(id, S_DIR, dir);
   setSpaceField(id, S_PAGES, pages);
   setSpaceField(id, S_FLAGS, SPACE_ALIVE);
+  setSpaceField(id, S_DOMAIN, domain);
   for (let vpn: u32 = 0; vpn < pages; vpn++) setPte(entryOf(id, vpn), PTE_MAPPED);
   return id;
 }

@@ -2,16 +2,17 @@
 // mappings becomes a chain (one tree position) of dups (one KSM page each). Stale nodes (their
 // page was freed) are found and dropped lazily, whenever a walk meets them.
 import {
-  C_CHAINS, N_DUP_NEXT, N_KEY, N_KPFN, N_PRUNE_TIME, NODE_CHAIN,
-  NODE_REGULAR, RB_LEFT, RB_RIGHT, STABLE_ROOT,
+  C_CHAINS, MAX_DOMAINS, N_DUP_NEXT, N_KEY, N_PRUNE_TIME, NODE_CHAIN,
+  NODE_REGULAR, RB_LEFT, RB_RIGHT,
 } from './layout';
 import { frameAddress, frameNode, freeRecord, setFrameNode } from './alloc';
 import { addCounter } from './counters';
 import { memcmpPages, pageKey32 } from './page';
 import { erase, first, insertFixup, left, linkNode, next, replaceNode, right } from './rbtree';
 import {
-  addDup, isStale, newNode, nodeHead, nodeKey, nodeKind, nodeKpfn, nodeLen, removeNodeFromStableTree, setNodeKind, unlinkDup,
+  addDup, isStale, newNode, nodeHead, nodeKey, nodeKind, nodeKpfn, nodeLen, removeNodeFromStableTree, setNodeKind, setNodeKpfn, unlinkDup,
 } from './rmap';
+import { stableRootOf } from './domains';
 import { chainPruneMillisecs, maxPageSharing, nowMs } from './state';
 
 /** A node that can take one more mapping: `0 < len < max_page_sharing` (`offset` more, for moving to the front). */
@@ -30,7 +31,7 @@ let collapsedInto: u32 = 0;
  * left with one live dup collapses into it, full or not (checked on the real ksmd). Returns 0 if
  * no dup is left.
  */
-function stableNodeDup(chain: u32, mayPrune: bool): u32 {
+function stableNodeDup(chain: u32, mayPrune: bool, root: u32): u32 {
   collapsedInto = 0;
   // Elapsed ms since the last prune, in wrapping u32 arithmetic (exact for gaps under 49 days, as
   // the kernel's jiffies comparison), so any prune interval up to 2^32-1 ms means what it says.
@@ -59,7 +60,7 @@ function stableNodeDup(chain: u32, mayPrune: bool): u32 {
   if (prune && live == 1) {
     // One dup left: it takes the chain's place in the tree.
     unlinkDup(found);
-    replaceNode(STABLE_ROOT, chain, found);
+    replaceNode(root, chain, found);
     setNodeKind(found, NODE_REGULAR);
     freeRecord(chain);
     addCounter(C_CHAINS, -1);
@@ -75,10 +76,11 @@ function stableNodeDup(chain: u32, mayPrune: bool): u32 {
 let candidate: u32 = 0;
 
 /**
- * The page a descent compares with at tree node `node`, and (in `candidate`) the node that could
- * take the page. Returns 0 when the walk must restart from the root because a stale node was removed.
+ * The page a descent (of the tree at `root`) compares with at tree node `node`, and (in `candidate`)
+ * the node that could take the page. Returns 0 when the walk must restart from the root because a
+ * stale node was removed.
  */
-function pageToCompare(node: u32, mayPrune: bool): u32 {
+function pageToCompare(node: u32, mayPrune: bool, root: u32): u32 {
   candidate = 0;
   collapsedInto = 0;
   if (nodeKind(node) != NODE_CHAIN) {
@@ -86,9 +88,9 @@ function pageToCompare(node: u32, mayPrune: bool): u32 {
     if (isSharingCandidate(node)) candidate = node;
     return nodeKpfn(node);
   }
-  const dup = stableNodeDup(node, mayPrune);
+  const dup = stableNodeDup(node, mayPrune, root);
   if (dup == 0) { // every dup was stale: the chain goes
-    erase(STABLE_ROOT, node);
+    erase(root, node);
     freeRecord(node);
     addCounter(C_CHAINS, -1);
     return 0;
@@ -105,19 +107,20 @@ function pageToCompare(node: u32, mayPrune: bool): u32 {
 }
 
 /**
- * Looks for a KSM page with the same content as frame `pfn`. Returns the node to share (a regular
+ * Looks in domain `domain`'s tree for a KSM page with the same content as frame `pfn`. Returns the node to share (a regular
  * node or a dup), or 0. A page that is already a KSM page (inherited by fork) returns its own
  * node at once, full or not.
  */
-export function stableTreeSearch(pfn: u32): u32 {
+export function stableTreeSearch(pfn: u32, domain: u32): u32 {
   const own = frameNode(pfn);
   if (own != 0) return own;
   const page = frameAddress(pfn);
   const key = pageKey32(page);
-  let node = load<u32>(STABLE_ROOT);
+  const root = stableRootOf(domain);
+  let node = load<u32>(root);
   while (node != 0) {
-    const treePfn = pageToCompare(node, true);
-    if (treePfn == 0) { node = load<u32>(STABLE_ROOT); continue; } // a stale node went: start again
+    const treePfn = pageToCompare(node, true, root);
+    if (treePfn == 0) { node = load<u32>(root); continue; } // a stale node went: start again
     if (collapsedInto != 0) node = collapsedInto;
     const cmp = compareWithNode(page, key, node, treePfn);
     if (cmp < 0) node = left(node);
@@ -128,21 +131,22 @@ export function stableTreeSearch(pfn: u32): u32 {
 }
 
 /**
- * Puts the new KSM page `kpfn` in the stable tree: a regular node, or, if a node with the same
+ * Puts the new KSM page `kpfn` in domain `domain`'s stable tree: a regular node, or, if a node with the same
  * content exists, a dup of its chain (a regular node becomes a chain first). Records reserved (2).
  */
-export function stableTreeInsert(kpfn: u32): u32 {
+export function stableTreeInsert(kpfn: u32, domain: u32): u32 {
+  const root = stableRootOf(domain);
   const page = frameAddress(kpfn);
   const key = pageKey32(page);
   let parent: u32 = 0;
-  let link: u32 = STABLE_ROOT;
+  let link: u32 = root;
   let equal: u32 = 0;
   let node = load<u32>(link);
   while (node != 0) {
-    const treePfn = pageToCompare(node, false);
+    const treePfn = pageToCompare(node, false, root);
     if (treePfn == 0) { // a stale node went: start again
       parent = 0;
-      link = STABLE_ROOT;
+      link = root;
       node = load<u32>(link);
       continue;
     }
@@ -153,14 +157,14 @@ export function stableTreeInsert(kpfn: u32): u32 {
     node = load<u32>(link);
   }
   const dup = newNode();
-  store<u32>(dup, kpfn, N_KPFN);
+  setNodeKpfn(dup, kpfn, domain);
   store<u32>(dup, key, N_KEY);
   if (equal == 0) {
     linkNode(dup, parent, link);
-    insertFixup(STABLE_ROOT, dup);
+    insertFixup(root, dup);
   } else {
     let chain = equal;
-    if (nodeKind(equal) != NODE_CHAIN) chain = chainFrom(equal);
+    if (nodeKind(equal) != NODE_CHAIN) chain = chainFrom(equal, root);
     addDup(chain, dup);
   }
   setFrameNode(kpfn, dup);
@@ -168,12 +172,12 @@ export function stableTreeInsert(kpfn: u32): u32 {
 }
 
 /** Turns regular node `node` into the first dup of a new chain that takes its tree position. */
-function chainFrom(node: u32): u32 {
+function chainFrom(node: u32, root: u32): u32 {
   const chain = newNode();
   setNodeKind(chain, NODE_CHAIN);
   store<u32>(chain, nodeKey(node), N_KEY);
   store<u32>(chain, nowMs, N_PRUNE_TIME);
-  replaceNode(STABLE_ROOT, node, chain);
+  replaceNode(root, node, chain);
   addCounter(C_CHAINS, 1);
   addDup(chain, node);
   return chain;
@@ -181,10 +185,22 @@ function chainFrom(node: u32): u32 {
 
 /**
  * Removes every stable node whose page is gone (before max_page_sharing or merge_across_nodes
- * changes). Nodes whose page is still mapped stay. Returns true if the tree is empty after.
+ * changes), in every domain, domain by domain. Nodes whose page is still mapped stay. Returns true
+ * if every tree is empty after.
  */
 export function removeAllStableNodes(): bool {
-  let node = first(STABLE_ROOT);
+  let empty = true;
+  for (let d: u32 = 0; d < MAX_DOMAINS; d++) {
+    const root = stableRootOf(d);
+    if (load<u32>(root) == 0) continue;
+    removeStaleNodesOf(root);
+    if (load<u32>(root) != 0) empty = false;
+  }
+  return empty;
+}
+
+function removeStaleNodesOf(root: u32): void {
+  let node = first(root);
   while (node != 0) {
     const after = next(node);
     if (nodeKind(node) == NODE_CHAIN) {
@@ -195,7 +211,7 @@ export function removeAllStableNodes(): bool {
         dup = following;
       }
       if (nodeHead(node) == 0) {
-        erase(STABLE_ROOT, node);
+        erase(root, node);
         freeRecord(node);
         addCounter(C_CHAINS, -1);
       }
@@ -204,5 +220,4 @@ export function removeAllStableNodes(): bool {
     }
     node = after;
   }
-  return load<u32>(STABLE_ROOT) == 0;
 }

@@ -2,28 +2,27 @@
 // by their current content, rebuilt from empty at the start of every full pass. Contents may change
 // under it (its order can go wrong): colours still keep it balanced, and every hit is re-checked
 // by a full compare.
-import { ITEM_CLEAN, RB_LEFT, RB_RIGHT, UNSTABLE_ROOT } from './layout';
+import { ITEM_CLEAN, RB_LEFT, RB_RIGHT } from './layout';
+import { unstableRootOf } from './domains';
 import { frameAddress } from './alloc';
 import { memcmpPages, pageKey32 } from './page';
 import { insertFixup, linkNode } from './rbtree';
 import { isScannable, pteAt, ptePfn } from './spaces';
 import { itemEntry, itemFlags, itemKey, markUnstable } from './rmap';
 
-/** Empties the tree (its items are recognised as old by their seq bits). */
-export function resetUnstableTree(): void { store<u32>(UNSTABLE_ROOT, 0); }
-
 /**
- * Walks the tree for a page equal to frame `pfn`. Returns the tree item holding one, or 0 after
+ * Walks domain `domain`'s tree for a page equal to frame `pfn`. Returns the tree item holding one, or 0 after
  * inserting `item` (or after giving up: a node's page is gone, or is this very frame, shared by
  * fork; then nothing is inserted and the item stays volatile). Searching and inserting share one
  * walk, as in the kernel. A node whose page was not written since it went in compares by its key
  * first, so most steps never touch its page.
  */
-export function unstableTreeSearchInsert(item: u32, pfn: u32): u32 {
+export function unstableTreeSearchInsert(item: u32, pfn: u32, domain: u32): u32 {
+  const root = unstableRootOf(domain);
   const page = frameAddress(pfn);
   const key = pageKey32(page);
   let parent: u32 = 0;
-  let link: u32 = UNSTABLE_ROOT;
+  let link: u32 = root;
   let node = load<u32>(link);
   while (node != 0) {
     // The node's (space, page) must still map a mergeable anonymous page (exit clears its entries).
@@ -40,7 +39,7 @@ export function unstableTreeSearchInsert(item: u32, pfn: u32): u32 {
     node = load<u32>(link);
   }
   linkNode(item, parent, link);
-  insertFixup(UNSTABLE_ROOT, item);
+  insertFixup(root, item);
   markUnstable(item, key);
   return 0;
 }

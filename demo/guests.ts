@@ -82,8 +82,11 @@ export class Guest {
 
   get name(): string { return this.space.name; }
 
-  /** Boots a guest from the base image: it writes its own private pages and zeroes others. */
-  static boot(ksm: Ksm, base: Uint8Array, mergeable = true): Guest {
+  /** The next guest's serial number (sharing domains are drawn from it). */
+  static get nextSerial(): number { return guestSerial + 1; }
+
+  /** Boots a guest from the base image (in sharing domain `domain`): it writes its own private pages and zeroes others. */
+  static boot(ksm: Ksm, base: Uint8Array, mergeable = true, domain?: string): Guest {
     const serial = ++guestSerial;
     const random = prng(serial * 7919);
     const image = base.slice();
@@ -96,7 +99,7 @@ export class Guest {
         else image.fill(0, page * PAGE_SIZE, (page + 1) * PAGE_SIZE);
       }
     }
-    const space = ksm.createSpace({ name: `guest-${serial}`, image, mergeable });
+    const space = ksm.createSpace({ name: `guest-${serial}`, image, mergeable, domain });
     return new Guest(space, base, serial);
   }
 

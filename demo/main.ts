@@ -8,6 +8,7 @@ import { Chart, SERIES } from './chart.js';
 import { formatBytes, formatMiB, showCounters, syncKnobs, wireKnobs } from './controls.js';
 import { Guest, GUEST_PAGES, MAX_GUESTS, baseImage, regionOf } from './guests.js';
 import { PageMap, STATES, type PageMapHost } from './pagemap.js';
+import { PolicyControl, type PolicyMode } from './policy.js';
 
 /** Slower than the kernel's 100 pages per 20 ms: a full scan takes a few seconds, so you can follow it. */
 const START_KNOBS: Partial<Knobs> = { pagesToScan: 50, sleepMillisecs: 40 };
@@ -62,6 +63,42 @@ interface GuestView {
 const views: GuestView[] = [];
 let ksm: Ksm;
 let base: Uint8Array;
+let policy: PolicyControl;
+
+// ---- sharing domains ----------------------------------------------------------------------------
+
+type DomainMode = 'one' | 'tenants' | 'guest';
+let domainMode: DomainMode = 'one';
+
+/** The sharing domain a new guest gets (a fork stays in its parent's). */
+function domainFor(serial: number): string | undefined {
+  if (domainMode === 'tenants') return serial % 2 === 1 ? 'tenant A' : 'tenant B';
+  if (domainMode === 'guest') return `guest-${serial}`;
+  return undefined;
+}
+
+/** A colour per domain, the same on every visit. */
+function domainColor(domain: string): string {
+  let h = 0;
+  for (const c of domain) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+  return `hsl(${(h * 137) % 360} 65% 45%)`;
+}
+
+function bootGuest(): Guest {
+  return Guest.boot(ksm, base, true, domainFor(Guest.nextSerial));
+}
+
+/** A new domain mode: the guests are shut down and as many booted again, with the same write rates. */
+function rebootAll(mode: DomainMode): void {
+  domainMode = mode;
+  const rates = views.map((v) => v.guest.writesPerSecond);
+  for (const view of [...views]) shutDownView(view);
+  for (const writes of rates) {
+    const guest = bootGuest();
+    guest.writesPerSecond = writes;
+    addGuest(guest);
+  }
+}
 let hovered: { view: GuestView; page: number } | undefined;
 
 const mapHost: PageMapHost = {
@@ -89,6 +126,12 @@ function addGuest(guest: Guest, mergeable = true): void {
   const view: GuestView = { guest, card, map: new PageMap(GUEST_PAGES, (page) => guest.space.pageInfo(page), mapHost) };
   card.dataset.guest = guest.name;
   $('[data-name]', card).textContent = guest.name;
+  const domain = guest.space.domain;
+  if (domain !== 'default') {
+    $('[data-domain]', card).textContent = domain;
+    card.style.setProperty('--domain-color', domainColor(domain));
+    card.title = `sharing domain "${domain}": its pages share frames only with guests of this domain`;
+  }
   $('[data-origin]', card).textContent = guest.parent ? `fork of ${guest.parent}` : '';
   $('[data-map]', card).append(view.map.canvas);
 
@@ -119,16 +162,20 @@ function addGuest(guest: Guest, mergeable = true): void {
     refresh();
   }));
   $('[data-shutdown]', card).addEventListener('click', guarded(() => {
-    guest.shutDown();
-    card.remove();
-    views.splice(views.indexOf(view), 1);
-    if (hovered?.view === view) { hovered = undefined; $('#tooltip').hidden = true; }
-    updateGuestCount();
+    shutDownView(view);
     refresh();
   }));
 
   views.push(view);
   $('#guests').append(card);
+  updateGuestCount();
+}
+
+function shutDownView(view: GuestView): void {
+  view.guest.shutDown();
+  view.card.remove();
+  views.splice(views.indexOf(view), 1);
+  if (hovered?.view === view) { hovered = undefined; $('#tooltip').hidden = true; }
   updateGuestCount();
 }
 
@@ -155,6 +202,39 @@ function refresh(): void {
   }
   showCounters(ksm);
   syncKnobs(ksm);
+  if (policy && $('#policy-status').textContent !== policy.status) $('#policy-status').textContent = policy.status;
+}
+
+/** The policy select and the host memory slider. */
+function wirePolicy(): void {
+  const select = $<HTMLSelectElement>('#policy');
+  const slider = $<HTMLInputElement>('#host-memory');
+  const out = $('#host-memory-out');
+  const hostBytes = () => Number(slider.value) * (1 << 20);
+  policy = new PolicyControl(ksm, hostBytes(), () => ksm.live().guestBytes, (error) => {
+    if (error) report(error);
+    if (ksm.knobs.run === 1 && !ksm.running) ksm.start();
+    refresh();
+  });
+  select.addEventListener('change', guarded(() => {
+    try {
+      policy.setMode(select.value as PolicyMode);
+    } catch (error) {
+      select.value = policy.mode;
+      throw error;
+    }
+    refresh();
+  }));
+  slider.addEventListener('input', guarded(() => {
+    out.textContent = `${slider.value} MiB`;
+    policy.setHostBytes(hostBytes());
+  }));
+  out.textContent = `${slider.value} MiB`;
+  const domains = $<HTMLSelectElement>('#domains');
+  domains.addEventListener('change', guarded(() => {
+    rebootAll(domains.value as DomainMode);
+    refresh();
+  }));
 }
 
 /** Repaints the maps (no engine reads): the hovered page's frame is outlined wherever it is mapped. */
@@ -203,12 +283,12 @@ async function main(): Promise<void> {
   ksm = await Ksm.create({ engine: 'wasm', maxMemory: 256 << 20, knobs: START_KNOBS });
   base = baseImage();
   for (const writes of START_WRITES) {
-    const guest = Guest.boot(ksm, base);
+    const guest = bootGuest();
     guest.writesPerSecond = writes;
     addGuest(guest);
   }
   $('#boot').addEventListener('click', guarded(() => {
-    if (views.length < MAX_GUESTS) addGuest(Guest.boot(ksm, base));
+    if (views.length < MAX_GUESTS) addGuest(bootGuest());
     refresh();
   }));
   wireKnobs(ksm, report, () => {
@@ -216,6 +296,7 @@ async function main(): Promise<void> {
     refresh();
   });
   ksm.start(); // run=1: ksmd scans from now on
+  wirePolicy();
 
   const chart = new Chart($<HTMLCanvasElement>('#chart'));
   const sample = () => {

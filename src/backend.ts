@@ -19,7 +19,7 @@ import { MADV_COLLAPSE, MADV_DONTNEED, MADV_MERGEABLE, MADV_UNMERGEABLE } from '
 // reference engine stays an independent implementation for the differential test).
 export {
   HUGE_PAGE_PAGES, MADV_COLLAPSE, MADV_DONTNEED, MADV_MERGEABLE, MADV_UNMERGEABLE, MAX_SPACE_PAGES, PAGE_SHIFT,
-  PAGE_SIZE, REGISTERED_FIRST,
+  PAGE_SIZE, REGISTERED_FIRST, DEFAULT_DOMAIN, MAX_DOMAINS,
 } from './generated/core-abi.js';
 
 /** madvise advice understood by `KsmBackend.madvise`. */
@@ -126,9 +126,12 @@ export interface KsmBackend {
 
   setScanKnobs(knobs: ScanKnobs): void;
 
-  /** A new, unregistered space of `pages` mapped, absent, not mergeable pages. Returns its id (> 0) or ENOMEM. */
-  createSpace(pages: number): number;
-  /** fork(): a copy-on-write child; registered (slot behind the cursor) if the parent is. Returns its id or ENOMEM. */
+  /**
+   * A new, unregistered space of `pages` mapped, absent, not mergeable pages, in sharing domain
+   * `domain` (0..MAX_DOMAINS-1; DEFAULT_DOMAIN if left out). Returns its id (> 0) or ENOMEM.
+   */
+  createSpace(pages: number, domain?: number): number;
+  /** fork(): a copy-on-write child in the parent's domain; registered (slot behind the cursor) if the parent is. Returns its id or ENOMEM. */
   fork(parent: number): number;
   /** exit(): tear down the mappings now; the slot and rmap items wait for the scanner (or are freed at once if it has none). */
   exit(id: number): void;

@@ -103,7 +103,7 @@ export class WasmBackend implements KsmBackend {
     this.core.setScanKnobs(k.maxPageSharing, +k.useZeroPages, +k.smartScan, k.stableNodeChainsPruneMillisecs >>> 0, +k.runUnmerge);
   }
 
-  createSpace(pages: number): number { return this.core.createSpace(pages); }
+  createSpace(pages: number, domain = abi.DEFAULT_DOMAIN): number { return this.core.createSpace(pages, domain); }
   fork(parent: number): number { return this.core.forkSpace(parent); }
   exit(id: number): void { this.core.exitSpace(id); }
 
@@ -249,9 +249,9 @@ export class WasmBackend implements KsmBackend {
   scratchCopy(to: number, from: number): void { this.core.copyAt(this.#scratchPage(to), this.#scratchPage(from)); }
   #scratchPage(index: number): number { return abi.SCRATCH_LOCATION + (index << PAGE_SHIFT); }
 
-  /** Black heights of the trees, -1 where a red-black rule is broken (tests). */
-  verifyTrees(): { stable: number; unstable: number } {
-    return { stable: this.core.verifyStableTree(), unstable: this.core.verifyUnstableTree() };
+  /** Black heights of a domain's trees, -1 where a red-black rule is broken (tests). */
+  verifyTrees(domain = abi.DEFAULT_DOMAIN): { stable: number; unstable: number } {
+    return { stable: this.core.verifyStableTree(domain), unstable: this.core.verifyUnstableTree(domain) };
   }
 }
 

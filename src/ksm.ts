@@ -15,6 +15,7 @@ import { Ksmd, type StartOptions } from './ksmd.js';
 import { loadWasmBackend } from './core.js';
 import { DISPOSE } from './dispose.js';
 import { closedEngine } from './closed.js';
+import { DEFAULT_DOMAIN_NAME, DomainTable, validateDomainName } from './domains.js';
 
 /** Largest space the engines take, in pages (the core's page-table reach). */
 export { MAX_SPACE_PAGES };
@@ -45,6 +46,12 @@ export interface CreateSpaceOptions {
   mergeable?: boolean;
   /** Back the image with transparent huge pages (`space.collapse()` once written): each whole 2 MiB of it is one. */
   hugePages?: boolean;
+  /**
+   * Sharing domain (a name): pages of spaces in different domains never share a KSM frame; inside
+   * one domain merging is the kernel's. Default "default", the one domain of every space created
+   * without one. A fork stays in its parent's domain.
+   */
+  domain?: string;
 }
 
 export interface BatchOutcome {
@@ -71,6 +78,7 @@ export type FullScanListener = (stats: KsmStats) => void;
 export class Ksm {
   #knobs: Knobs = { ...DEFAULT_KNOBS };
   readonly #spaces = new Map<number, AddressSpace>();
+  readonly #domains = new DomainTable();
   /** Spaces created so far (for default names). */
   #created = 0;
   readonly #listeners = new Set<FullScanListener>();
@@ -269,14 +277,16 @@ export class Ksm {
       throw new KsmError('EINVAL', `space "${name}": pages must be an integer from 1 to ${MAX_SPACE_PAGES}, got ${pages}`);
     }
     if (image && image.length > pages * PAGE_SIZE) throw new KsmError('EINVAL', `space "${name}": image of ${image.length / PAGE_SIZE} pages does not fit in ${pages} pages`);
-    const id = this.backend.createSpace(pages);
+    const domain = options.domain === undefined ? DEFAULT_DOMAIN_NAME : validateDomainName(options.domain, `space "${name}"`);
+    const id = this.backend.createSpace(pages, this.#domains.idFor(domain));
     if (id === ENOMEM) throw new KsmError('ENOMEM', `space "${name}" of ${pages} pages: the engine's memory cap is reached`);
     if (image && image.length > 0 && this.backend.write(id, 0, image) === ENOMEM) {
       this.backend.exit(id);
       throw new KsmError('ENOMEM', `space "${name}": its image of ${image.length / PAGE_SIZE} pages does not fit under the engine's memory cap`);
     }
-    const space = new AddressSpace(this, id, name, pages);
+    const space = new AddressSpace(this, id, name, pages, domain);
     this.#spaces.set(id, space);
+    this.#domains.retain(domain);
     this.#created++;
     if (options.hugePages) space.collapse();
     if (options.mergeable) space.mergeable();
@@ -286,15 +296,22 @@ export class Ksm {
   /** The spaces that have not exited, in creation order. */
   spaces(): AddressSpace[] { return [...this.#spaces.values()]; }
 
+  /** The sharing domains that have spaces (not exited), with how many each. */
+  domains(): Map<string, number> { return this.#domains.counts(); }
+
   /** @internal */
   adoptFork(parent: AddressSpace, childId: number, name: string): AddressSpace {
-    const child = new AddressSpace(this, childId, name, parent.pages, parent.unmappedPages());
+    const child = new AddressSpace(this, childId, name, parent.pages, parent.domain, parent.unmappedPages());
     this.#spaces.set(childId, child);
+    this.#domains.retain(parent.domain);
     return child;
   }
 
   /** @internal */
-  forget(space: AddressSpace): void { this.#spaces.delete(space.id); }
+  forget(space: AddressSpace): void {
+    this.#spaces.delete(space.id);
+    this.#domains.release(space.domainName());
+  }
 
   /**
    * @internal As the kernel's __ksm_enter: the first slot on an empty list wakes a ksmd that

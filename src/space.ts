@@ -32,6 +32,7 @@ export interface SpaceHost {
 
 export class AddressSpace {
   #closed = false;
+  readonly #domain: string;
   /** Pages unmapped so far (munmap); writes and madvise there fail with EFAULT. */
   readonly #unmapped: Uint8Array;
   /** How many: while 0, range checks need not look for holes. */
@@ -45,11 +46,25 @@ export class AddressSpace {
     readonly name: string,
     /** Size in pages of 4096 bytes. */
     readonly pages: number,
+    domain: string,
     unmapped?: Uint8Array,
   ) {
+    this.#domain = domain;
     this.#unmapped = unmapped ? unmapped.slice() : new Uint8Array(pages);
     this.#unmappedCount = this.#unmapped.reduce((n, u) => n + u, 0);
   }
+
+  /**
+   * Its sharing domain: its pages share KSM frames only with spaces of the same domain. An exited
+   * space belongs to no domain any more (EINVAL).
+   */
+  get domain(): string {
+    this.#checkOpen('domain');
+    return this.#domain;
+  }
+
+  /** @internal The domain, open or not (for the host's bookkeeping). */
+  domainName(): string { return this.#domain; }
 
   /** True once close() (exit) was called, here or on its Ksm. */
   get closed(): boolean { return this.#closed || this.host.closed; }

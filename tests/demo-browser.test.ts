@@ -117,9 +117,31 @@ if (noBrowser) {
     assert.is.not(await mapImage('guest-1'), mapBefore, 'guest-1 page map changed');
   });
 
+  test('sharing domains: the guests reboot in two tenants, each card carries its domain, and pages still merge inside them', async () => {
+    const guests = await page.locator('[data-guest]').count();
+    await page.locator('#domains').selectOption('tenants');
+    await page.waitForFunction((n) => document.querySelectorAll('[data-guest] [data-domain]:not(:empty)').length === n, guests, { timeout: WAIT_MS });
+    const domains = new Set(await page.locator('[data-guest] [data-domain]').allTextContents());
+    assert.equal([...domains].sort(), ['tenant A', 'tenant B']);
+    await waitCounter('pages_sharing', 'n > 0');
+  });
+
+  test('policy ksmtuned: a host short of memory starts ksmd with a boost; a roomy host stops it', async () => {
+    const slider = page.locator('#host-memory');
+    await slider.press('Home'); // 4 MiB: less than the guests hold
+    await page.locator('#policy').selectOption('ksmtuned');
+    await page.waitForFunction(() => /ksmtuned boosted pages_to_scan/.test(document.querySelector('#policy-status')?.textContent ?? ''), undefined, { timeout: WAIT_MS });
+    assert.is(await page.locator('select[data-knob="run"]').inputValue(), '1');
+    await slider.press('End'); // 64 MiB: plenty
+    await page.waitForFunction(() => /ksmtuned stopped ksmd/.test(document.querySelector('#policy-status')?.textContent ?? ''), undefined, { timeout: WAIT_MS });
+    assert.is(await page.locator('select[data-knob="run"]').inputValue(), '0');
+    await page.locator('#policy').selectOption('manual');
+    await page.locator('select[data-knob="run"]').selectOption('1');
+  });
+
   test('no page errors, console errors or failed requests; screenshot saved', async () => {
     await page.waitForTimeout(1_500); // a few copies on write, then back to a calm page
-    await page.locator('[data-guest="guest-1"] [data-writes]').press('Home');
+    for (const slider of await page.locator('[data-writes]').all()) await slider.press('Home'); // (the guests were rebooted in domains)
     mkdirSync(`${ROOT}out`, { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     assert.equal(problems, [], 'problems seen in the browser');

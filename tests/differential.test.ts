@@ -2,6 +2,8 @@
  * Differential property test: long random sequences of operations on both engines (the WebAssembly
  * core and the TypeScript reference). After every step each space reads back exactly what a plain
  * byte model holds, and the two engines report identical counters, ksm_stat and page states.
+ * With sharing domains among the spaces, no KSM frame is ever mapped by spaces of two domains, and
+ * one named domain for every space gives exactly the figures of the default domain.
  * FUZZ_RUNS sets the number of sequences (npm run fuzz runs many more).
  */
 import { suite } from 'uvu';
@@ -26,7 +28,7 @@ const HUGE_RUN = 64;
 const hugeLayout = (runs: number[]): number[] => runs.flatMap((c) => Array<number>(HUGE_RUN).fill(c));
 
 type Op =
-  | { op: 'create'; pages: number[]; mergeable: boolean; huge?: boolean }
+  | { op: 'create'; pages: number[]; mergeable: boolean; huge?: boolean; domain?: number }
   | { op: 'write'; s: number; page: number; content: number; offset: number; length: number }
   | { op: 'fork'; s: number }
   | { op: 'madvise'; s: number; first: number; count: number; advice: 'mergeable' | 'unmergeable' | 'dontneed' }
@@ -61,10 +63,17 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 const hugeCreate = fc.record({ op: fc.constant('create' as const), pages: fc.array(fc.nat(POOL.length - 1), { minLength: 8, maxLength: 8 }).map(hugeLayout), mergeable: fc.constant(true), huge: fc.constant(true) });
 const opOrHugeArb: fc.Arbitrary<Op> = fc.oneof({ weight: 12, arbitrary: opArb }, { weight: 1, arbitrary: hugeCreate });
 
+/** The same, with spaces created in one of three sharing domains (or the default one). */
+const DOMAINS = 3;
+const domainCreate = fc.record({ op: fc.constant('create' as const), pages: fc.array(fc.nat(POOL.length - 1), { minLength: 1, maxLength: 8 }), mergeable: fc.boolean(), domain: fc.nat(DOMAINS) });
+const opOrDomainArb: fc.Arbitrary<Op> = fc.oneof({ weight: 12, arbitrary: opArb }, { weight: 3, arbitrary: domainCreate });
+const domainName = (domain: number | undefined): string | undefined => (domain === undefined || domain === DOMAINS ? undefined : `tenant${domain}`);
+
 /** One engine plus the plain byte model it must agree with. */
 class Side {
   readonly spaces: AddressSpace[] = [];
-  constructor(readonly ksm: Ksm) {}
+  /** `domainOf`: the domain a create op's spaces get. */
+  constructor(readonly ksm: Ksm, readonly domainOf: (domain: number | undefined) => string | undefined = domainName) {}
 }
 
 /** The model: per space, per page, its bytes (null: unmapped). */
@@ -123,7 +132,7 @@ function applyToSide(side: Side, op: Op): string | undefined {
   try {
     switch (op.op) {
       case 'create': {
-        const s = side.ksm.createSpace({ pages: op.pages.length, mergeable: op.mergeable });
+        const s = side.ksm.createSpace({ pages: op.pages.length, mergeable: op.mergeable, domain: side.domainOf(op.domain) });
         op.pages.forEach((c, p) => s.write(p, POOL[c]));
         if (op.huge) s.collapse();
         side.spaces.push(s);
@@ -197,6 +206,21 @@ function checkContents(side: Side, model: Model, label: string): void {
   });
 }
 
+/** No KSM frame is mapped by spaces of two domains (frames compared by their engine's numbers). */
+function checkDomainsApart(side: Side, label: string): void {
+  const domainOfFrame = new Map<number, string>();
+  for (const s of side.spaces) {
+    if (s.closed) continue;
+    for (let p = 0; p < s.pages; p++) {
+      const info = s.pageInfo(p);
+      if (info.mapping !== 'ksm') continue;
+      const seen = domainOfFrame.get(info.frame);
+      if (seen !== undefined && seen !== s.domain) assert.unreachable(`${label}: KSM frame ${info.frame} mapped by domains ${seen} and ${s.domain}`);
+      domainOfFrame.set(info.frame, s.domain);
+    }
+  }
+}
+
 export async function runSequence(ops: Op[]): Promise<void> {
   let now = 0;
   const clock = () => now;
@@ -214,8 +238,27 @@ export async function runSequence(ops: Op[]): Promise<void> {
     checkContents(wasm, model, `${label} (wasm)`);
     checkContents(ref, model, `${label} (reference)`);
     assert.equal(observe(wasm), observe(ref), `${label}: counters and page states agree`);
-    const trees = (wasm.ksm.backend as WasmBackend).verifyTrees();
-    assert.ok(trees.stable >= 0 && trees.unstable >= 0, `${label}: red-black rules hold`);
+    checkDomainsApart(wasm, `${label} (wasm)`);
+    checkDomainsApart(ref, `${label} (reference)`);
+    for (let domain = 0; domain <= DOMAINS; domain++) {
+      const trees = (wasm.ksm.backend as WasmBackend).verifyTrees(domain);
+      assert.ok(trees.stable >= 0 && trees.unstable >= 0, `${label}: red-black rules hold (domain id ${domain})`);
+    }
+  }
+}
+
+/** Every space in one named domain, against every space in the default domain: the same figures. */
+async function runSingleDomain(ops: Op[]): Promise<void> {
+  let now = 0;
+  const clock = () => now;
+  const plain = new Side(await Ksm.create({ engine: 'wasm', clock }), () => undefined);
+  const named = new Side(await Ksm.create({ engine: 'wasm', clock }), () => 'tenant');
+  for (const [i, op] of ops.entries()) {
+    if (op.op === 'tick') { now += op.ms; continue; }
+    if (op.op === 'create' && plain.spaces.filter((s) => !s.closed).length >= 8) continue;
+    const label = `step ${i} ${JSON.stringify(op)}`;
+    assert.is(applyToSide(named, op), applyToSide(plain, op), `${label}: both refuse alike`);
+    assert.equal(observe(named), observe(plain), `${label}: one named domain has the default domain's figures`);
   }
 }
 
@@ -232,6 +275,20 @@ test(`${Math.ceil(RUNS / 20)} random sequences with huge pages agree step by ste
   await fc.assert(
     fc.asyncProperty(fc.array(opOrHugeArb, { minLength: 10, maxLength: 60 }), (ops) => runSequence([{ op: 'knob', name: 'run', value: 1 }, ...ops])),
     { numRuns: Math.ceil(RUNS / 20), seed: process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined },
+  );
+});
+
+test(`${Math.ceil(RUNS / 4)} random sequences with sharing domains agree step by step, and no KSM frame crosses a domain`, async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.array(opOrDomainArb, { minLength: 10, maxLength: 60 }), (ops) => runSequence([{ op: 'knob', name: 'run', value: 1 }, ...ops])),
+    { numRuns: Math.ceil(RUNS / 4), seed: process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined },
+  );
+});
+
+test(`${Math.ceil(RUNS / 10)} random sequences: one named domain for every space gives the default domain's figures`, async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.array(opArb, { minLength: 10, maxLength: 60 }), (ops) => runSingleDomain([{ op: 'knob', name: 'run', value: 1 }, ...ops])),
+    { numRuns: Math.ceil(RUNS / 10), seed: process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined },
   );
 });
 

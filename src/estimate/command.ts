@@ -14,6 +14,15 @@ import { announceRead, progressReporter } from './progress.js';
 import { htmlReport } from './report.js';
 import { checkCap, memoryCap, runEstimate } from './run.js';
 import { formatTable } from './table.js';
+import { bytes } from '../cli/format.js';
+import { domainMappings, formatDomainComparison, resolveDomains, tenantCount, type DomainComparison } from './domains.js';
+import { checkHostMemory, runPolicyEstimate } from './policy.js';
+import { DEFAULT_HOST_HEADROOM, formatVerdict } from './verdict.js';
+import type { EstimateRun } from './run.js';
+import { formatPolicy, policyJson } from './policy-table.js';
+import { summarize } from './summary.js';
+import type { ImageSource } from './source.js';
+import type { EstimateOptions } from './options.js';
 
 export const estimateCommand: Command = {
   name: 'estimate',
@@ -43,10 +52,18 @@ export const estimateCommand: Command = {
       .option('--max-scans', 'Stop after this many full scans (default 50)')
       .option('--stable-scans', 'Stop once the merge state is unchanged for this many full scans (default 3)')
       .option('--max-memory', 'Engine memory cap, MiB (at most 4096) (default: what the inputs need)')
+      .option('--domain', 'Sharing domain NAME=INPUT[,INPUT…] (repeatable; INPUT may end in *): also compare one domain and a domain per input')
+      .option('--domain-map', 'File of NAME=INPUT[,INPUT…] lines, as --domain')
+      .option('--policy', 'Let a policy run ksmd over simulated time: ksmtuned (needs --host-memory)')
+      .option('--host-memory', 'The host\'s memory for --policy and the verdict\'s ksmtuned line, e.g. 16G (no unit: MiB)')
+      .option('--cpu-cap', 'The verdict\'s cap on ksmd\'s CPU, % of one core (default 10)')
+      .option('--verdict', 'End with the verdict (--no-verdict: leave it out)', true)
       .option('--json', 'Print the JSON of DESIGN.md on stdout', false)
       .option('--report', 'Also write a self-contained HTML report to this file')
       .example('estimate guest0.img guest1.img --pages-to-scan 5000')
       .example('estimate --scenario clones --report clones.html')
+      .example('estimate --scenario clones --domain acme=clones/guest0,clones/guest1 --domain globex=clones/guest2')
+      .example('estimate --scenario clones --policy ksmtuned --host-memory 80M')
       .action(async (opts: Record<string, unknown> & { _: unknown[] }) => estimate(opts, argv, io));
   },
 };
@@ -56,13 +73,66 @@ async function estimate(opts: Record<string, unknown> & { _: unknown[] }, argv: 
   const sources = openInputs(options.inputs, options.live);
   const maxMemory = options.maxMemory ?? memoryCap(sources);
   checkCap(sources, maxMemory);
+  const mappings = domainMappings(options.domainFlags, options.domainMap);
+  const domains = resolveDomains(mappings, sources);
+  const domainOf = mappings.length > 0 ? (i: number) => domains[i] : undefined;
+  if (options.policy) return policyEstimate(sources, options, maxMemory, domainOf, io);
   announceRead(sources.reduce((n, s) => n + s.pages, 0), io.err);
-  const run = await runEstimate(sources, { ...options, maxMemory, onScan: progressReporter(io.err) });
+  const run = await runEstimate(sources, { ...options, maxMemory, onScan: progressReporter(io.err), domainOf });
   const report = options.report ? htmlReport(run) : undefined;
-  io.out(options.json ? `${JSON.stringify(estimateJson(run), null, 1)}\n` : formatTable(run));
+  const compared = domainOf ? await compareDomains(sources, options, maxMemory, summarize(run).savedBytes, domains) : undefined;
+  if (options.json) io.out(`${JSON.stringify(compared ? { ...estimateJson(run), domains: domainsJson(compared) } : estimateJson(run), null, 1)}\n`);
+  else {
+    io.out(compared ? `${formatTable(run)}\n${formatDomainComparison(compared, bytes).join('\n')}\n` : formatTable(run));
+    if (options.verdict) io.out(`\n${(await verdict(sources, options, maxMemory, run, compared, domainOf)).join('\n')}\n`);
+  }
   if (!run.converged) io.err(`ksm-wasm estimate: the merge state did not settle within --max-scans ${options.maxScans} (last change after full scan ${run.settledAt})\n`);
   if (options.report && report) writeReport(options.report, report);
   return EXIT.done;
+}
+
+/** --policy: the policy over simulated time instead of fixed knobs. */
+async function policyEstimate(sources: ImageSource[], options: EstimateOptions, maxMemory: number, domainOf: ((i: number) => string | undefined) | undefined, io: CliIO): Promise<number> {
+  const pages = sources.reduce((n, s) => n + s.pages, 0);
+  const hostMemory = options.hostMemory as number; // options.ts: --policy comes with --host-memory
+  checkHostMemory(pages, hostMemory);
+  if (options.report) throw new CliError('usage', '--report is not available with --policy yet');
+  announceRead(pages, io.err);
+  const run = await runPolicyEstimate(sources, { policy: options.policy!, knobs: options.knobs, hostMemory, maxMemory, stableScans: options.stableScans, domainOf });
+  io.out(options.json ? `${JSON.stringify(policyJson(run), null, 1)}\n` : formatPolicy(run, sources.length));
+  if (!run.settled) io.err(`ksm-wasm estimate: the policy's state was still changing after ${run.intervals.length} intervals\n`);
+  return EXIT.done;
+}
+
+/** With --domain: the same inputs in one domain and with a domain each, for the summary row. */
+async function compareDomains(sources: ImageSource[], options: EstimateOptions, maxMemory: number, perTenantBytes: number, domains: Array<string | undefined>): Promise<DomainComparison> {
+  const saved = async (domainOf?: (i: number) => string) => summarize(await runEstimate(sources, { ...options, maxMemory, domainOf })).savedBytes;
+  return {
+    oneDomainBytes: await saved(),
+    perTenantBytes,
+    perSpaceBytes: await saved((i) => `input${i}`),
+    tenants: tenantCount(domains),
+    spaces: sources.length,
+  };
+}
+
+/** The verdict: ksmtuned's own simulation, and (without --domain) a run with a domain per input. */
+async function verdict(sources: ImageSource[], options: EstimateOptions, maxMemory: number, run: EstimateRun, compared: DomainComparison | undefined, domainOf: ((i: number) => string | undefined) | undefined): Promise<string[]> {
+  const pages = sources.reduce((n, s) => n + s.pages, 0);
+  const savedBytes = summarize(run).savedBytes;
+  const hostMemory = options.hostMemory ?? Math.ceil((pages * 4096 * (1 + DEFAULT_HOST_HEADROOM)) / 1024) * 1024;
+  checkHostMemory(pages, hostMemory);
+  const ksmtuned = await runPolicyEstimate(sources, { policy: 'ksmtuned', knobs: options.knobs, hostMemory, maxMemory, stableScans: options.stableScans, domainOf });
+  let domains = compared;
+  if (!domains && sources.length > 1) {
+    const perSpace = summarize(await runEstimate(sources, { ...options, maxMemory, domainOf: (i) => `input${i}` })).savedBytes;
+    domains = { oneDomainBytes: savedBytes, perTenantBytes: savedBytes, perSpaceBytes: perSpace, tenants: 1, spaces: sources.length };
+  }
+  return formatVerdict({ run, savedBytes, cap: options.cpuCap, ksmtuned, hostGiven: options.hostMemory !== undefined, domains, domainsFromMapping: compared !== undefined });
+}
+
+function domainsJson(c: DomainComparison): Record<string, number> {
+  return { one_domain_saved_bytes: c.oneDomainBytes, per_tenant_saved_bytes: c.perTenantBytes, per_space_saved_bytes: c.perSpaceBytes, tenants: c.tenants, spaces: c.spaces };
 }
 
 function writeReport(path: string, html: string): void {

@@ -9,8 +9,9 @@ import { CliError } from '../cli/errors.js';
 import { ENGINE_MEMORY_LIMIT } from '../cli/memory.js';
 import type { InputSpec, LiveSettings } from '../cli/inputs.js';
 import { checkKnob, ESTIMATE_KNOB_DEFAULTS, type EstimateKnobs } from './knobs.js';
+import { policyOptions, type PolicyOptions } from './policy-options.js';
 
-export interface EstimateOptions {
+export interface EstimateOptions extends PolicyOptions {
   inputs: InputSpec[];
   knobs: EstimateKnobs;
   maxScans: number;
@@ -33,13 +34,14 @@ export const KNOB_FLAGS: Readonly<Record<string, keyof EstimateKnobs>> = {
   'merge-across-nodes': 'mergeAcrossNodes',
   'stable-node-chains-prune-millisecs': 'stableNodeChainsPruneMillisecs',
 };
-export const VALUE_FLAGS = [...Object.keys(KNOB_FLAGS), 'advisor', 'max-scans', 'stable-scans', 'max-memory', 'report', 'scenario', 'pid', 'cgroup'];
+export const VALUE_FLAGS = [...Object.keys(KNOB_FLAGS), 'advisor', 'max-scans', 'stable-scans', 'max-memory', 'report', 'scenario', 'pid', 'cgroup', 'policy', 'host-memory', 'domain', 'domain-map', 'cpu-cap'];
 
 type Parsed = Record<string, unknown> & { _: unknown[] };
 
 export function estimateOptions(opts: Parsed, argv: readonly string[]): EstimateOptions {
   const inputs = orderedInputs(opts, argv);
   if (inputs.length === 0) throw new CliError('usage', 'estimate: nothing to scan (give IMAGE files, --scenario NAME, --pid PID, --cgroup PATH or --all)');
+  const policy = policyOptions(opts, single);
   const knobs = { ...ESTIMATE_KNOB_DEFAULTS } as Record<string, unknown>;
   for (const [flag, knob] of Object.entries(KNOB_FLAGS)) {
     const text = single(opts, flag);
@@ -61,6 +63,7 @@ export function estimateOptions(opts: Parsed, argv: readonly string[]): Estimate
     json: opts.json === true,
     report: reportPath(single(opts, 'report')),
     live: { question: opts['merge-any'] === true ? 'merge-any' : 'mergeable', freeze: opts.freeze === true },
+    ...policy,
   };
 }
 

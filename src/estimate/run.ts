@@ -28,6 +28,8 @@ export interface EstimateSettings {
   engine?: 'wasm' | 'reference';
   /** Called after every full scan (progress). */
   onScan?: (scan: ScanRecord, run: { pages: number }) => void;
+  /** The sharing domain of the input at each index (undefined: the default domain). */
+  domainOf?: (index: number) => string | undefined;
 }
 
 /** The counters at the end of one full scan, and the time it took to get there. */
@@ -77,12 +79,7 @@ export async function runEstimate(sources: ImageSource[], settings: EstimateSett
   });
   setKnobs(ksm, settings.knobs);
   const t0 = performance.now();
-  const loaded = new Map<ImageSource, AddressSpace>();
-  const spaces = sources.map((source) => {
-    const space = loadSpace(ksm, source, maxMemory, source.forkOf && loaded.get(source.forkOf));
-    loaded.set(source, space);
-    return space;
-  });
+  const spaces = loadSpaces(ksm, sources, maxMemory, settings.domainOf);
   const readMs = performance.now() - t0;
 
   const scans: ScanRecord[] = [];
@@ -155,21 +152,32 @@ export function checkCap(sources: readonly ImageSource[], maxMemory: number): vo
   if (pages * PAGE_SIZE > maxMemory) throw new CliError('input', `${held}, more than the engine's memory cap of ${bytes(maxMemory)}${RAISE_CAP}`);
 }
 
-function setKnobs(ksm: Ksm, knobs: EstimateKnobs): void {
+export function setKnobs(ksm: Ksm, knobs: EstimateKnobs): void {
   for (const name of KNOB_WRITE_ORDER) {
     if (name === 'pagesToScan' && knobs.advisorMode === 'scan-time') continue; // the advisor sets it
     ksm.setKnob(name, knobs[name]);
   }
 }
 
+/** Every source into its space, in order: forks of the spaces loaded before them where a source says so. */
+export function loadSpaces(ksm: Ksm, sources: readonly ImageSource[], maxMemory: number, domainOf?: (index: number) => string | undefined): AddressSpace[] {
+  const loaded = new Map<ImageSource, AddressSpace>();
+  return sources.map((source, i) => {
+    const space = loadSpace(ksm, source, maxMemory, source.forkOf && loaded.get(source.forkOf), domainOf?.(i));
+    loaded.set(source, space);
+    return space;
+  });
+}
+
 /**
- * One source into one new, mergeable space; a fork of `parent` when the source shares frames with
- * it (a live process after fork()): then only its own pages are written, and the parent's pages it
- * does not map are dropped.
+ * One source into one new, mergeable space (of sharing domain `domain`, if given); a fork of
+ * `parent` when the source shares frames with it (a live process after fork()): then only its own
+ * pages are written, the parent's pages it does not map are dropped, and it stays in the parent's
+ * domain.
  */
-function loadSpace(ksm: Ksm, source: ImageSource, maxMemory: number, parent?: AddressSpace): AddressSpace {
+function loadSpace(ksm: Ksm, source: ImageSource, maxMemory: number, parent?: AddressSpace, domain?: string): AddressSpace {
   try {
-    const space = parent ? parent.fork(source.name) : ksm.createSpace({ name: source.name, pages: Math.max(1, source.spacePages ?? source.pages) });
+    const space = parent ? parent.fork(source.name) : ksm.createSpace({ name: source.name, pages: Math.max(1, source.spacePages ?? source.pages), domain });
     let next = 0;
     source.read((chunk, page = next) => {
       space.write(page, chunk);

@@ -10,7 +10,7 @@
  */
 
 import {
-  MADV_COLLAPSE, MADV_DONTNEED, MADV_MERGEABLE, MADV_UNMERGEABLE, PAGE_SIZE, REGISTERED_FIRST,
+  DEFAULT_DOMAIN, MADV_COLLAPSE, MADV_DONTNEED, MADV_MERGEABLE, MADV_UNMERGEABLE, PAGE_SIZE, REGISTERED_FIRST,
   type Advice, type BatchResult, type EngineCounters, type EngineLive, type EngineSpaceCounters,
   type ItemState as ItemStateName, type KsmBackend, type PageInfo, type PageMapping, type ScanKnobs,
 } from '../backend.js';
@@ -62,8 +62,8 @@ export class ReferenceBackend implements KsmBackend {
 
   // ---- Spaces.
 
-  createSpace(pages: number): number {
-    const space = new Space(this.nextSpaceId++, pages);
+  createSpace(pages: number, domain = DEFAULT_DOMAIN): number {
+    const space = new Space(this.nextSpaceId++, pages, domain);
     space.flags.fill(PTE_MAPPED);
     this.spaces.set(space.id, space);
     return space.id;
@@ -71,7 +71,7 @@ export class ReferenceBackend implements KsmBackend {
 
   fork(parentId: number): number {
     const parent = this.space(parentId);
-    const child = new Space(this.nextSpaceId++, parent.pages);
+    const child = new Space(this.nextSpaceId++, parent.pages, parent.domain); // fork keeps the domain
     child.flags.set(parent.flags);
     for (let vpn = 0; vpn < parent.pages; vpn++) {
       const frame = parent.frames[vpn];

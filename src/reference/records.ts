@@ -125,7 +125,8 @@ export class Space {
   /** Per 512-page span: 1 while it is one whole transparent huge page. */
   readonly wholeHuge: Uint8Array;
 
-  constructor(readonly id: number, readonly pages: number) {
+  /** `domain`: its sharing domain; its pages meet only pages of spaces of the same domain. */
+  constructor(readonly id: number, readonly pages: number, readonly domain: number) {
     this.flags = new Uint8Array(pages);
     this.wholeHuge = new Uint8Array(Math.ceil(pages / HUGE_PAGE_PAGES));
     this.frames = new Array<Frame | null>(pages).fill(null);
@@ -204,7 +205,8 @@ export class StableNode implements RbNode<StableTreeNode> {
   /** The chain this node is a dup of, or null for a regular node in the tree. */
   chain: StableChain | null = null;
 
-  constructor(readonly frame: Frame) {}
+  /** `domain`: the sharing domain whose tree holds it. */
+  constructor(readonly frame: Frame, readonly domain: number) {}
 }
 
 /** A chain: a tree position holding several KSM pages (dups) of the same content. */
@@ -217,7 +219,7 @@ export class StableChain implements RbNode<StableTreeNode> {
   /** Dups, front first. */
   readonly dups: StableNode[] = [];
 
-  constructor(public pruneTime: number) {}
+  constructor(public pruneTime: number, readonly domain: number) {}
 }
 
 export type StableTreeNode = StableNode | StableChain;

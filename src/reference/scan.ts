@@ -243,7 +243,7 @@ export class Scanner {
       }
     }
 
-    const kpage = this.stable.stableTreeSearch(contents);
+    const kpage = this.stable.stableTreeSearch(contents, space.domain);
     if (kpage === page && item.state === ItemState.Stable && item.node === page.stableNode) return;
     this.removeRmapItemFromTree(item);
     if (kpage !== null) {
@@ -277,7 +277,7 @@ export class Scanner {
     this.unstable.removeUnstableItem(treeItem);
     setPte(this.st, treeItem.space, treeItem.vpn, page);
     // `page` is a KSM page from here on; it gets its node (and its KSM mark) from the insert.
-    const node = this.stable.stableTreeInsert(page);
+    const node = this.stable.stableTreeInsert(page, item.space.domain);
     this.stable.stableTreeAppend(treeItem, node);
     this.stable.stableTreeAppend(item, node);
   }

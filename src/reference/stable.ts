@@ -29,10 +29,21 @@ interface NodeView {
   candidate: StableNode | null;
 }
 
+/**
+ * The stable trees, one per sharing domain (a node remembers its domain, so whatever removes it
+ * finds its tree). A search or insert only ever walks the tree of the page's own domain.
+ */
 export class StableTree {
-  readonly tree = new RbTree<StableTreeNode>();
+  readonly trees = new Map<number, RbTree<StableTreeNode>>();
 
   constructor(private readonly st: KsmState) {}
+
+  /** The tree of one domain (made empty on first use). */
+  treeOf(domain: number): RbTree<StableTreeNode> {
+    let tree = this.trees.get(domain);
+    if (tree === undefined) this.trees.set(domain, tree = new RbTree<StableTreeNode>());
+    return tree;
+  }
 
   /** The node's KSM page was freed (or no longer points back at it). */
   isStale(node: StableNode): boolean {
@@ -48,9 +59,9 @@ export class StableTree {
    * The KSM page `page` should be merged into, or null. A page that is already a KSM page is its
    * own answer (the fork case: no descent, no fullness check).
    */
-  stableTreeSearch(page: Frame): Frame | null {
+  stableTreeSearch(page: Frame, domain: number): Frame | null {
     if (page.stableNode !== null) return page;
-    const d = this.descend(page, true);
+    const d = this.descend(page, true, domain);
     return d.match !== null && d.candidate !== null ? d.candidate.frame : null;
   }
 
@@ -58,14 +69,14 @@ export class StableTree {
    * Link a node for the new KSM page `kpage` (after a two-page merge) and return it. Equal content
    * already in the tree makes (or extends) a chain: the new node becomes its front dup.
    */
-  stableTreeInsert(kpage: Frame): StableNode {
-    const d = this.descend(kpage, false);
-    const node = new StableNode(kpage);
+  stableTreeInsert(kpage: Frame, domain: number): StableNode {
+    const d = this.descend(kpage, false, domain);
+    const node = new StableNode(kpage, domain);
     this.st.stableNodes++;
     this.st.pool.makeKsm(kpage, node);
     if (d.match === null) {
-      this.tree.link(node, d.parent, d.left);
-      this.tree.insertFixup(node);
+      this.treeOf(domain).link(node, d.parent, d.left);
+      this.treeOf(domain).insertFixup(node);
       return node;
     }
     const chain = d.match instanceof StableChain ? d.match : this.makeChain(d.match);
@@ -129,7 +140,7 @@ export class StableTree {
       node.chain = null;
       c.stableNodeDups--;
     } else {
-      this.tree.erase(node);
+      this.treeOf(node.domain).erase(node);
     }
     this.st.stableNodes--;
   }
@@ -143,7 +154,7 @@ export class StableTree {
    */
   removeAllStableNodes(): boolean {
     const all: StableTreeNode[] = [];
-    for (let n = this.tree.first(); n !== null; n = this.tree.next(n)) all.push(n);
+    for (const tree of this.trees.values()) for (let n = tree.first(); n !== null; n = tree.next(n)) all.push(n);
     for (const node of all) {
       if (node instanceof StableNode) {
         if (this.isStale(node)) this.removeNodeFromStableTree(node);
@@ -152,15 +163,16 @@ export class StableTree {
       for (const dup of [...node.dups]) if (this.isStale(dup)) this.removeNodeFromStableTree(dup);
       if (node.dups.length === 0) this.freeChain(node);
     }
-    return this.tree.root === null;
+    return [...this.trees.values()].every((tree) => tree.root === null);
   }
 
   /** Walk the tree comparing `page`; restart from the root whenever a stale node was removed. */
-  private descend(page: Frame, mayPrune: boolean): Descent {
+  private descend(page: Frame, mayPrune: boolean, domain: number): Descent {
+    const tree = this.treeOf(domain);
     restart: for (;;) {
       let parent: StableTreeNode | null = null;
       let left = false;
-      let node = this.tree.root;
+      let node = tree.root;
       while (node !== null) {
         const view = this.viewOf(node, mayPrune);
         if (view === null) continue restart;
@@ -233,9 +245,9 @@ export class StableTree {
 
   /** A regular node becomes the first dup of a new chain that takes its place in the tree. */
   private makeChain(node: StableNode): StableChain {
-    const chain = new StableChain(this.st.now);
+    const chain = new StableChain(this.st.now, node.domain);
     this.st.stableNodes++;
-    this.tree.replace(node, chain);
+    this.treeOf(node.domain).replace(node, chain);
     chain.dups.push(node);
     node.chain = chain;
     this.st.counters.stableNodeChains++;
@@ -245,7 +257,7 @@ export class StableTree {
 
   /** The chain's only dup takes the chain's place in the tree. */
   private collapseChain(chain: StableChain, dup: StableNode): void {
-    this.tree.replace(chain, dup);
+    this.treeOf(chain.domain).replace(chain, dup);
     chain.dups.length = 0;
     dup.chain = null;
     this.st.stableNodes--;
@@ -255,7 +267,7 @@ export class StableTree {
 
   /** Erase and free a chain with no dups left. */
   private freeChain(chain: StableChain): void {
-    this.tree.erase(chain);
+    this.treeOf(chain.domain).erase(chain);
     this.st.stableNodes--;
     this.st.counters.stableNodeChains--;
   }

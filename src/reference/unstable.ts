@@ -9,14 +9,21 @@ import { memcmpPages } from './memory.js';
 import { RbTree } from './rbtree.js';
 import { ItemState, KsmState, type Frame, type RmapItem } from './records.js';
 
+/** The unstable trees, one per sharing domain: an item lives in the tree of its space's domain. */
 export class UnstableTree {
-  readonly tree = new RbTree<RmapItem>();
+  readonly trees = new Map<number, RbTree<RmapItem>>();
 
   constructor(private readonly st: KsmState) {}
 
-  /** Start of a pass: the tree is simply forgotten. */
+  treeOf(domain: number): RbTree<RmapItem> {
+    let tree = this.trees.get(domain);
+    if (tree === undefined) this.trees.set(domain, tree = new RbTree<RmapItem>());
+    return tree;
+  }
+
+  /** Start of a pass: every tree is simply forgotten. */
   reset(): void {
-    this.tree.root = null;
+    this.trees.clear();
   }
 
   /**
@@ -25,21 +32,22 @@ export class UnstableTree {
    */
   removeUnstableItem(item: RmapItem): void {
     const age = (this.st.counters.fullScans - item.seq) & 0xff;
-    if (age === 0) this.tree.erase(item);
+    if (age === 0) this.treeOf(item.space.domain).erase(item);
     else item.left = item.right = item.parent = null;
     this.st.counters.pagesUnshared--;
     item.state = ItemState.None;
   }
 
   /**
-   * Search the tree for a page equal to `page` (item `item`'s page). Returns the tree item to merge
+   * Search the tree of the item's domain for a page equal to `page` (item `item`'s page). Returns the tree item to merge
    * with; otherwise inserts `item` and returns null. Searching and inserting share one walk.
    * The walk aborts, inserting nothing, when a node's page is gone or is `page`'s very frame.
    */
   unstableTreeSearchInsert(item: RmapItem, page: Frame): RmapItem | null {
     let parent: RmapItem | null = null;
     let left = false;
-    let node = this.tree.root;
+    const tree = this.treeOf(item.space.domain);
+    let node = tree.root;
     while (node !== null) {
       const treePage = mergeablePage(node);
       if (treePage === null || treePage === page) return null;
@@ -49,8 +57,8 @@ export class UnstableTree {
       left = c < 0;
       node = left ? node.left : node.right;
     }
-    this.tree.link(item, parent, left);
-    this.tree.insertFixup(item);
+    tree.link(item, parent, left);
+    tree.insertFixup(item);
     item.state = ItemState.Unstable;
     item.seq = this.st.counters.fullScans & 0xff;
     this.st.counters.pagesUnshared++;

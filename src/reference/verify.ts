@@ -37,13 +37,10 @@ export function verifyEngine(
   }
   const spaces = new Set<Space>([...liveSpaces, ...slotted]);
 
-  // Stable tree: shape, order, nodes and their lists.
-  const rb = rbVerify(stable.tree.root);
-  check(typeof rb === 'number', `stable tree: ${rb}`);
+  // Stable trees (one per domain): shape, order, nodes and their lists, each node in its own domain's tree.
   const nodes = new Set<StableNode>();
   const onLists = new Set<RmapItem>();
   let chains = 0, dups = 0, shared = 0, sharing = 0;
-  let prev: Frame | null = null;
   const visitNode = (node: StableNode): void => {
     nodes.add(node);
     let len = 0;
@@ -52,28 +49,36 @@ export function verifyEngine(
       onLists.add(item);
       check(item.state === ItemState.Stable && item.node === node, 'listed item not stable on its node');
       check(item.hnext === null || item.hnext.hprev === item, 'stable list links');
+      check(item.space.domain === node.domain, `item of domain ${item.space.domain} on a KSM page of domain ${node.domain}`);
     }
     check(len === node.len, `node len ${node.len} != list length ${len}`);
     if (len > 0) { shared++; sharing += len - 1; }
     if (node.frame.stableNode === node) check(node.frame.mapcount > 0, 'live KSM frame with mapcount 0');
   };
-  for (let n = stable.tree.first(); n !== null; n = stable.tree.next(n)) {
-    let page: Frame | null;
-    if (n instanceof StableChain) {
-      chains++;
-      for (const dup of n.dups) {
-        dups++;
-        check(dup.chain === n, 'dup not pointing at its chain');
-        visitNode(dup);
+  for (const [domain, tree] of stable.trees) {
+    const rb = rbVerify(tree.root);
+    check(typeof rb === 'number', `stable tree of domain ${domain}: ${rb}`);
+    let prev: Frame | null = null;
+    for (let n = tree.first(); n !== null; n = tree.next(n)) {
+      check(n.domain === domain, `stable node of domain ${n.domain} in the tree of domain ${domain}`);
+      let page: Frame | null;
+      if (n instanceof StableChain) {
+        chains++;
+        for (const dup of n.dups) {
+          dups++;
+          check(dup.chain === n, 'dup not pointing at its chain');
+          check(dup.domain === domain, 'dup of another domain on a chain');
+          visitNode(dup);
+        }
+        page = n.dups.length > 0 ? n.dups[0].frame : null;
+      } else {
+        check(n.chain === null, 'regular node pointing at a chain');
+        visitNode(n);
+        page = n.frame;
       }
-      page = n.dups.length > 0 ? n.dups[0].frame : null;
-    } else {
-      check(n.chain === null, 'regular node pointing at a chain');
-      visitNode(n);
-      page = n.frame;
+      if (page !== null && prev !== null) check(memcmpPages(prev, page) < 0, 'stable tree out of order');
+      if (page !== null) prev = page;
     }
-    if (page !== null && prev !== null) check(memcmpPages(prev, page) < 0, 'stable tree out of order');
-    if (page !== null) prev = page;
   }
   check(chains === c.stableNodeChains, `stable_node_chains ${c.stableNodeChains} != ${chains}`);
   check(dups === c.stableNodeDups, `stable_node_dups ${c.stableNodeDups} != ${dups}`);
@@ -84,10 +89,15 @@ export function verifyEngine(
   // Unstable tree: shape, and exactly the items inserted in this pass (between passes, in the pass
   // just ended: the tree is only reset when the next pass starts).
   const treeAge = scanner.cursor === scanner.head ? 1 : 0;
-  const rbu = rbVerify(unstable.tree.root);
-  check(typeof rbu === 'number', `unstable tree: ${rbu}`);
   const inTree = new Set<RmapItem>();
-  for (let n = unstable.tree.first(); n !== null; n = unstable.tree.next(n)) inTree.add(n);
+  for (const [domain, tree] of unstable.trees) {
+    const rbu = rbVerify(tree.root);
+    check(typeof rbu === 'number', `unstable tree of domain ${domain}: ${rbu}`);
+    for (let n = tree.first(); n !== null; n = tree.next(n)) {
+      check(n.space.domain === domain, `unstable item of domain ${n.space.domain} in the tree of domain ${domain}`);
+      inTree.add(n);
+    }
+  }
 
   // Items, page tables, frames.
   let items = 0, unshared = 0, zero = 0, mappings = 0;
