@@ -20,7 +20,7 @@ export interface EstimateJson {
 /** The counter keys of each scan, in the contract's order. */
 export const SCAN_KEYS = [
   'full_scans', 'pages_shared', 'pages_sharing', 'pages_unshared', 'pages_volatile', 'pages_scanned', 'pages_skipped',
-  'stable_node_chains', 'stable_node_dups', 'ksm_zero_pages', 'general_profit', 'simulated_ms', 'wall_ms',
+  'stable_node_chains', 'stable_node_dups', 'ksm_zero_pages', 'general_profit', 'simulated_ms', 'wall_ms', 'split_zero_pages',
 ] as const;
 
 export function estimateJson(run: EstimateRun): EstimateJson {
