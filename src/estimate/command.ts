@@ -12,6 +12,7 @@ import { estimateJson } from './json.js';
 import { estimateOptions, VALUE_FLAGS } from './options.js';
 import { announceRead, progressReporter } from './progress.js';
 import { htmlReport } from './report.js';
+import { loadProfile } from './profile.js';
 import { checkCap, memoryCap, runEstimate } from './run.js';
 import { formatTable } from './table.js';
 
@@ -39,6 +40,7 @@ export const estimateCommand: Command = {
       .option('--max-scans', 'Stop after this many full scans (default 50)')
       .option('--stable-scans', 'Stop once the merge state is unchanged for this many full scans (default 3)')
       .option('--max-memory', 'Engine memory cap, MiB (at most 4096) (default: what the inputs need)')
+      .option('--profile', 'Clock profile from ksm-wasm calibrate, for simulated_ms and ksmd_cpu_ms (default: the one shipped, measured on the reference host)')
       .option('--json', 'Print the JSON of DESIGN.md on stdout', false)
       .option('--report', 'Also write a self-contained HTML report to this file')
       .example('estimate guest0.img guest1.img --pages-to-scan 5000')
@@ -49,11 +51,12 @@ export const estimateCommand: Command = {
 
 async function estimate(opts: Record<string, unknown> & { _: unknown[] }, argv: readonly string[], io: CliIO): Promise<number> {
   const options = estimateOptions(opts, argv);
+  const profile = loadProfile(options.profile);
   const sources = openInputs(options.inputs);
   const maxMemory = options.maxMemory ?? memoryCap(sources);
   checkCap(sources, maxMemory);
   announceRead(sources.reduce((n, s) => n + s.pages, 0), io.err);
-  const run = await runEstimate(sources, { ...options, maxMemory, onScan: progressReporter(io.err) });
+  const run = await runEstimate(sources, { ...options, profile, maxMemory, onScan: progressReporter(io.err) });
   const report = options.report ? htmlReport(run) : undefined;
   io.out(options.json ? `${JSON.stringify(estimateJson(run), null, 1)}\n` : formatTable(run));
   if (!run.converged) io.err(`ksm-wasm estimate: the merge state did not settle within --max-scans ${options.maxScans} (last change after full scan ${run.settledAt})\n`);

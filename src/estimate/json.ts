@@ -19,7 +19,7 @@ export interface EstimateJson {
 /** The counter keys of each scan, in the contract's order. */
 export const SCAN_KEYS = [
   'full_scans', 'pages_shared', 'pages_sharing', 'pages_unshared', 'pages_volatile', 'pages_scanned', 'pages_skipped',
-  'stable_node_chains', 'stable_node_dups', 'ksm_zero_pages', 'general_profit', 'simulated_ms', 'wall_ms',
+  'stable_node_chains', 'stable_node_dups', 'ksm_zero_pages', 'general_profit', 'simulated_ms', 'ksmd_cpu_ms', 'wall_ms',
 ] as const;
 
 export function estimateJson(run: EstimateRun): EstimateJson {
@@ -44,6 +44,8 @@ export function estimateJson(run: EstimateRun): EstimateJson {
 
 function scanJson(scan: ScanRecord): Record<string, number> {
   const counters = sysfsCounters(scan);
-  const extra: Record<string, number> = { simulated_ms: scan.simulatedMs, wall_ms: Math.round(scan.wallMs * 1000) / 1000 };
+  const extra: Record<string, number> = { simulated_ms: round3(scan.simulatedMs), ksmd_cpu_ms: round3(scan.cpuMs), wall_ms: Math.round(scan.wallMs * 1000) / 1000 };
   return Object.fromEntries(SCAN_KEYS.map((key) => [key, key in extra ? extra[key] : counters[key]]));
 }
+
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;

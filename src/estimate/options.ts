@@ -19,6 +19,8 @@ export interface EstimateOptions {
   maxMemory: number | undefined;
   json: boolean;
   report: string | undefined;
+  /** A clock profile file (--profile), if given. */
+  profile: string | undefined;
 }
 
 /** Flags that take a value (`--flag VALUE` or `--flag=VALUE`), with the knob each one sets. */
@@ -31,7 +33,7 @@ export const KNOB_FLAGS: Readonly<Record<string, keyof EstimateKnobs>> = {
   'merge-across-nodes': 'mergeAcrossNodes',
   'stable-node-chains-prune-millisecs': 'stableNodeChainsPruneMillisecs',
 };
-export const VALUE_FLAGS = [...Object.keys(KNOB_FLAGS), 'advisor', 'max-scans', 'stable-scans', 'max-memory', 'report', 'scenario', 'pid'];
+export const VALUE_FLAGS = [...Object.keys(KNOB_FLAGS), 'advisor', 'max-scans', 'stable-scans', 'max-memory', 'report', 'scenario', 'pid', 'profile'];
 
 type Parsed = Record<string, unknown> & { _: unknown[] };
 
@@ -58,6 +60,7 @@ export function estimateOptions(opts: Parsed, argv: readonly string[]): Estimate
     maxMemory: mebibytes(opts, 'max-memory'),
     json: opts.json === true,
     report: reportPath(single(opts, 'report')),
+    profile: single(opts, 'profile'),
   };
 }
 

@@ -1,16 +1,22 @@
 /**
- * Simulated time (ksm-model §2.1). ksmd runs a batch of up to pages_to_scan pages, then sleeps
- * sleep_millisecs rounded up to whole jiffies (HZ=250: 4 ms). A batch never crosses the end of a
- * full scan: the call that finds no next page ends the batch. So a scan that processes p pages in
- * batches of b takes floor(p / b) + 1 batches (p = b: one full batch and one of 0 pages).
+ * The kernel's clock (ksm-model §2.1): ksmd runs a batch of up to pages_to_scan pages, then sleeps
+ * sleep_millisecs. A batch never crosses the end of a full scan: the call that finds no next page
+ * ends the batch. So a scan that processes p pages in batches of b takes floor(p / b) + 1 batches
+ * (p = b: one full batch and one of 0 pages).
+ *
+ * How long that takes by the wall clock, as the real ksmd takes it: the sleep is a timer of
+ * sleep_millisecs rounded up to whole ticks (msecs_to_jiffies), armed at the tick ksmd's batch
+ * ended in, and the timer wheel fires it one tick late rather than early (profile.extraTicks), so
+ * a 20 ms sleep at HZ=250 lasts 6 ticks, 24 ms, counted from the tick the batch ended in. A batch
+ * shorter than what is left of its tick costs no wall time at all; a longer one pushes the next
+ * wake by whole ticks. The first batch starts as soon as run=1 is written.
  */
+import type { ClockProfile } from './profile.js';
+import { scanCpuMs, type ScanWork } from './cpu.js';
 
-/** The kernel's tick rate on the reference host. */
-export const HZ = 250;
-
-/** sleep_millisecs as ksmd really sleeps it: rounded up to a whole number of jiffies. */
-export function sleepMs(sleepMillisecs: number): number {
-  return (Math.ceil((sleepMillisecs * HZ) / 1000) * 1000) / HZ;
+/** sleep_millisecs as ticks (msecs_to_jiffies rounds up). */
+export function sleepTicks(sleepMillisecs: number, hz: number): number {
+  return Math.ceil((sleepMillisecs * hz) / 1000);
 }
 
 /** Batches ksmd needs for a full scan that processes `pages` pages, `pagesToScan` per batch. */
@@ -18,15 +24,59 @@ export function batchesPerScan(pages: number, pagesToScan: number): number {
   return Math.floor(pages / pagesToScan) + 1;
 }
 
+/** ksmd's wall clock from run=1, advanced scan by scan. */
+export class KernelClock {
+  #now = 0;
+  #started = false;
+  readonly #tick: number;
+  readonly #sleep: number;
+
+  constructor(readonly profile: ClockProfile, sleepMillisecs: number) {
+    this.#tick = 1000 / profile.hz;
+    this.#sleep = sleepMillisecs === 0 ? 0 : sleepTicks(sleepMillisecs, profile.hz) + profile.extraTicks;
+  }
+
+  /** ms since run=1 now (at the end of the last scan added). */
+  get now(): number { return this.#now; }
+
+  /**
+   * Adds a full scan of `batches` batches that cost `cpuMs` of ksmd's CPU in all (spread evenly
+   * over them); returns the ms since run=1 at its end (the end of its last batch).
+   */
+  scan(batches: number, cpuMs: number): number {
+    const per = batches > 0 ? cpuMs / batches : 0;
+    for (let b = 0; b < batches; b++) {
+      if (this.#started) this.#now = this.#wake(this.#now);
+      this.#started = true;
+      this.#now += per;
+    }
+    return this.#now;
+  }
+
+  /** When ksmd runs again after a batch that ended at `t`. */
+  #wake(t: number): number {
+    // With no sleep ksmd only yields the CPU (cond_resched) between batches.
+    if (this.#sleep === 0) return t;
+    // Ticks sit at k·tick; run=1 is written at an unknown phase, taken as half a tick in.
+    const endTick = Math.floor(t / this.#tick + 0.5);
+    return (endTick + this.#sleep - 0.5) * this.#tick + this.profile.wakeMs;
+  }
+}
+
 /**
- * Cumulative simulated ms at the end of each full scan, had the same scans run with other knobs:
- * `processed[i]` is the number of pages processed (pages_scanned) in scan i+1. Valid because, on
- * a static workload, what a scan does does not depend on where the batches end.
+ * Cumulative ms since run=1 at the end of each full scan, had the same scans run with other knobs
+ * (on a static workload, what a scan does does not depend on where its batches end).
  */
-export function projectScanTimes(processed: readonly number[], pagesToScan: number, sleepMillisecs: number): number[] {
-  let batches = 0;
-  return processed.map((p) => {
-    batches += batchesPerScan(p, pagesToScan);
-    return batches * sleepMs(sleepMillisecs);
+export function projectScanTimes(works: readonly ScanWork[], pagesToScan: number, sleepMillisecs: number, profile: ClockProfile): number[] {
+  const clock = new KernelClock(profile, sleepMillisecs);
+  return works.map((w) => {
+    const batches = batchesPerScan(w.processed, pagesToScan);
+    return clock.scan(batches, scanCpuMs({ ...w, batches }, profile));
   });
+}
+
+/** ksmd's CPU ms per scan, had the same scans run with other knobs. */
+export function projectScanCpu(works: readonly ScanWork[], pagesToScan: number, profile: ClockProfile): number[] {
+  let total = 0;
+  return works.map((w) => (total += scanCpuMs({ ...w, batches: batchesPerScan(w.processed, pagesToScan) }, profile)));
 }
