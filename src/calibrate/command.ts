@@ -41,7 +41,7 @@ async function calibrate(opts: Record<string, unknown>, io: CliIO): Promise<numb
   // Loaded only now: they touch the temp dir and /sys.
   const { kernelBusyOrUnavailable, KsmUnavailable } = await import('../kernel/free-run.js');
   const { unavailableReason } = await import('../kernel/sysfs.js');
-  const cannot = unavailableReason();
+  const cannot = unavailableReason() ?? notRoot();
   if (cannot) throw new CliError('input', `cannot drive this host's ksmd: ${cannot}`);
   const busy = kernelBusyOrUnavailable();
   if (busy) throw new CliError('input', `KSM is not idle, so ksmd cannot be measured now: ${busy}`);
@@ -109,4 +109,10 @@ function repeatCount(value: unknown): number {
   const text = String(value);
   if (!/^[0-9]{1,3}$/.test(text) || Number(text) < 1 || Number(text) > 20) throw new CliError('input', `--repeats ${text}: must be an integer from 1 to 20`);
   return Number(text);
+}
+
+/** unavailableReason checks what root can do; this says it plainly where the process is not root. */
+function notRoot(): string | undefined {
+  const uid = process.getuid?.();
+  return uid === undefined || uid === 0 ? undefined : `calibrate needs root: it writes /sys/kernel/mm/ksm and reads ksmd's /proc files (uid ${uid})`;
 }
