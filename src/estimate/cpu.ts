@@ -10,10 +10,12 @@
  *    or a smart_scan skip;
  *  - any other processed page: its checksum, a stable-tree descent and an unstable-tree descent;
  *  - a merge: the page write-protected, compared in full and mapped to the KSM page (pages_shared
- *    + pages_sharing + ksm_zero_pages grew by one).
+ *    + pages_sharing + ksm_zero_pages grew by one);
+ *  - a tree step: each of those other pages descends the stable tree (pages_shared nodes at the
+ *    scan's start) and the unstable tree (pages_unshared nodes at its end), a cold page compared
+ *    at every level: log2 of each size, per page.
  *
- * Tree depth is not counted apart (it grows with the log of the tree, and is folded into the
- * per-page costs); the fixtures of tests/fixtures/kernel-clock/ say how close this gets.
+ * The fixtures of tests/fixtures/kernel-clock/ say how close this gets.
  */
 import type { ClockProfile } from './profile.js';
 
@@ -31,10 +33,12 @@ export interface ScanWork {
   merges: number;
   /** Batches the scan took. */
   batches: number;
+  /** Tree levels the other pages descended, estimated from the trees' sizes. */
+  treeSteps: number;
 }
 
 export interface CounterSample {
-  pagesScanned: number; pagesSkipped: number; rmapItems: number; pagesShared: number; pagesSharing: number; ksmZeroPages: number;
+  pagesScanned: number; pagesSkipped: number; rmapItems: number; pagesShared: number; pagesSharing: number; pagesUnshared: number; ksmZeroPages: number;
 }
 
 /** The work of the scan between two samples (a static workload is assumed). */
@@ -44,7 +48,9 @@ export function scanWork(before: CounterSample, after: CounterSample, batches: n
   const merged = Math.min(processed - firstSight, before.pagesShared + before.pagesSharing);
   const grown = (s: CounterSample) => s.pagesShared + s.pagesSharing + s.ksmZeroPages;
   const merges = Math.min(processed, Math.max(0, grown(after) - grown(before)));
-  return { processed, skipped: after.pagesSkipped - before.pagesSkipped, firstSight, merged, merges, batches };
+  const other = Math.max(0, processed - firstSight - merged);
+  const treeSteps = other * (Math.log2(1 + before.pagesShared) + Math.log2(1 + after.pagesUnshared));
+  return { processed, skipped: after.pagesSkipped - before.pagesSkipped, firstSight, merged, merges, batches, treeSteps };
 }
 
 /** The work counts in the profile's order of costs. */
@@ -55,6 +61,7 @@ export function workCounts(w: ScanWork): Record<keyof ClockProfile['cpuUs'], num
     cheapVisit: w.merged + w.skipped,
     otherPage: Math.max(0, w.processed - w.firstSight - w.merged),
     merge: w.merges,
+    treeStep: w.treeSteps,
   };
 }
 

@@ -4,12 +4,14 @@
  * sees: the wall clock from the write of run=1 to the end of each full scan, and ksmd's CPU time
  * (/proc/<ksmd>/stat utime+stime, in clock ticks, and /proc/<ksmd>/schedstat, in ns).
  *
- * The end of a full scan is found by polling full_scans about every half millisecond; the time is
- * that of the poll that saw it move (so at most one poll late). Safety as in the step harness
+ * The end of a full scan is found by polling full_scans about every millisecond; the time is
+ * that of the poll that saw it move (so about a poll late at most). Safety as in the step harness
  * (tests/conformance/harness.ts): refuses unless KSM is idle, journals the knobs, and always puts
- * every knob back and leaves run=0 (run=2 first, which unmerges everything).
+ * every knob back and leaves run=0 (run=2 first, which unmerges everything), on SIGINT, SIGTERM
+ * and SIGHUP too.
  */
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { buildGuest, startGuest, stopGuest, verifyMapping, type Guest } from './guests.js';
 import { findKsmd } from './ksmd.js';
 import { restoreKnobs, staleJournal, writeJournal } from './restore.js';
@@ -49,8 +51,7 @@ export interface FreeRun { scans: FreeRunScan[]; contentsOk: boolean }
 
 /** USER_HZ: the unit of utime and stime in /proc/PID/stat (100 on every Linux architecture in use). */
 const CLK_TCK = 100;
-const POLL_MS = 0.5;
-const pause = new Int32Array(new SharedArrayBuffer(4));
+const POLL_MS = 1;
 
 /** Why the kernel cannot be driven now (not root, no KSM, KSM busy, another run), or undefined. */
 export function kernelBusyOrUnavailable(): string | undefined {
@@ -72,6 +73,10 @@ export async function runFree(images: string[], knobs: FreeRunKnobs, limits: { s
   const saved = saveKnobs();
   writeJournal(saved);
   const guests: Guest[] = [];
+  const stop = { signal: '' };
+  const onSignal = (signal: string) => { stop.signal = signal; };
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const sig of signals) process.on(sig, onSignal);
   try {
     writeKnob('run', 2);
     if (readKnob('advisor_mode') !== 'none') writeKnob('advisor_mode', 'none');
@@ -79,20 +84,22 @@ export async function runFree(images: string[], knobs: FreeRunKnobs, limits: { s
     writeKnob('run', 0);
     for (const image of images) guests.push(await startGuest(binary, image));
     guests.forEach(verifyMapping);
-    const scans = poll(limits);
+    const scans = await poll(limits, stop);
     writeKnob('run', 0);
     return { scans, contentsOk: true };
   } finally {
     try { writeKnob('run', 2); } catch { /* restoreKnobs retries */ }
     const codes = await Promise.all(guests.map(stopGuest));
     const left = restoreKnobs(saved);
+    for (const sig of signals) process.off(sig, onSignal);
     if (left.length) throw new Error(`KSM knobs NOT restored: ${left.join('; ')} (run node --import tsx tests/conformance/restore.ts)`);
     if (!codes.every((c) => c === 0)) throw new Error(`a guest's memory no longer held its image (exit codes ${codes.join(', ')})`);
+    if (stop.signal) { process.exitCode = 130; throw new Error(`interrupted by ${stop.signal} (KSM was restored)`); }
   }
 }
 
-/** run=1, then every full scan's end as it happens (synchronous: nothing else runs meanwhile). */
-function poll(limits: { scans: number; timeoutMs: number }): FreeRunScan[] {
+/** run=1, then every full scan's end as it happens. */
+async function poll(limits: { scans: number; timeoutMs: number }, stop: { signal: string }): Promise<FreeRunScan[]> {
   const ksmd = findKsmd();
   const base = readCounters();
   const cpu0 = ksmdCpu(ksmd);
@@ -101,7 +108,8 @@ function poll(limits: { scans: number; timeoutMs: number }): FreeRunScan[] {
   const t0 = performance.now();
   writeKnob('run', 1);
   while (scans.length < limits.scans) {
-    Atomics.wait(pause, 0, 0, POLL_MS);
+    await sleep(POLL_MS);
+    if (stop.signal) throw new Error(`interrupted by ${stop.signal}`);
     const now = Number(readKsm('full_scans'));
     const t = performance.now();
     if (now !== fs) {

@@ -76,7 +76,7 @@ async function main(): Promise<void> {
     measured: {
       date: new Date().toISOString(), kernel: release(), cpu: `${cpus()[0]?.model} x ${cpus().length}`,
       how: `free-running ksmd (src/kernel/free-run.ts), ${repeats} runs per setting, the median of each full scan's figures; ` +
-        'time: wall ms from the write of run=1 to the poll (every 0.5 ms) that saw full_scans move; cpu_ms: /proc/<ksmd>/stat utime+stime since run=1; ' +
+        'time: wall ms from the write of run=1 to the poll (every 1 ms) that saw full_scans move; cpu_ms: /proc/<ksmd>/stat utime+stime since run=1; ' +
         'schedstat_cpu_ms: /proc/<ksmd>/schedstat sum_exec_runtime; run_delay_ms: schedstat run_delay (ksmd runnable, waiting for a CPU other work held). Other knobs: max_page_sharing 256, use_zero_pages 0, smart_scan 1. ' +
         'The machine was shared with other work (load average 1 min: min/median/max in load).',
       load: [Math.min(...loads), median(loads), Math.max(...loads)].map((x) => Math.round(x * 100) / 100),
