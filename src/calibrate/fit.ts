@@ -75,7 +75,9 @@ export function fitTimer(obs: readonly ClockObservation[], base: Omit<ClockProfi
 export function fitProfile(obs: readonly ClockObservation[], hz: number, measured: Record<string, unknown>): ClockProfile {
   const base = { format: PROFILE_FORMAT, version: PROFILE_VERSION, hz, cpuUs: fitCpu(obs), measured } as const;
   const profile: ClockProfile = { ...base, ...fitTimer(obs, base) };
-  return { ...profile, measured: { ...measured, fit: fitReport(obs, profile) } };
+  // The measurements themselves too, so that the profile can be fitted again (another model) without ksmd.
+  const observations = obs.map((o) => ({ run: o.label, knobs: o.knobs, kernel: o.kernel.map((k) => ({ ms: round3(k.ms), cpu_ms: round3(k.cpu_ms) })) }));
+  return { ...profile, measured: { ...measured, fit: fitReport(obs, profile), observations } };
 }
 
 /** Each observation's worst error of the fitted profile, as the profile keeps it. */
@@ -86,3 +88,5 @@ export function fitReport(obs: readonly ClockObservation[], profile: ClockProfil
     return { run: o.label, worst_time_error_pct: Math.round(worst('ms') * 1000) / 10, worst_cpu_error_pct: Math.round(worst('cpu_ms') * 1000) / 10 };
   });
 }
+
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;

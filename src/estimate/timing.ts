@@ -24,10 +24,16 @@ export function batchesPerScan(pages: number, pagesToScan: number): number {
   return Math.floor(pages / pagesToScan) + 1;
 }
 
-/** ksmd's wall clock from run=1, advanced scan by scan. */
+/**
+ * ksmd's wall clock from run=1, advanced scan by scan. Expected values: ksmd gets a CPU some time
+ * after its timer fires, taken as exponentially distributed with mean profile.wakeMs, so a batch
+ * that ends past a tick boundary (and so arms its timer a tick later) does so with a probability,
+ * not at a cliff.
+ */
 export class KernelClock {
   #now = 0;
-  #started = false;
+  /** When the timer that woke the current batch fired (ms since run=1); run=1 is written half a tick after a tick. */
+  #fired = Number.NaN;
   readonly #tick: number;
   readonly #sleep: number;
 
@@ -46,20 +52,31 @@ export class KernelClock {
   scan(batches: number, cpuMs: number): number {
     const per = batches > 0 ? cpuMs / batches : 0;
     for (let b = 0; b < batches; b++) {
-      if (this.#started) this.#now = this.#wake(this.#now);
-      this.#started = true;
-      this.#now += per;
+      const first = Number.isNaN(this.#fired);
+      // The first batch runs at once; the others when their timer has fired and ksmd got a CPU.
+      const start = first ? 0 : this.#sleep === 0 ? this.#now : this.#fired + this.profile.wakeMs;
+      this.#now = start + per;
+      if (this.#sleep === 0) continue;
+      // The next timer is armed in the tick the batch ended in: count the ticks the batch crossed.
+      const crossed = first ? Math.floor(0.5 + per / this.#tick) : this.#ticksCrossed(per);
+      const tickOfStart = first ? -0.5 * this.#tick : this.#fired;
+      this.#fired = tickOfStart + (crossed + this.#sleep) * this.#tick;
     }
     return this.#now;
   }
 
-  /** When ksmd runs again after a batch that ended at `t`. */
-  #wake(t: number): number {
-    // With no sleep ksmd only yields the CPU (cond_resched) between batches.
-    if (this.#sleep === 0) return t;
-    // Ticks sit at k·tick; run=1 is written at an unknown phase, taken as half a tick in.
-    const endTick = Math.floor(t / this.#tick + 0.5);
-    return (endTick + this.#sleep - 0.5) * this.#tick + this.profile.wakeMs;
+  /** Expected tick boundaries between a timer's firing and the end of the batch it woke, `per` ms long. */
+  #ticksCrossed(per: number): number {
+    const mean = this.profile.wakeMs;
+    let n = 0;
+    for (let k = 1; k < 1e6; k++) {
+      const gap = k * this.#tick - per; // the wake-up latency that would carry the batch's end past tick k
+      if (gap <= 0) { n++; continue; }
+      const p = mean > 0 ? Math.exp(-gap / mean) : 0;
+      if (p < 1e-9) break;
+      n += p;
+    }
+    return n;
   }
 }
 
