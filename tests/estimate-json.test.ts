@@ -60,7 +60,7 @@ const SCAN_KEYS = ['full_scans', 'pages_shared', 'pages_sharing', 'pages_unshare
 /** A host whose ksmd costs no CPU and whose timers fire on time: only batches and ticks count. */
 const NO_COST: ClockProfile = {
   format: 'ksm-wasm-clock-profile', version: 1, hz: 250, extraTicks: 0, wakeMs: 0,
-  cpuUs: { batch: 0, firstSight: 0, cheapVisit: 0, otherPage: 0, merge: 0, treeStep: 0 }, measured: {},
+  cpuUs: { batch: 0, firstSight: 0, cheapVisit: 0, otherPage: 0, merge: 0, treeStep: 0, batchTreeStep: 0 }, measured: {},
 };
 const NO_COST_FILE = join(dir, 'no-cost-profile.json');
 writeFileSync(NO_COST_FILE, JSON.stringify(NO_COST));

@@ -20,7 +20,7 @@ export interface ClockObservation {
 }
 
 type CpuUs = ClockProfile['cpuUs'];
-const KINDS = ['batch', 'firstSight', 'cheapVisit', 'otherPage', 'merge', 'treeStep'] as const;
+const KINDS = ['batch', 'firstSight', 'cheapVisit', 'otherPage', 'merge', 'treeStep', 'batchTreeStep'] as const;
 
 /** Predicted cumulative ms and CPU ms at the end of each full scan. */
 export function predict(o: Pick<ClockObservation, 'knobs' | 'works'>, profile: ClockProfile): Array<{ ms: number; cpu_ms: number }> {

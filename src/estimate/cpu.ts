@@ -13,7 +13,9 @@
  *    + pages_sharing + ksm_zero_pages grew by one);
  *  - a tree step: each of those other pages descends the stable tree (pages_shared nodes at the
  *    scan's start) and the unstable tree (pages_unshared nodes at its end), a cold page compared
- *    at every level: log2 of each size, per page.
+ *    at every level: log2 of each size, per page;
+ *  - the same levels once per batch: a batch starts with the trees' top levels cold after the
+ *    sleep (with the trees empty, in the first scan, a batch costs less).
  *
  * The fixtures of tests/fixtures/kernel-clock/ say how close this gets.
  */
@@ -35,6 +37,8 @@ export interface ScanWork {
   batches: number;
   /** Tree levels the other pages descended, estimated from the trees' sizes. */
   treeSteps: number;
+  /** The trees' levels once per batch (a batch starts with them cold). */
+  batchTreeSteps: number;
 }
 
 export interface CounterSample {
@@ -49,8 +53,8 @@ export function scanWork(before: CounterSample, after: CounterSample, batches: n
   const grown = (s: CounterSample) => s.pagesShared + s.pagesSharing + s.ksmZeroPages;
   const merges = Math.min(processed, Math.max(0, grown(after) - grown(before)));
   const other = Math.max(0, processed - firstSight - merged);
-  const treeSteps = other * (Math.log2(1 + before.pagesShared) + Math.log2(1 + after.pagesUnshared));
-  return { processed, skipped: after.pagesSkipped - before.pagesSkipped, firstSight, merged, merges, batches, treeSteps };
+  const depth = Math.log2(1 + before.pagesShared) + Math.log2(1 + after.pagesUnshared);
+  return { processed, skipped: after.pagesSkipped - before.pagesSkipped, firstSight, merged, merges, batches, treeSteps: other * depth, batchTreeSteps: batches * depth };
 }
 
 /** The work counts in the profile's order of costs. */
@@ -62,6 +66,7 @@ export function workCounts(w: ScanWork): Record<keyof ClockProfile['cpuUs'], num
     otherPage: Math.max(0, w.processed - w.firstSight - w.merged),
     merge: w.merges,
     treeStep: w.treeSteps,
+    batchTreeStep: w.batchTreeSteps,
   };
 }
 

@@ -10,6 +10,6 @@ export const DEFAULT_PROFILE: ClockProfile = {
   hz: 250,
   extraTicks: 1,
   wakeMs: 0.05,
-  cpuUs: { batch: 170, firstSight: 2.3, cheapVisit: 0.35, otherPage: 2.6, merge: 9, treeStep: 0 },
+  cpuUs: { batch: 170, firstSight: 2.3, cheapVisit: 0.35, otherPage: 2.6, merge: 9, treeStep: 0, batchTreeStep: 0 },
   measured: { provisional: true },
 };

@@ -22,12 +22,12 @@ export interface ClockProfile {
   /** ms from the tick that ends a sleep to ksmd running (its wake-up latency). */
   wakeMs: number;
   /** ksmd's CPU per kind of work, µs (cpu.ts). */
-  cpuUs: { batch: number; firstSight: number; cheapVisit: number; otherPage: number; merge: number; treeStep: number };
+  cpuUs: { batch: number; firstSight: number; cheapVisit: number; otherPage: number; merge: number; treeStep: number; batchTreeStep: number };
   /** Where the figures come from: host, kernel, date, the command that made them, how well they fit. */
   measured: Record<string, unknown>;
 }
 
-const CPU_KINDS = ['batch', 'firstSight', 'cheapVisit', 'otherPage', 'merge', 'treeStep'] as const;
+const CPU_KINDS = ['batch', 'firstSight', 'cheapVisit', 'otherPage', 'merge', 'treeStep', 'batchTreeStep'] as const;
 
 /** The profile in FILE, checked; DEFAULT_PROFILE when no file is given. */
 export function loadProfile(path: string | undefined): ClockProfile {
