@@ -22,6 +22,7 @@ import * as assert from 'uvu/assert';
 import { predict } from '../src/calibrate/fit.js';
 import { engineWorks } from '../src/calibrate/measure.js';
 import { DEFAULT_PROFILE } from '../src/estimate/default-profile.js';
+import { parseProfile } from '../src/estimate/profile.js';
 
 const DIR = new URL('./fixtures/kernel-clock/', import.meta.url);
 const TIME_GOAL = 0.10;
@@ -77,6 +78,30 @@ for (const fixture of fixtures) {
       if (misses.length) assert.unreachable(misses.join('; '));
     });
   }
+}
+
+/**
+ * A live `ksm-wasm calibrate --repeats 3` run of another session (its profile keeps what it
+ * measured): the shipped profile, which was not fitted to it, must predict it as well.
+ */
+const CALIBRATED = new URL('./fixtures/kernel-clock-calibrate/', import.meta.url);
+for (const file of readdirSync(CALIBRATED).filter((f) => f.endsWith('.json')).sort()) {
+  const { measured } = parseProfile(readFileSync(new URL(file, CALIBRATED), 'utf8'), file);
+  const observations = measured.observations as Array<{ run: string; knobs: Fixture['runs'][number]['knobs']; kernel: Array<{ ms: number; cpu_ms: number }> }>;
+  test(`${file} (a calibrate run's measurements): every full scan's time within 10 % (25 % where ksmd's CPU is most of it), CPU within 25 %`, async () => {
+    const misses: string[] = [];
+    for (const o of observations) {
+      const predicted = predict({ knobs: o.knobs, works: await engineWorks(o.run.split(' ')[0], o.knobs, o.kernel.length) }, DEFAULT_PROFILE);
+      o.kernel.forEach((k, i) => {
+        const time = predicted[i].ms / k.ms - 1;
+        const cpu = predicted[i].cpu_ms / k.cpu_ms - 1;
+        const cpuBound = predicted[i].cpu_ms / predicted[i].ms > CPU_BOUND;
+        if (Math.abs(time) > (cpuBound ? CPU_GOAL : TIME_GOAL)) misses.push(`${o.run} scan ${i + 1} time ${pct(time)}`);
+        if (Math.abs(cpu) > CPU_GOAL) misses.push(`${o.run} scan ${i + 1} CPU ${pct(cpu)}`);
+      });
+    }
+    if (misses.length) assert.unreachable(misses.join('; '));
+  });
 }
 
 const pct = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
