@@ -91,7 +91,10 @@ test('the verdict: defaults, ksmtuned, the fastest knobs under the CPU cap, doma
   const r = await cli(['--scenario', 'clones']);
   assert.is(r.code, 0, r.stderr);
   const verdict = r.stdout.slice(r.stdout.indexOf('Verdict:'));
-  assert.match(verdict, /kernel defaults \(run=0 saves nothing; with run=1: 100 pages \/ 20 ms\): 46\.4 MiB \(72\.5%\) saved after 6\.6 s/);
+  // The defaults' time is the table's own figure for these knobs (the kernel clock of docs/clock.md).
+  const settled = /these knobs\s+100 pages \/ 20 ms\s+settled\s+([\d.]+ m?s)/.exec(r.stdout)?.[1];
+  assert.ok(settled, r.stdout);
+  assert.ok(verdict.includes(`kernel defaults (run=0 saves nothing; with run=1: 100 pages / 20 ms): 46.4 MiB (72.5%) saved after ${settled};`), verdict);
   assert.match(verdict, /ksmtuned \(host 80\.0 MiB: the inputs \+ 25%, set it with --host-memory\): 46\.4 MiB \(72\.5%\) saved after/);
   const fastest = /fastest under 10\.0% of a core: pages_to_scan (\d+) \/ 20 ms: 46\.4 MiB \(72\.5%\) saved after .*; ksmd ~([\d.]+)% of a core while settling, ~([\d.]+)% after/.exec(verdict);
   assert.ok(fastest, verdict);

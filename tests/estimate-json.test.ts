@@ -1,7 +1,8 @@
 /**
  * `ksm-wasm estimate --json`: the shape DESIGN.md promises, and numbers worked out by hand from
  * the kernel model (not read back from the engine): the worked example's counters (checked on
- * the real ksmd), the convergence rule, and simulated time from the batch rules (ksm-model §2.1).
+ * the real ksmd), the convergence rule, and simulated time from the batch and timer rules
+ * (ksm-model §2.1; with a profile of no CPU cost, so that only the batches and ticks count).
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { estimateJson } from '../src/estimate/json.js';
 import { ESTIMATE_KNOB_DEFAULTS, type EstimateKnobs } from '../src/estimate/knobs.js';
 import { runEstimate } from '../src/estimate/run.js';
 import { estimateOptions } from '../src/estimate/options.js';
+import type { ClockProfile } from '../src/estimate/profile.js';
 
 const CLI = new URL('../src/cli.ts', import.meta.url).pathname;
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -45,16 +47,24 @@ function estimate(args: string[]): Promise<Json> {
 }
 
 /** The same run in this process (the code behind --json), for the cases that need many runs. */
-async function inProcess(images: string[], knobs: Partial<EstimateKnobs>, { maxScans = 50, stableScans = 3 } = {}): Promise<Json> {
+async function inProcess(images: string[], knobs: Partial<EstimateKnobs>, { maxScans = 50, stableScans = 3, profile = undefined as ClockProfile | undefined } = {}): Promise<Json> {
   const run = await runEstimate(openInputs(images.map((path) => ({ kind: 'image' as const, path }))), {
-    knobs: { ...ESTIMATE_KNOB_DEFAULTS, ...knobs }, maxScans, stableScans, maxMemory: 64 << 20,
+    knobs: { ...ESTIMATE_KNOB_DEFAULTS, ...knobs }, maxScans, stableScans, maxMemory: 64 << 20, profile,
   });
   return estimateJson(run) as unknown as Json;
 }
 
 const SCAN_KEYS = ['full_scans', 'pages_shared', 'pages_sharing', 'pages_unshared', 'pages_volatile', 'pages_scanned', 'pages_skipped',
-  'stable_node_chains', 'stable_node_dups', 'ksm_zero_pages', 'general_profit', 'simulated_ms', 'wall_ms',
+  'stable_node_chains', 'stable_node_dups', 'ksm_zero_pages', 'general_profit', 'simulated_ms', 'ksmd_cpu_ms', 'wall_ms',
   'split_zero_pages']; // added to DESIGN's keys: memory freed by huge-page splits
+
+/** A host whose ksmd costs no CPU and whose timers fire on time: only batches and ticks count. */
+const NO_COST: ClockProfile = {
+  format: 'ksm-wasm-clock-profile', version: 1, hz: 250, extraTicks: 0, wakeMs: 0,
+  cpuUs: { batch: 0, firstSight: 0, cheapVisit: 0, otherPage: 0, merge: 0, treeStep: 0, batchTreeStep: 0 }, measured: {},
+};
+const NO_COST_FILE = join(dir, 'no-cost-profile.json');
+writeFileSync(NO_COST_FILE, JSON.stringify(NO_COST));
 
 const test = suite('estimate --json');
 
@@ -110,33 +120,59 @@ test('use_zero_pages 1: the zero-page items go one scan later, so it settles at 
   assert.equal([j.scans[1].ksm_zero_pages, j.scans[1].pages_volatile, j.scans[2].pages_volatile, j.scans[2].general_profit], [3, 3, 0, 32128]);
 });
 
-test('simulated time: batches x sleep, sleep in 4 ms jiffies, a batch ends at the end of a scan', async () => {
-  // 13 pages per scan; smart_scan 0 so every scan processes all 13.
-  const sim = async (knobs: Partial<EstimateKnobs>) => (await inProcess(WORKED, { smartScan: 0, ...knobs }, { maxScans: 4, stableScans: 10 })).scans.map((s) => s.simulated_ms);
+test('simulated time: from run=1 to the end of the scan\'s last batch; sleeps in whole 4 ms ticks, a batch ends at the end of a scan', async () => {
+  // 13 pages per scan; smart_scan 0 so every scan processes all 13. run=1 is written half a tick
+  // into a tick, so the first sleep ends half a tick early; every later one lasts its whole ticks.
+  const sim = async (knobs: Partial<EstimateKnobs>) => (await inProcess(WORKED, { smartScan: 0, ...knobs }, { maxScans: 4, stableScans: 10, profile: NO_COST })).scans.map((s) => s.simulated_ms);
   const [exact, over, small, roundUp, zero] = await Promise.all([
-    sim({ pagesToScan: 13 }),                       // 13 pages, then a batch of 0 that ends the scan: 2 sleeps
+    sim({ pagesToScan: 13 }),                       // 13 pages, then a batch of 0 that ends the scan: 2 batches, 1 sleep between
     sim({ pagesToScan: 14 }),                       // one batch per scan
     sim({ pagesToScan: 5 }),                        // 5 + 5 + 3: 3 batches
-    sim({ pagesToScan: 13, sleepMillisecs: 10 }),   // 10 ms sleeps as 12 (3 jiffies at HZ=250)
+    sim({ pagesToScan: 13, sleepMillisecs: 10 }),   // 10 ms sleeps as 12 (3 ticks at HZ=250)
     sim({ pagesToScan: 13, sleepMillisecs: 0 }),
   ]);
-  assert.equal(exact, [40, 80, 120, 160]);
-  assert.equal(over, [20, 40, 60, 80]);
-  assert.equal(small, [60, 120, 180, 240]);
-  assert.equal(roundUp, [24, 48, 72, 96]);
+  assert.equal(exact, [18, 58, 98, 138]);
+  assert.equal(over, [0, 18, 38, 58]);
+  assert.equal(small, [38, 98, 158, 218]);
+  assert.equal(roundUp, [10, 34, 58, 82]);
   assert.equal(zero, [0, 0, 0, 0]);
+});
+
+test('simulated time: the timer wheel\'s extra tick, the wake-up latency, and CPU that runs past the tick it started in', async () => {
+  const at = (profile: ClockProfile, pagesToScan = 14) => inProcess(WORKED, { smartScan: 0, pagesToScan }, { maxScans: 3, stableScans: 10, profile })
+    .then((j) => j.scans.map((s) => s.simulated_ms));
+  assert.equal(await at({ ...NO_COST, extraTicks: 1 }), [0, 22, 46], 'a 20 ms sleep lasts 6 ticks, 24 ms');
+  // Each wake-up half a ms late on average; it does not add up, as each sleep counts from the tick
+  // its batch ended in, unless the wake-up takes longer than a tick (e^-8 of the time: 0.001 ms).
+  assert.equal(await at({ ...NO_COST, extraTicks: 1, wakeMs: 0.5 }), [0, 22.5, 46.501]);
+  // 1 ms of CPU per batch ends within the tick the batch began in: it costs no wall time after the first.
+  assert.equal(await at({ ...NO_COST, cpuUs: { ...NO_COST.cpuUs, batch: 1000 } }), [1, 19, 39]);
+  // 5 ms per batch runs into the next tick: the next sleep counts from there.
+  assert.equal(await at({ ...NO_COST, cpuUs: { ...NO_COST.cpuUs, batch: 5000 } }), [5, 27, 51]);
+});
+
+test('ksmd_cpu_ms: cumulative, the profile\'s cost of each kind of work, counted from the counters', async () => {
+  const one = (kind: keyof ClockProfile['cpuUs']) => inProcess(WORKED, { smartScan: 0, pagesToScan: 14 }, { maxScans: 3, stableScans: 10, profile: { ...NO_COST, cpuUs: { ...NO_COST.cpuUs, [kind]: 1000 } } })
+    .then((j) => j.scans.map((s) => s.ksmd_cpu_ms));
+  assert.equal(await one('batch'), [1, 2, 3], 'one batch per scan');
+  assert.equal(await one('firstSight'), [13, 13, 13], '13 rmap items, all made in scan 1');
+  // The worked example merges X (4 pages), Y (2), W (2) and Z (3) in scan 2: shared 4 + sharing 7.
+  assert.equal(await one('merge'), [0, 11, 11]);
+  // Scan 3 visits the 11 merged pages cheaply; U1 and U2 are the other pages (and all 13 in scan 2).
+  assert.equal(await one('cheapVisit'), [0, 0, 11]);
+  assert.equal(await one('otherPage'), [0, 13, 15]);
 });
 
 test('simulated time follows smart_scan: a skip round processes fewer pages, so fewer batches', async () => {
   // Scan 5 skips U1 and U2: 11 pages processed, with pages_to_scan 13 that is one batch, not two.
-  const j = await inProcess(WORKED, { pagesToScan: 13 });
-  assert.equal(j.scans.map((s) => s.simulated_ms), [40, 80, 120, 160, 180]);
+  const j = await inProcess(WORKED, { pagesToScan: 13 }, { profile: NO_COST });
+  assert.equal(j.scans.map((s) => s.simulated_ms), [18, 58, 98, 138, 158]);
 });
 
 test('--advisor scan-time: pages_to_scan starts at advisor_min_pages_to_scan (500)', async () => {
-  const j = await estimate([...WORKED, '--advisor', 'scan-time']);
+  const j = await estimate([...WORKED, '--advisor', 'scan-time', '--profile', NO_COST_FILE]);
   assert.is(j.knobs.pages_to_scan, 500);
-  assert.equal(j.scans.slice(0, 2).map((s) => s.simulated_ms), [20, 40], '13 pages: one batch per scan');
+  assert.equal(j.scans.slice(0, 2).map((s) => s.simulated_ms), [0, 18], '13 pages: one batch per scan');
   assert.is(j.converged.settled_at_full_scan, 2);
 });
 

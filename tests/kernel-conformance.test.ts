@@ -16,7 +16,6 @@ import { PageContent } from '../src/pagespec.js';
 import { openInputs } from '../src/cli/inputs.js';
 import { ESTIMATE_KNOB_DEFAULTS } from '../src/estimate/knobs.js';
 import { runEstimate } from '../src/estimate/run.js';
-import { scanCpuMs } from '../src/estimate/cpu.js';
 import { compareRuns, formatDifferences } from './conformance/compare.js';
 import { KernelUnavailable, runKernel, type KernelRun } from './conformance/harness.js';
 import { WORKLOADS, type Workload } from './conformance/workloads.js';
@@ -78,9 +77,9 @@ if (skip) {
         const diffs = compareRuns(kernel, run);
         if (diffs.length) assert.unreachable(`${engine} engine differs from the kernel on "${w.name}":\n${formatDifferences(diffs)}`);
       }
-      const cpu = await engineRun(w, images, 'wasm').then((r) => r.scans.map((s) => scanCpuMs(s.work)));
+      const cpu = await engineRun(w, images, 'wasm').then((r) => r.scans.map((s, i) => s.cpuMs - (r.scans[i - 1]?.cpuMs ?? 0)));
       const kernelCpu = kernel.scans.map((s, i) => (s.cpuNs - (kernel.scans[i - 1]?.cpuNs ?? 0)) / 1e6);
-      const est = cpu.reduce((a, c) => a + c[1], 0);
+      const est = cpu.reduce((a, c) => a + c, 0);
       const measured = kernelCpu.reduce((a, c) => a + c, 0);
       console.log(`  ok ${describeKernel(w, kernel, ms)}; ksmd CPU ${measured.toFixed(1)} ms, estimated ${est.toFixed(1)} ms`);
     });

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import sade, { type Sade } from 'sade';
 import { KsmError } from '../errors.js';
+import { calibrateCommand } from '../calibrate/command.js';
 import { estimateCommand } from '../estimate/command.js';
 import { replayCommand } from '../replay/command.js';
 import { CliError, EXIT, EXIT_STATUS_HELP, ksmErrorText } from './errors.js';
@@ -37,7 +38,7 @@ export interface Command {
 }
 
 /** Every command. A new one (fingerprint, merge, calibrate, …) is a Command in its own module, added here. */
-export const COMMANDS: readonly Command[] = [estimateCommand, replayCommand];
+export const COMMANDS: readonly Command[] = [estimateCommand, replayCommand, calibrateCommand];
 
 /** Runs one command line (`argv` as process.argv: node, script, command, ...) and returns its exit status. Never throws. */
 export async function runCli(argv: readonly string[], io: CliIO = processIO, commands: readonly Command[] = COMMANDS): Promise<number> {

@@ -12,6 +12,7 @@ import { estimateJson } from './json.js';
 import { estimateOptions, VALUE_FLAGS } from './options.js';
 import { announceRead, progressReporter } from './progress.js';
 import { htmlReport } from './report.js';
+import { loadProfile } from './profile.js';
 import { checkCap, memoryCap, runEstimate } from './run.js';
 import { formatTable } from './table.js';
 import { bytes } from '../cli/format.js';
@@ -58,6 +59,7 @@ export const estimateCommand: Command = {
       .option('--host-memory', 'The host\'s memory for --policy and the verdict\'s ksmtuned line, e.g. 16G (no unit: MiB)')
       .option('--cpu-cap', 'The verdict\'s cap on ksmd\'s CPU, % of one core (default 10)')
       .option('--verdict', 'End with the verdict (--no-verdict: leave it out)', true)
+      .option('--profile', 'Clock profile from ksm-wasm calibrate, for simulated_ms and ksmd_cpu_ms (default: the one shipped, measured on the reference host)')
       .option('--json', 'Print the JSON of DESIGN.md on stdout', false)
       .option('--report', 'Also write a self-contained HTML report to this file')
       .example('estimate guest0.img guest1.img --pages-to-scan 5000')
@@ -70,6 +72,7 @@ export const estimateCommand: Command = {
 
 async function estimate(opts: Record<string, unknown> & { _: unknown[] }, argv: readonly string[], io: CliIO): Promise<number> {
   const options = estimateOptions(opts, argv);
+  const profile = loadProfile(options.profile);
   const sources = openInputs(options.inputs, options.live);
   const maxMemory = options.maxMemory ?? memoryCap(sources);
   checkCap(sources, maxMemory);
@@ -78,7 +81,7 @@ async function estimate(opts: Record<string, unknown> & { _: unknown[] }, argv: 
   const domainOf = mappings.length > 0 ? (i: number) => domains[i] : undefined;
   if (options.policy) return policyEstimate(sources, options, maxMemory, domainOf, io);
   announceRead(sources.reduce((n, s) => n + s.pages, 0), io.err);
-  const run = await runEstimate(sources, { ...options, maxMemory, onScan: progressReporter(io.err), domainOf });
+  const run = await runEstimate(sources, { ...options, profile, maxMemory, onScan: progressReporter(io.err), domainOf });
   const report = options.report ? htmlReport(run) : undefined;
   const compared = domainOf ? await compareDomains(sources, options, maxMemory, summarize(run).savedBytes, domains) : undefined;
   if (options.json) io.out(`${JSON.stringify(compared ? { ...estimateJson(run), domains: domainsJson(compared) } : estimateJson(run), null, 1)}\n`);
@@ -106,7 +109,8 @@ async function policyEstimate(sources: ImageSource[], options: EstimateOptions, 
 
 /** With --domain: the same inputs in one domain and with a domain each, for the summary row. */
 async function compareDomains(sources: ImageSource[], options: EstimateOptions, maxMemory: number, perTenantBytes: number, domains: Array<string | undefined>): Promise<DomainComparison> {
-  const saved = async (domainOf?: (i: number) => string) => summarize(await runEstimate(sources, { ...options, maxMemory, domainOf })).savedBytes;
+  const profile = loadProfile(options.profile);
+  const saved = async (domainOf?: (i: number) => string) => summarize(await runEstimate(sources, { ...options, profile, maxMemory, domainOf })).savedBytes;
   return {
     oneDomainBytes: await saved(),
     perTenantBytes,
@@ -125,7 +129,7 @@ async function verdict(sources: ImageSource[], options: EstimateOptions, maxMemo
   const ksmtuned = await runPolicyEstimate(sources, { policy: 'ksmtuned', knobs: options.knobs, hostMemory, maxMemory, stableScans: options.stableScans, domainOf });
   let domains = compared;
   if (!domains && sources.length > 1) {
-    const perSpace = summarize(await runEstimate(sources, { ...options, maxMemory, domainOf: (i) => `input${i}` })).savedBytes;
+    const perSpace = summarize(await runEstimate(sources, { ...options, profile: run.profile, maxMemory, domainOf: (i) => `input${i}` })).savedBytes;
     domains = { oneDomainBytes: savedBytes, perTenantBytes: savedBytes, perSpaceBytes: perSpace, tenants: 1, spaces: sources.length };
   }
   return formatVerdict({ run, savedBytes, cap: options.cpuCap, ksmtuned, hostGiven: options.hostMemory !== undefined, domains, domainsFromMapping: compared !== undefined });

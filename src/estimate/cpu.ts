@@ -1,31 +1,25 @@
 /**
- * An estimate of ksmd's CPU time, from the work each full scan did and per-page costs measured on
- * the real ksmd (kernel 6.18, x86_64, this project's reference host; the oracle's step-mode runs
- * of six workloads, ksmd's schedstat sum_exec_runtime divided by the pages of each kind):
+ * ksmd's CPU time, predicted from the work each full scan did: a cost per kind of work, in µs,
+ * from a clock profile (profile.ts; `ksm-wasm calibrate` measures them on this host's ksmd, and the
+ * package ships a default measured on its reference host). The kinds are what the kernel's scan
+ * loop spends its time on, as the counters can tell them apart:
  *
- *  - a page seen for the first time (its rmap item is made, its checksum taken):
- *    1.21-1.43 µs (scan 1 of every workload);
- *  - a visit to an already merged page, or a smart_scan skip: 0.25-0.40 µs (scan 5, where every
- *    processed page is a KSM page and every other page is skipped);
- *  - any other processed page (checksum, stable and unstable tree descents, merges):
- *    3.7-9.5 µs (steady scans, after taking off the merged pages; unique data 5.3 µs, pages that
- *    differ only in their last bytes 9.5 µs);
- *  - each batch (a wake-up, then caches cold after the sleep): 10-200 µs, central 45 µs. With the
- *    defaults (100 pages every 20 ms) the oracle measured 31-39 ms more CPU per steady scan of
- *    165 batches than with one batch per scan (about 0.2 ms a batch), and 6 ms more over 140
- *    batches in a skip round; this project's conformance run measured 20 ms more over 413
- *    batches of 7 pages (about 48 µs a batch).
+ *  - a batch: the wake-up, taking the mm's lock again, caches cold after the sleep;
+ *  - a page seen for the first time: its rmap item made, its checksum taken;
+ *  - a visit to a page already merged (a stable-node lookup through its rmap item, no checksum),
+ *    or a smart_scan skip;
+ *  - any other processed page: its checksum, a stable-tree descent and an unstable-tree descent;
+ *  - a merge: the page write-protected, compared in full and mapped to the KSM page (pages_shared
+ *    + pages_sharing + ksm_zero_pages grew by one);
+ *  - a tree step: each of those other pages descends the stable tree (pages_shared nodes at the
+ *    scan's start) and the unstable tree (pages_unshared nodes at its end), a cold page compared
+ *    at every level: log2 of each size, per page;
+ *  - the same levels once per batch: a batch starts with the trees' top levels cold after the
+ *    sleep (with the trees empty, in the first scan, a batch costs less).
  *
- * It is a rough estimate: within about 3x of ksmd's measured CPU on this project's conformance
- * runs (the per-batch cost depends on how long ksmd slept before it, the per-page cost on the
- * machine and on how deep the trees are). The engine's own time says nothing about the kernel's.
+ * The fixtures of tests/fixtures/kernel-clock/ say how close this gets.
  */
-
-/** µs per page: [low, central, high]. */
-export const FIRST_SIGHT_US = [1.21, 1.35, 1.43] as const;
-export const CHEAP_VISIT_US = [0.25, 0.33, 0.40] as const;
-export const OTHER_PAGE_US = [3.7, 5.3, 9.5] as const;
-export const BATCH_US = [10, 45, 200] as const;
+import type { ClockProfile } from './profile.js';
 
 /** What a full scan did, from the counters at its start and at its end. */
 export interface ScanWork {
@@ -37,23 +31,49 @@ export interface ScanWork {
   firstSight: number;
   /** Processed pages that were merged already (pages_shared + pages_sharing at the scan's start). */
   merged: number;
+  /** Pages merged in the scan (growth of pages_shared + pages_sharing + ksm_zero_pages). */
+  merges: number;
   /** Batches the scan took. */
   batches: number;
+  /** Tree levels the other pages descended, estimated from the trees' sizes. */
+  treeSteps: number;
+  /** The trees' levels once per batch (a batch starts with them cold). */
+  batchTreeSteps: number;
 }
 
-export interface CounterSample { pagesScanned: number; pagesSkipped: number; rmapItems: number; pagesShared: number; pagesSharing: number }
+export interface CounterSample {
+  pagesScanned: number; pagesSkipped: number; rmapItems: number; pagesShared: number; pagesSharing: number; pagesUnshared: number; ksmZeroPages: number;
+}
 
 /** The work of the scan between two samples (a static workload is assumed). */
 export function scanWork(before: CounterSample, after: CounterSample, batches: number): ScanWork {
   const processed = after.pagesScanned - before.pagesScanned;
   const firstSight = Math.min(processed, Math.max(0, after.rmapItems - before.rmapItems));
   const merged = Math.min(processed - firstSight, before.pagesShared + before.pagesSharing);
-  return { processed, skipped: after.pagesSkipped - before.pagesSkipped, firstSight, merged, batches };
+  const grown = (s: CounterSample) => s.pagesShared + s.pagesSharing + s.ksmZeroPages;
+  const merges = Math.min(processed, Math.max(0, grown(after) - grown(before)));
+  const other = Math.max(0, processed - firstSight - merged);
+  const depth = Math.log2(1 + before.pagesShared) + Math.log2(1 + after.pagesUnshared);
+  return { processed, skipped: after.pagesSkipped - before.pagesSkipped, firstSight, merged, merges, batches, treeSteps: other * depth, batchTreeSteps: batches * depth };
 }
 
-/** Estimated ksmd CPU ms for the scan: [low, central, high]. */
-export function scanCpuMs(w: ScanWork): [number, number, number] {
-  const other = w.processed - w.firstSight - w.merged;
-  const at = (i: number) => (w.firstSight * FIRST_SIGHT_US[i] + (w.merged + w.skipped) * CHEAP_VISIT_US[i] + other * OTHER_PAGE_US[i] + w.batches * BATCH_US[i]) / 1000;
-  return [at(0), at(1), at(2)];
+/** The work counts in the profile's order of costs. */
+export function workCounts(w: ScanWork): Record<keyof ClockProfile['cpuUs'], number> {
+  return {
+    batch: w.batches,
+    firstSight: w.firstSight,
+    cheapVisit: w.merged + w.skipped,
+    otherPage: Math.max(0, w.processed - w.firstSight - w.merged),
+    merge: w.merges,
+    treeStep: w.treeSteps,
+    batchTreeStep: w.batchTreeSteps,
+  };
+}
+
+/** Predicted ksmd CPU ms for a scan. */
+export function scanCpuMs(w: ScanWork, profile: ClockProfile): number {
+  const counts = workCounts(w);
+  let us = 0;
+  for (const [kind, n] of Object.entries(counts)) us += n * profile.cpuUs[kind as keyof ClockProfile['cpuUs']];
+  return us / 1000;
 }

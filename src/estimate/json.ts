@@ -20,7 +20,8 @@ export interface EstimateJson {
 /** The counter keys of each scan, in the contract's order. */
 export const SCAN_KEYS = [
   'full_scans', 'pages_shared', 'pages_sharing', 'pages_unshared', 'pages_volatile', 'pages_scanned', 'pages_skipped',
-  'stable_node_chains', 'stable_node_dups', 'ksm_zero_pages', 'general_profit', 'simulated_ms', 'wall_ms', 'split_zero_pages',
+  'stable_node_chains', 'stable_node_dups', 'ksm_zero_pages', 'general_profit', 'simulated_ms', 'ksmd_cpu_ms', 'wall_ms',
+  'split_zero_pages',
 ] as const;
 
 export function estimateJson(run: EstimateRun): EstimateJson {
@@ -58,9 +59,11 @@ function liveJson(live: LiveFacts | undefined): Record<string, string | number |
 function scanJson(scan: ScanRecord): Record<string, number> {
   const counters = sysfsCounters(scan);
   const extra: Record<string, number> = {
-    simulated_ms: scan.simulatedMs, wall_ms: Math.round(scan.wallMs * 1000) / 1000,
+    simulated_ms: round3(scan.simulatedMs), ksmd_cpu_ms: round3(scan.cpuMs), wall_ms: Math.round(scan.wallMs * 1000) / 1000,
     // Added to the contract: memory freed by huge-page splits (zero-filled subpages), beside pages_sharing.
     split_zero_pages: scan.splitZeroPages,
   };
   return Object.fromEntries(SCAN_KEYS.map((key) => [key, key in extra ? extra[key] : counters[key]]));
 }
+
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;

@@ -22,6 +22,8 @@ export interface EstimateOptions extends PolicyOptions {
   report: string | undefined;
   /** Live processes: which mappings (--merge-any), frozen while read (--freeze). */
   live: LiveSettings;
+  /** A clock profile file (--profile), if given. */
+  profile: string | undefined;
 }
 
 /** Flags that take a value (`--flag VALUE` or `--flag=VALUE`), with the knob each one sets. */
@@ -34,7 +36,7 @@ export const KNOB_FLAGS: Readonly<Record<string, keyof EstimateKnobs>> = {
   'merge-across-nodes': 'mergeAcrossNodes',
   'stable-node-chains-prune-millisecs': 'stableNodeChainsPruneMillisecs',
 };
-export const VALUE_FLAGS = [...Object.keys(KNOB_FLAGS), 'advisor', 'max-scans', 'stable-scans', 'max-memory', 'report', 'scenario', 'pid', 'cgroup', 'policy', 'host-memory', 'domain', 'domain-map', 'cpu-cap'];
+export const VALUE_FLAGS = [...Object.keys(KNOB_FLAGS), 'advisor', 'max-scans', 'stable-scans', 'max-memory', 'report', 'scenario', 'pid', 'cgroup', 'policy', 'host-memory', 'domain', 'domain-map', 'cpu-cap', 'profile'];
 
 type Parsed = Record<string, unknown> & { _: unknown[] };
 
@@ -64,6 +66,7 @@ export function estimateOptions(opts: Parsed, argv: readonly string[]): Estimate
     report: reportPath(single(opts, 'report')),
     live: { question: opts['merge-any'] === true ? 'merge-any' : 'mergeable', freeze: opts.freeze === true },
     ...policy,
+    profile: single(opts, 'profile'),
   };
 }
 

@@ -18,7 +18,14 @@ import { scanCpuMs, scanWork } from './cpu.js';
 import type { EstimateKnobs } from './knobs.js';
 import { loadSpaces, setKnobs } from './run.js';
 import { PAGE_SIZE, type ImageSource } from './source.js';
-import { sleepMs } from './timing.js';
+import { loadProfile } from './profile.js';
+import { sleepTicks } from './timing.js';
+
+/** The host's ksmd as the shipped clock profile has it (its timers, and its CPU per kind of work). */
+const PROFILE = loadProfile(undefined);
+
+/** How long a sleep of `ms` lasts by ksmd's timers (whole ticks, and the extra one a timer takes). */
+const timerSleepMs = (ms: number): number => (ms === 0 ? 0 : (sleepTicks(ms, PROFILE.hz) + PROFILE.extraTicks) * (1000 / PROFILE.hz));
 
 /** The policies --policy knows. */
 export const POLICIES = ['ksmtuned'] as const;
@@ -81,7 +88,7 @@ export function simulateKsmtuned(ksm: Ksm, tuned: Ksmtuned, sim: PolicySimulatio
     const before = ksm.stats();
     const batches = runInterval(ksm, tuned.intervalMs, sim.advance);
     const stats = ksm.stats();
-    const cpuMs = batches > 0 ? scanCpuMs(scanWork(before, stats, batches))[1] : 0;
+    const cpuMs = batches > 0 ? scanCpuMs(scanWork(before, stats, batches), PROFILE) : 0;
     const committedKb = sim.committedKb();
     const freeKb = Math.max(0, sim.hostKb - ksm.live().framesInUse * (PAGE_SIZE / 1024));
     const decision = tuned.adjust({ committedKb, freeKb });
@@ -102,7 +109,7 @@ export function simulateKsmtuned(ksm: Ksm, tuned: Ksmtuned, sim: PolicySimulatio
 /** ksmd through one monitor interval at the knobs now written; returns the batches it ran. */
 function runInterval(ksm: Ksm, intervalMs: number, advance: (ms: number) => void): number {
   if (ksm.knobs.run !== 1) { advance(intervalMs); return 0; }
-  const sleep = sleepMs(ksm.knobs.sleepMillisecs);
+  const sleep = Math.max(1, timerSleepMs(ksm.knobs.sleepMillisecs));
   let batches = 0;
   for (let t = 0; t < intervalMs; t += sleep) {
     const batch = ksm.scan();

@@ -34,11 +34,11 @@ export function htmlReport(run: EstimateRun): string {
       { name: 'general_profit', color: COLORS[1], points: byScan((x) => x.generalProfit) },
     ],
   });
-  const processed = scans.map((x) => x.work.processed);
+  const works = scans.map((x) => x.work);
   const overTime = lineChart({
     title: 'Memory saved against simulated time, at several paces', xLabel: 'simulated time', yLabel: 'bytes saved', formatX: duration, formatY: bytes,
     series: s.paces.map((p, i) => {
-      const times = i === 0 ? scans.map((x) => x.simulatedMs) : projectScanTimes(processed, p.pagesToScan, p.sleepMillisecs);
+      const times = i === 0 ? scans.map((x) => x.simulatedMs) : projectScanTimes(works, p.pagesToScan, p.sleepMillisecs, run.profile);
       return { name: i === 0 && run.knobs.advisorMode === 'scan-time' ? `advisor / ${p.sleepMillisecs} ms` : `${p.pagesToScan} / ${p.sleepMillisecs} ms`, color: COLORS[i % COLORS.length], points: [[0, 0], ...scans.map((x, j): [number, number] => [times[j], saved(x)])] };
     }),
   });

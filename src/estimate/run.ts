@@ -16,7 +16,8 @@ import { KNOB_WRITE_ORDER, type EstimateKnobs } from './knobs.js';
 import type { LiveFacts } from './proc/facts.js';
 import { PAGE_SIZE, type ImageSource } from './source.js';
 import { HUGE_PAGE_PAGES } from '../backend.js';
-import { sleepMs } from './timing.js';
+import { KernelClock } from './timing.js';
+import { loadProfile, type ClockProfile } from './profile.js';
 
 export interface EstimateSettings {
   knobs: EstimateKnobs;
@@ -26,6 +27,8 @@ export interface EstimateSettings {
   maxMemory?: number;
   /** 'wasm' (the CLI) or 'reference' (tests). */
   engine?: 'wasm' | 'reference';
+  /** How this host's ksmd spends time (profile.ts); the shipped default if not given. */
+  profile?: ClockProfile;
   /** Called after every full scan (progress). */
   onScan?: (scan: ScanRecord, run: { pages: number }) => void;
   /** The sharing domain of the input at each index (undefined: the default domain). */
@@ -34,7 +37,7 @@ export interface EstimateSettings {
 
 /** The counters at the end of one full scan, and the time it took to get there. */
 export interface ScanRecord extends KsmStats {
-  /** Simulated ms since run=1: batches so far × the sleep that follows each. */
+  /** ms since run=1 by the real ksmd's wall clock: its sleeps as its timers last, and its CPU (timing.ts). */
   simulatedMs: number;
   /** ms this run has spent inside ksmd batches so far. */
   wallMs: number;
@@ -42,9 +45,9 @@ export interface ScanRecord extends KsmStats {
   batches: number;
   /** Zero-filled subpages that huge-page splits have mapped to the zero page so far (memory freed no KSM counter shows). */
   splitZeroPages: number;
-  /** What this scan did, and ksmd's estimated CPU ms for it ([low, central, high], cumulative). */
+  /** What this scan did, and ksmd's predicted CPU ms since run=1 (cpu.ts). */
   work: ScanWork;
-  cpuMs: [number, number, number];
+  cpuMs: number;
 }
 
 /** /proc/PID/ksm_stat of a space, the JSON's fields. */
@@ -52,6 +55,8 @@ export interface SpaceRecord { name: string; ksmRmapItems: number; ksmMergingPag
 
 export interface EstimateRun {
   knobs: EstimateKnobs;
+  /** The clock profile the times were predicted with. */
+  profile: ClockProfile;
   spaces: Array<{ name: string; pages: number; live?: LiveFacts }>;
   scans: ScanRecord[];
   /** Every space's ksm_stat after every full scan (spacesPerScan[i] goes with scans[i]). */
@@ -69,13 +74,15 @@ export async function runEstimate(sources: ImageSource[], settings: EstimateSett
   let cpuDone = 0;
   let scanStart: KsmStats | undefined;
   let batchesAtScanStart = 0;
-  const sleep = sleepMs(settings.knobs.sleepMillisecs);
+  const profile = settings.profile ?? loadProfile(undefined);
+  const clock = new KernelClock(profile, settings.knobs.sleepMillisecs);
+  let msPerBatch = 0; // the last scan's, for the engine's clock mid-scan (chain prunes, the advisor)
   const { Ksm } = await import('../ksm.js'); // loaded only once the inputs are known to be good
   const ksm = await Ksm.create({
     engine: settings.engine ?? 'wasm',
     maxMemory,
-    clock: () => batches * sleep,
-    cpuClock: () => cpuDone + (scanStart ? scanCpuMs(scanWork(scanStart, ksm.stats(), batches - batchesAtScanStart))[1] : 0),
+    clock: () => clock.now + (batches - batchesAtScanStart) * msPerBatch,
+    cpuClock: () => cpuDone + (scanStart ? scanCpuMs(scanWork(scanStart, ksm.stats(), batches - batchesAtScanStart), profile) : 0),
   });
   setKnobs(ksm, settings.knobs);
   const t0 = performance.now();
@@ -86,7 +93,7 @@ export async function runEstimate(sources: ImageSource[], settings: EstimateSett
   const spacesPerScan: SpaceRecord[][] = [];
   const pages = sources.reduce((n, s) => n + s.pages, 0);
   let wallMs = 0;
-  let cpu: [number, number, number] = [0, 0, 0];
+  let cpu = 0;
   scanStart = ksm.stats();
   ksm.setKnob('run', 1);
   while (scans.length < settings.maxScans && !hasConverged(scans, settings.stableScans)) {
@@ -98,18 +105,22 @@ export async function runEstimate(sources: ImageSource[], settings: EstimateSett
     if (!batch.fullScan) continue;
     const stats = ksm.stats();
     const work = scanWork(scanStart, stats, batches - batchesAtScanStart);
+    const scanCpu = scanCpuMs(work, profile);
+    const before = clock.now;
+    const simulatedMs = clock.scan(work.batches, scanCpu);
+    msPerBatch = (simulatedMs - before) / work.batches;
     batchesAtScanStart = batches;
-    const add = scanCpuMs(work);
-    cpu = [cpu[0] + add[0], cpu[1] + add[1], cpu[2] + add[2]];
-    cpuDone = cpu[1];
+    cpu += scanCpu;
+    cpuDone = cpu;
     scanStart = stats;
-    const record = { ...stats, simulatedMs: batches * sleep, wallMs, batches, splitZeroPages: ksm.live().splitZeroPages, work, cpuMs: cpu };
+    const record = { ...stats, simulatedMs, wallMs, batches, splitZeroPages: ksm.live().splitZeroPages, work, cpuMs: cpu };
     scans.push(record);
     spacesPerScan.push(spaces.map(spaceRecord));
     settings.onScan?.(record, { pages });
   }
   return {
     knobs: settings.knobs,
+    profile,
     spaces: sources.map((s) => ({ name: s.name, pages: s.pages, live: s.live })),
     scans,
     spacesPerScan,

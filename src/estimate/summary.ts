@@ -4,8 +4,7 @@
  */
 import type { EstimateRun, ScanRecord } from './run.js';
 import { PAGE_SIZE } from './source.js';
-import { scanCpuMs } from './cpu.js';
-import { batchesPerScan, projectScanTimes } from './timing.js';
+import { projectScanCpu, projectScanTimes } from './timing.js';
 
 export interface Pace {
   label: string;
@@ -14,7 +13,9 @@ export interface Pace {
   /** Simulated ms to the end of the settling scan, and to the end of the last scan. */
   settleMs: number;
   lastMs: number;
-  /** Estimated ksmd CPU share of one core in a steady scan (the last one), central. */
+  /** ksmd's predicted CPU ms to the end of the settling scan. */
+  settleCpuMs: number;
+  /** ksmd's predicted CPU share of one core in a steady scan (the last one). */
   steadyCpuShare: number;
 }
 
@@ -25,26 +26,28 @@ export interface Summary {
   savedBytes: number;
   settledAt: number;
   converged: boolean;
-  cpuToSettleMs: [number, number, number];
+  cpuToSettleMs: number;
   paces: Pace[];
 }
 
 export function summarize(run: EstimateRun): Summary {
   const last = run.scans[run.scans.length - 1];
   const settle = run.scans[Math.max(0, run.settledAt - 1)];
-  const processed = run.scans.map((s) => s.work.processed);
-  const steadyCpu = last.cpuMs[1] - (run.scans[run.scans.length - 2]?.cpuMs[1] ?? 0);
-  const steadyCpuAt = (pts: number) => scanCpuMs({ ...last.work, batches: batchesPerScan(last.work.processed, pts) })[1];
+  const works = run.scans.map((s) => s.work);
   const { pagesToScan, sleepMillisecs, advisorMode } = run.knobs;
+  const lastOf = (xs: number[]) => xs[xs.length - 1] - (xs[xs.length - 2] ?? 0);
   const pace = (label: string, pts: number, sleep: number): Pace => {
-    const times = projectScanTimes(processed, pts, sleep);
-    const lastScanMs = times[times.length - 1] - (times[times.length - 2] ?? 0);
-    return { label, pagesToScan: pts, sleepMillisecs: sleep, settleMs: times[run.settledAt - 1], lastMs: times[times.length - 1], steadyCpuShare: share(steadyCpuAt(pts), lastScanMs) };
+    const times = projectScanTimes(works, pts, sleep, run.profile);
+    const cpu = projectScanCpu(works, pts, run.profile);
+    return {
+      label, pagesToScan: pts, sleepMillisecs: sleep, settleMs: times[run.settledAt - 1], lastMs: times[times.length - 1],
+      settleCpuMs: cpu[run.settledAt - 1], steadyCpuShare: share(lastOf(cpu), lastOf(times)),
+    };
   };
-  const lastScanMs = last.simulatedMs - (run.scans[run.scans.length - 2]?.simulatedMs ?? 0);
   const own: Pace = {
     label: advisorMode === 'scan-time' ? 'these knobs (scan-time advisor)' : 'these knobs',
-    pagesToScan, sleepMillisecs, settleMs: settle.simulatedMs, lastMs: last.simulatedMs, steadyCpuShare: share(steadyCpu, lastScanMs),
+    pagesToScan, sleepMillisecs, settleMs: settle.simulatedMs, lastMs: last.simulatedMs, settleCpuMs: settle.cpuMs,
+    steadyCpuShare: share(lastOf(run.scans.map((s) => s.cpuMs)), lastOf(run.scans.map((s) => s.simulatedMs))),
   };
   const others = [pace('kernel defaults', 100, 20), pace('pages_to_scan 1000', 1000, sleepMillisecs), pace('pages_to_scan 5000', 5000, sleepMillisecs)]
     .filter((p) => advisorMode === 'scan-time' || p.pagesToScan !== pagesToScan || p.sleepMillisecs !== sleepMillisecs);
@@ -59,7 +62,7 @@ export function summarize(run: EstimateRun): Summary {
   };
 }
 
-/** CPU ms over elapsed ms, as a share of one core; with no sleep at all ksmd would run flat out. */
+/** CPU ms over elapsed ms (which include the CPU), as a share of one core. */
 function share(cpuMs: number, elapsedMs: number): number {
-  return elapsedMs + cpuMs > 0 ? cpuMs / (elapsedMs + cpuMs) : 0;
+  return elapsedMs > 0 ? Math.min(1, cpuMs / elapsedMs) : 0;
 }

@@ -5,7 +5,7 @@ import { liveNotes, spaceRows } from './proc/table.js';
 import type { EstimateRun } from './run.js';
 import { bytes, duration } from '../cli/format.js';
 import { summarize } from './summary.js';
-import { HZ, sleepMs } from './timing.js';
+import { sleepTicks } from './timing.js';
 
 const COLUMNS: Array<[string, (s: EstimateRun['scans'][number]) => string]> = [
   ['scan', (s) => String(s.fullScans)],
@@ -20,6 +20,7 @@ const COLUMNS: Array<[string, (s: EstimateRun['scans'][number]) => string]> = [
   ['skipped', (s) => String(s.pagesSkipped)],
   ['profit', (s) => bytes(s.generalProfit)],
   ['sim time', (s) => duration(s.simulatedMs)],
+  ['ksmd cpu', (s) => duration(s.cpuMs)],
 ];
 
 export function formatTable(run: EstimateRun): string {
@@ -49,8 +50,11 @@ function header(run: EstimateRun): string {
 
 function footer(run: EstimateRun): string[] {
   const s = summarize(run);
-  const cpu = s.cpuToSettleMs;
-  const out = [
+  const { profile } = run;
+  const tick = 1000 / profile.hz;
+  const sleep = s.paces[0].sleepMillisecs;
+  const ticks = sleep === 0 ? 0 : sleepTicks(sleep, profile.hz) + profile.extraTicks;
+  return [
     run.converged
       ? `Merge state settled after full scan ${s.settledAt} (unchanged for the ${run.scans.length - s.settledAt} scans after it).`
       : `Not converged after ${run.scans.length} full scans (--max-scans); last change after scan ${s.settledAt}.`,
@@ -58,28 +62,19 @@ function footer(run: EstimateRun): string[] {
       `${s.last.splitZeroPages ? ` + ${s.last.splitZeroPages} zero subpages of split huge pages` : ''} pages; ` +
       `general_profit ${bytes(s.last.generalProfit)} after the rmap items' 64 bytes per page.`,
     '',
-    'Time for ksmd to get there (simulated: batches x sleep, sleep rounded up to 4 ms jiffies):',
+    `Time for ksmd to get there, by its wall clock from run=1 (a ${sleep} ms sleep lasts ${ticks} ticks of ${tick} ms, ${ticks * tick} ms; plus its CPU):`,
     ...s.paces.map((p) => `  ${p.label.padEnd(32)} ${`${p.pagesToScan} pages / ${p.sleepMillisecs} ms`.padEnd(22)} settled ${duration(p.settleMs).padStart(9)}   ` +
-      `last scan ${duration(p.lastMs).padStart(9)}   steady ksmd CPU ~${pct(p.steadyCpuShare)} of a core`),
-    ...tickNote(s.paces[0].sleepMillisecs, s.paces[0].settleMs, s.paces[0].lastMs),
-    `ksmd CPU to settle: ~${duration(cpu[1])} (${duration(cpu[0])}-${duration(cpu[2])}), estimated from per-page and per-batch costs`,
-    '  measured on the real ksmd (kernel 6.18, x86_64; see src/estimate/cpu.ts): rough (within about 3x).',
+      `last scan ${duration(p.lastMs).padStart(9)}   ksmd CPU to settle ${duration(p.settleCpuMs).padStart(9)}, steady ${pct(p.steadyCpuShare)} of a core`),
+    `ksmd's CPU from a cost per batch, page seen, merged page visited, other page, merge and tree level (${profileName(run)});`,
+    '  checked against the free-running kernel (docs/clock.md): CPU within 25 %, time within 10 % (within the CPU\'s 25 % where ksmd\'s CPU is most of it).',
     `This run: ${duration(s.last.wallMs)} of scanning in the engine.`,
   ];
-  return out;
 }
 
-/**
- * The real ksmd sleeps about one jiffy more than asked: its timer wheel rounds a timeout up by one
- * tick so it never fires early (the kernel oracle measured 24.0 ms per batch at sleep_millisecs=20
- * on 6.18, over 820 batches). Said beside the simulated figures, which follow the model's rule.
- */
-function tickNote(sleepMillisecs: number, settleMs: number, lastMs: number): string[] {
-  const sleep = sleepMs(sleepMillisecs);
-  if (sleep === 0) return [];
-  const factor = (sleep + 1000 / HZ) / sleep;
-  return [`  On the real kernel each sleep lasts about one jiffy longer (its timers round up; measured 24 ms per 20 ms batch),`,
-    `  so expect about ${Math.round((factor - 1) * 100)}% more with these knobs: settled ~${duration(settleMs * factor)}, last scan ~${duration(lastMs * factor)}.`];
+function profileName(run: EstimateRun): string {
+  const m = run.profile.measured;
+  const host = typeof m.host === 'string' ? m.host : 'the reference host';
+  return typeof m.file === 'string' ? `profile ${m.file}` : `profile measured on ${host}${typeof m.date === 'string' ? ` on ${m.date.slice(0, 10)}` : ''}`;
 }
 
 const pct = (x: number): string => `${(x * 100).toFixed(x < 0.1 ? 2 : 1)}%`;

@@ -41,9 +41,9 @@ const share = (cpuMs: number, elapsedMs: number): number => (elapsedMs + cpuMs >
 
 /** The run's scans projected onto other knobs. */
 export function paceAt(run: EstimateRun, pagesToScan: number, sleepMillisecs: number): PaceFigures {
-  const processed = run.scans.map((s) => s.work.processed);
-  const times = projectScanTimes(processed, pagesToScan, sleepMillisecs);
-  const cpu = run.scans.map((s) => scanCpuMs({ ...s.work, batches: batchesPerScan(s.work.processed, pagesToScan) })[1]);
+  const works = run.scans.map((s) => s.work);
+  const times = projectScanTimes(works, pagesToScan, sleepMillisecs, run.profile);
+  const cpu = run.scans.map((s) => scanCpuMs({ ...s.work, batches: batchesPerScan(s.work.processed, pagesToScan) }, run.profile));
   const settled = Math.max(1, run.settledAt);
   const settleMs = times[settled - 1];
   const settleCpu = cpu.slice(0, settled).reduce((a, b) => a + b, 0);
@@ -99,7 +99,7 @@ export function formatVerdict(v: VerdictInputs): string[] {
   }
   out.push(recommendation(v, fastest, defaults, inputs));
   out.push(`  Thresholds: CPU cap ${pct(v.cap)} of one core (--cpu-cap), against the larger of ksmd's share while settling and after; ` +
-    `worth running if it saves at least ${pct(WORTH_IT_SHARE)} of the inputs' memory; CPU from the real ksmd's per-page costs (rough, within about 3x).`);
+    `worth running if it saves at least ${pct(WORTH_IT_SHARE)} of the inputs' memory; CPU from the clock profile's costs per batch, page and merge (docs/clock.md: within 25% of the real ksmd on the recorded runs).`);
   return out;
 }
 
