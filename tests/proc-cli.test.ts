@@ -15,12 +15,18 @@ import { openProcess } from '../src/estimate/proc/index.js';
 import { PYTHON, stopped } from './live/programs.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+const DROP = fileURLToPath(new URL('./helpers/drop-privileges.ts', import.meta.url));
 const root = process.getuid?.() === 0;
 const FAST = ['--pages-to-scan', '100000', '--sleep-millisecs', '0', '--max-scans', '4', '--stable-scans', '1'];
 
+/**
+ * The CLI, as root or (`as`) as that user: started as root, it drops to the user right before it
+ * first reads /proc (tests/helpers/drop-privileges.ts), so the checkout may be private to root.
+ */
 function cli(args: string[], as?: number): Promise<{ code: number; stdout: string; stderr: string }> {
-  const user = as === undefined ? {} : { uid: as, gid: as, cwd: fileURLToPath(new URL('..', import.meta.url)) };
-  return new Promise((resolve) => execFile(process.execPath, ['--import', 'tsx', CLI, 'estimate', ...args], { timeout: 120_000, maxBuffer: 64 << 20, ...user },
+  const command = as === undefined ? [CLI] : [DROP, String(as), String(as), CLI];
+  return new Promise((resolve) => execFile(process.execPath, ['--import', 'tsx', ...command, 'estimate', ...args],
+    { timeout: 120_000, maxBuffer: 64 << 20, cwd: fileURLToPath(new URL('..', import.meta.url)) },
     (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr })));
 }
 
@@ -37,7 +43,7 @@ ${options.zombieChild ? 'extra = os.fork()\nif extra == 0: os._exit(0)\ntime.sle
 print(extra, flush=True)
 ${options.stop ? 'os.kill(os.getpid(), signal.SIGSTOP)' : ''}
 time.sleep(600)`;
-  const child = spawn(PYTHON, ['-c', code], { stdio: ['ignore', 'pipe', 'inherit'], ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.uid }) });
+  const child = spawn(PYTHON, ['-c', code], { stdio: ['ignore', 'pipe', 'inherit'], cwd: '/', ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.uid }) });
   const extra = await new Promise<number>((resolve, reject) => {
     child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
     child.once('exit', (c) => reject(new Error(`python3 exited ${c}`)));
