@@ -6,39 +6,17 @@
  * of the real ksmd: it is not run here (tests/estimate-clock.test.ts checks the profile against
  * recorded runs).
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DEFAULT_PROFILE } from '../src/estimate/default-profile.js';
+import { CLI, ROOT, refused, runNode as run, type Result } from './helpers/run-cli.js';
 
-const CLI = new URL('../src/cli.ts', import.meta.url).pathname;
-const ROOT = new URL('..', import.meta.url).pathname;
 const DROP = new URL('./helpers/drop-privileges.ts', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'ksm-wasm-calibrate-'));
 const file = (name: string, text: string) => { const path = join(dir, name); writeFileSync(path, text); return path; };
-
-interface Result { code: number; stdout: string; stderr: string }
-
-function run(args: string[]): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
-
-/** One line on stderr matching `pattern`, exit 2, nothing on stdout. */
-function refused(r: Result, pattern: RegExp): void {
-  assert.is(r.code, 2, `exit status 2 (stderr: ${r.stderr})`);
-  assert.is(r.stdout, '', 'nothing on stdout');
-  const lines = r.stderr.trimEnd().split('\n');
-  assert.is(lines.length, 1, `one line: ${r.stderr}`);
-  assert.match(lines[0], pattern);
-  assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
-}
 
 const test = suite('calibrate and --profile: bad input');
 

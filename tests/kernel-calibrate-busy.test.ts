@@ -4,7 +4,6 @@
  * with mergeable memory, so it touches the machine's KSM: run it under the KSM lock, as every
  * kernel suite (flock /tmp/ksm-kernel.lock).
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,29 +12,10 @@ import * as assert from 'uvu/assert';
 import { buildGuest, startGuest, stopGuest } from './conformance/guests.js';
 import { readCounters, saveKnobs } from './conformance/sysfs.js';
 import { cannotRun, testIf } from './helpers/can-run.js';
+import { CLI, refused, runNode as run } from './helpers/run-cli.js';
 
-const CLI = new URL('../src/cli.ts', import.meta.url).pathname;
-const ROOT = new URL('..', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'ksm-wasm-calibrate-busy-'));
 const file = (name: string, text: string) => { const path = join(dir, name); writeFileSync(path, text); return path; };
-
-interface Result { code: number; stdout: string; stderr: string }
-
-function run(args: string[]): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
-
-function refused(r: Result, pattern: RegExp): void {
-  assert.is(r.code, 2, `exit status 2 (stderr: ${r.stderr})`);
-  assert.is(r.stdout, '', 'nothing on stdout');
-  const lines = r.stderr.trimEnd().split('\n');
-  assert.is(lines.length, 1, `one line: ${r.stderr}`);
-  assert.match(lines[0], pattern);
-}
 
 const test = suite('calibrate: KSM busy');
 
