@@ -8,7 +8,7 @@
  * more: ksmd off with the same figures twice, or the merge state, figures and knobs unchanged
  * through --stable-scans full scans; or after a simulated day of intervals.
  */
-import type { Ksm } from '../ksm.js';
+import { Ksm } from '../ksm.js';
 import { KsmError } from '../errors.js';
 import type { KsmStats } from '../stats.js';
 import { Ksmtuned, type KsmtunedDecision } from '../policy/ksmtuned.js';
@@ -157,7 +157,6 @@ export async function runPolicyEstimate(sources: readonly ImageSource[], setting
   const pages = sources.reduce((n, s) => n + s.pages, 0);
   checkHostMemory(pages, settings.hostMemory);
   let now = 0;
-  const { Ksm } = await import('../ksm.js');
   const ksm = await Ksm.create({ engine: settings.engine ?? 'wasm', maxMemory: settings.maxMemory, clock: () => now });
   setKnobs(ksm, settings.knobs);
   loadSpaces(ksm, sources, settings.maxMemory, settings.domainOf);

@@ -3,7 +3,7 @@
  * under the given knobs, and the counters are taken at the end of every full scan until the merge
  * state settles (convergence.ts) or max-scans is reached.
  */
-import type { Ksm } from '../ksm.js';
+import { Ksm } from '../ksm.js';
 import { KsmError } from '../errors.js';
 import type { KsmStats } from '../stats.js';
 import type { AddressSpace } from '../space.js';
@@ -77,7 +77,7 @@ export async function runEstimate(sources: ImageSource[], settings: EstimateSett
   const profile = settings.profile ?? loadProfile(undefined);
   const clock = new KernelClock(profile, settings.knobs.sleepMillisecs);
   let msPerBatch = 0; // the last scan's, for the engine's clock mid-scan (chain prunes, the advisor)
-  const { Ksm } = await import('../ksm.js'); // loaded only once the inputs are known to be good
+
   const ksm = await Ksm.create({
     engine: settings.engine ?? 'wasm',
     maxMemory,

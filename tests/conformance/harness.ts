@@ -49,6 +49,12 @@ export interface KernelRun {
 
 export interface RunLimits { maxScans: number; stableScans: number; timeoutMs?: number }
 
+/**
+ * A guard against a hung ksmd, not a measure of speed: one page per batch over a few thousand
+ * batches takes minutes on a loaded 2-core machine (every batch is a sysfs poke and a wait).
+ */
+const DEFAULT_TIMEOUT_MS = 300_000;
+
 /** Thrown when this machine cannot, or must not, run the kernel side; the message says why. */
 export class KernelUnavailable extends Error {}
 
@@ -106,7 +112,7 @@ export function prepareKnobs(knobs: KernelKnobs): void {
 export async function step(guests: Array<Pick<Guest, 'pid'>>, limits: RunLimits, stop: { signal: string }): Promise<Omit<KernelRun, 'contentsOk'>> {
   const ksmd = findKsmd();
   const base = readCounters();
-  const deadline = performance.now() + (limits.timeoutMs ?? 60_000);
+  const deadline = performance.now() + (limits.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const scans: KernelScan[] = [];
   const merge: MergeCounters[] = [];
   let before = ksmdState(ksmd);
@@ -137,7 +143,7 @@ export async function step(guests: Array<Pick<Guest, 'pid'>>, limits: RunLimits,
       continue;
     }
     const t = performance.now();
-    if (t > deadline) throw new Error(`ksmd did not finish within ${limits.timeoutMs ?? 60_000} ms (${scans.length} full scans)`);
+    if (t > deadline) throw new Error(`ksmd did not finish within ${limits.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms (${scans.length} full scans)`);
     if (!moved && t - pokedAt > 1000) {
       repokes++;
       before = ksmdState(ksmd);

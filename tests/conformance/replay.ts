@@ -217,6 +217,7 @@ class Harness {
       if (action.kind === 'op') {
         const { kind: _, ...op } = action;
         record.error = await this.#op(op as Op, index);
+        await this.#wokenBatchDone();
         record.snapshots = [this.#snap()];
       } else {
         await this.#batches(action.count, action.kind === 'scan', record);
@@ -310,6 +311,19 @@ class Harness {
     }
     record.batches_done = batches;
     record.scans_done = scans;
+  }
+
+  /**
+   * An operation that registered the first mm woke ksmd (the kernel's __ksm_enter), which is
+   * runnable from then on until its batch is done: wait for that batch before the snapshot, or a
+   * loaded machine shows the state before it. A ksmd that was not woken is asleep already.
+   */
+  async #wokenBatchDone(): Promise<void> {
+    const deadline = performance.now() + 10_000;
+    while (!ksmdState(this.#ksmd).asleep) {
+      if (performance.now() > deadline) throw new Error('ksmd, woken by a registration, did not finish its batch in 10 s');
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   /** One batch of the real ksmd: run=1 the first time, then a rewrite of sleep_millisecs; waits until it sleeps again. */
