@@ -3,7 +3,6 @@
  * not settle within --max-scans too), 1 a check failed, 2 bad input or usage, 70 an internal
  * error; each refusal one line on stderr, and the convention written in --help.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,21 +11,12 @@ import * as assert from 'uvu/assert';
 import { KsmError } from '../src/errors.js';
 import { CliError } from '../src/cli/errors.js';
 import { COMMANDS, reportError, runCli, type CliIO, type Command } from '../src/cli/main.js';
+import { CLI, runNode, type Result } from './helpers/run-cli.js';
 
-const CLI = new URL('../src/cli.ts', import.meta.url).pathname;
-const ROOT = new URL('..', import.meta.url).pathname;
 const FIXTURES = new URL('./fixtures/oracle-dynamic/scripts/', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'ksm-wasm-exit-'));
 
-interface Result { code: number; stdout: string; stderr: string }
-
-function cli(args: string[]): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[]): Promise<Result> => runNode([CLI, ...args]);
 
 /** An in-process IO that keeps what was written. */
 function memoryIO(env: Record<string, string> = {}): CliIO & { stdout: () => string; stderr: () => string } {

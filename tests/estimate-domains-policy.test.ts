@@ -3,7 +3,6 @@
  * per-tenant and per-space savings) and with a policy (--policy ksmtuned --host-memory SIZE), and
  * their bad input: one line on stderr, exit status 2, nothing on stdout.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,20 +10,11 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { resolveDomains } from '../src/estimate/domains.js';
 import type { ImageSource } from '../src/estimate/source.js';
+import { CLI, runNode, type Result } from './helpers/run-cli.js';
 
-const CLI = new URL('../src/cli.ts', import.meta.url).pathname;
-const ROOT = new URL('..', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'ksm-wasm-domains-'));
 
-interface Result { code: number; stdout: string; stderr: string }
-
-function cli(args: string[]): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', CLI, 'estimate', ...args], { cwd: ROOT, timeout: 120_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[]): Promise<Result> => runNode([CLI, 'estimate', ...args], 120_000);
 
 /** Four 2-page images: a and b hold the same two pages, c holds them too, d one of them. */
 function images(): string[] {

@@ -13,10 +13,10 @@ import { join } from 'node:path';
 import { cgroupRoot } from '../src/estimate/proc/discover.js';
 import { openProcess } from '../src/estimate/proc/index.js';
 import { PYTHON, stopped } from './live/programs.js';
+import { cannotRun, testIf } from './helpers/can-run.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 const DROP = fileURLToPath(new URL('./helpers/drop-privileges.ts', import.meta.url));
-const root = process.getuid?.() === 0;
 const FAST = ['--pages-to-scan', '100000', '--sleep-millisecs', '0', '--max-scans', '4', '--stable-scans', '1'];
 
 /**
@@ -59,7 +59,7 @@ function oneLine(r: { code: number; stderr: string }, pattern: RegExp): void {
   assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
 }
 
-const rootTest = (name: string, fn: () => Promise<void>) => (root ? test(name, fn) : test.skip(`${name} (skipped: not root)`, fn));
+const rootTest = testIf(test, cannotRun({ root: 'reading other processes\' page frames and memory needs root' }));
 
 test('a kernel thread is refused: it has no memory of its own', async () => {
   oneLine(await cli(['--pid', '2', '--freeze']), /^ksm-wasm estimate: pid 2: a kernel thread \(kthreadd\)/);

@@ -11,6 +11,7 @@ import { ksmCompatible, parseSmaps, visitedMappings } from '../src/estimate/proc
 import { PAGE_KSM, type PageSet } from '../src/estimate/proc/pagemap.js';
 import { openProcess } from '../src/estimate/proc/index.js';
 import { PYTHON, stopped } from './live/programs.js';
+import { cannotRun, testIf } from './helpers/can-run.js';
 
 const SMAPS = `55d0c0000000-55d0c0001000 r--p 00000000 fd:01 123   /usr/bin/prog
 Anonymous:             0 kB
@@ -81,8 +82,7 @@ test('fork placement: KSM pages mapped by both are read by contents; without PFN
   assert.equal(Array.from(d.write), [0, 1]);
 });
 
-const root = process.getuid?.() === 0;
-(root ? test : test.skip)(`a live process: the zero page is passed over, mergeable mappings only by default, merge-any reads more${root ? '' : ' (skipped: not root, no page frame numbers)'}`, async () => {
+testIf(test, cannotRun({ root: 'no page frame numbers without root' }))('a live process: the zero page is passed over, mergeable mappings only by default, merge-any reads more', async () => {
   // A read fault on fresh memory maps the shared zero page; MADV_MERGEABLE marks one region.
   const code = `
 import mmap, ctypes, os, signal

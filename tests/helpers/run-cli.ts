@@ -8,9 +8,9 @@ export const ROOT = new URL('../..', import.meta.url).pathname;
 export interface Result { code: number; stdout: string; stderr: string }
 
 /** `node --import tsx ARGS…` from the checkout's root. */
-export function runNode(args: string[]): Promise<Result> {
+export function runNode(args: string[], timeout = 60_000): Promise<Result> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, timeout }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
     });
   });
