@@ -4,9 +4,10 @@
  */
 import { closeSync, readSync } from 'node:fs';
 import { CliError } from '../cli/errors.js';
-import { ElfCoreError, elfCoreSegments, hasElfMagic, runSync, type ReadRequest } from '../images/elf-core.js';
+import { elfCoreSegments, hasElfMagic, runSync, type ReadRequest } from '../images/elf-core.js';
+import { ImageError, pagesOf } from '../images/layout.js';
 import { openInput, readRange } from './raw.js';
-import { PAGE_SIZE, type ImageSource } from './source.js';
+import type { ImageSource } from './source.js';
 
 /** True if the file starts with the ELF magic. */
 export function isElf(path: string, size: number): boolean {
@@ -19,13 +20,12 @@ export function openElfCore(path: string, size: number): ImageSource {
   try {
     segments = runSync(elfCoreSegments(path, size), (request) => readAt(path, request));
   } catch (error) {
-    throw error instanceof ElfCoreError ? new CliError('input', error.message) : error;
+    throw error instanceof ImageError ? new CliError('input', error.message) : error;
   }
-  const pages = segments.reduce((n, s) => n + Math.ceil(s.filesz / PAGE_SIZE), 0);
   return {
     name: path,
-    pages,
-    read: (sink) => { for (const s of segments) readRange(path, s.offset, s.filesz, sink); },
+    pages: pagesOf(segments),
+    read: (sink) => { for (const s of segments) readRange(path, s.offset, s.length, sink); },
   };
 }
 
