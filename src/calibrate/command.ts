@@ -13,7 +13,6 @@ import { gunzipSync } from 'node:zlib';
 import { CliError, EXIT, EXIT_STATUS_HELP } from '../cli/errors.js';
 import type { CliIO, Command } from '../cli/main.js';
 
-const SETTINGS = [{ pages_to_scan: 100, sleep_millisecs: 20 }, { pages_to_scan: 20000, sleep_millisecs: 100 }];
 const SCENARIOS = ['clones', 'mixed'];
 const SCANS = 4;
 
@@ -45,7 +44,7 @@ async function calibrate(opts: Record<string, unknown>, io: CliIO): Promise<numb
   if (cannot) throw new CliError('input', `cannot drive this host's ksmd: ${cannot}`);
   const busy = kernelBusyOrUnavailable();
   if (busy) throw new CliError('input', `KSM is not idle, so ksmd cannot be measured now: ${busy}`);
-  const { measureScenario } = await import('./measure.js');
+  const { measureScenario, CALIBRATE_SETTINGS: SETTINGS } = await import('./measure.js');
   const { fitProfile } = await import('./fit.js');
   const observations = [];
   try {

@@ -17,6 +17,12 @@ import type { ClockObservation } from './fit.js';
 
 export interface ClockSetting { pages_to_scan: number; sleep_millisecs: number }
 
+/**
+ * What calibrate measures: the timer and the cost of a batch at the kernel's default batch (100
+ * pages / 20 ms), the costs per page at one batch per full scan (20000 / 100).
+ */
+export const CALIBRATE_SETTINGS: readonly ClockSetting[] = [{ pages_to_scan: 100, sleep_millisecs: 20 }, { pages_to_scan: 20000, sleep_millisecs: 100 }];
+
 export const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
