@@ -7,7 +7,10 @@
  * same work moves by a third with the other load on it). Needs root and idle KSM; hold the
  * machine's KSM lock:
  *
- *   flock /tmp/ksm-kernel.lock node --import tsx tests/conformance/record-clock.ts clones,mixed [REPEATS] [SCANS]
+ *   flock /tmp/ksm-kernel.lock node --import tsx tests/conformance/record-clock.ts clones,mixed [REPEATS] [SCANS] [OUTDIR]
+ *
+ * OUTDIR (default tests/fixtures/kernel-clock/) lets a fresh run be set beside the fixtures
+ * rather than replace them.
  *
  * The settings whose runs take a second or less (big batches, where ksmd's CPU is the time) are
  * repeated at least FAST_REPEATS times: they are cheap, and the noisiest relative to their length.
@@ -15,7 +18,7 @@
 import { execSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, scenarioImages } from '../../src/calibrate/measure.js';
 import { runFree, type FreeRunScan } from '../../src/kernel/free-run.js';
@@ -37,7 +40,7 @@ const r3 = (x: number): number => Math.round(x * 1000) / 1000;
 interface Recording { scenario: string; images: string[]; dir: string; runs: unknown[]; loads: number[] }
 
 async function main(): Promise<void> {
-  const [scenarioList = 'clones,mixed', repeatsText = '3', scansText = '4'] = process.argv.slice(2);
+  const [scenarioList = 'clones,mixed', repeatsText = '3', scansText = '4', outDir] = process.argv.slice(2);
   const repeats = Number(repeatsText);
   const scans = Number(scansText);
   const recordings: Recording[] = scenarioList.split(',').map((scenario) => ({ scenario, ...scenarioImages(scenario), runs: [], loads: [] }));
@@ -59,7 +62,7 @@ async function main(): Promise<void> {
   } finally {
     for (const rec of recordings) rmSync(rec.dir, { recursive: true, force: true });
   }
-  for (const rec of recordings) write(rec, scenarioList, repeats, scans);
+  for (const rec of recordings) write(rec, scenarioList, repeats, scans, outDir);
 }
 
 /** A setting's runs: the median of each full scan's figures, and every repeat. */
@@ -78,8 +81,8 @@ function summarise(knobs: (typeof CLOCK_SETTINGS)[number], reps: Array<{ scans: 
   };
 }
 
-function write(rec: Recording, scenarioList: string, repeats: number, scans: number): void {
-  const out = fileURLToPath(new URL(`../fixtures/kernel-clock/${rec.scenario}.json`, import.meta.url));
+function write(rec: Recording, scenarioList: string, repeats: number, scans: number, outDir: string | undefined): void {
+  const out = outDir ? resolve(outDir, `${rec.scenario}.json`) : fileURLToPath(new URL(`../fixtures/kernel-clock/${rec.scenario}.json`, import.meta.url));
   mkdirSync(join(out, '..'), { recursive: true });
   const fixture = {
     scenario: rec.scenario,
@@ -91,7 +94,7 @@ function write(rec: Recording, scenarioList: string, repeats: number, scans: num
         'schedstat_cpu_ms: /proc/<ksmd>/schedstat sum_exec_runtime; run_delay_ms: schedstat run_delay (ksmd runnable, waiting for a CPU other work held). Other knobs: max_page_sharing 256, use_zero_pages 0, smart_scan 1. ' +
         'The machine was shared with other work (load average 1 min: min/median/max in load, each repeat\'s in its run\'s loads).',
       load: [Math.min(...rec.loads), median(rec.loads), Math.max(...rec.loads)].map((x) => Math.round(x * 100) / 100),
-      command: `flock /tmp/ksm-kernel.lock node --import tsx tests/conformance/record-clock.ts ${scenarioList} ${repeats} ${scans}`,
+      command: `flock /tmp/ksm-kernel.lock node --import tsx tests/conformance/record-clock.ts ${scenarioList} ${repeats} ${scans}${outDir ? ' OUTDIR' : ''}`,
       hz: hz(),
     },
     runs: rec.runs,
