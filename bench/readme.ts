@@ -44,7 +44,7 @@ const lines = [
   '',
   `The fleet (${f['fleet.pages'] ?? '?'} pages, 7 guests, far larger than the caches; \`npm run bench -- --only fleet\`) is`,
   'measured against the read-once floor of its own pages (SIMD loads into four accumulators; a native',
-  `\`Buffer.compare\` of the same pages reads at ${pct(f['fleet.nativeOverFloor.median'])} of its speed) in repeated runs, each ratio`,
+  `\`Buffer.compare\` of the same pages takes ${pct(f['fleet.nativeOverFloor.median'])} of its time) in repeated runs, each ratio`,
   'within one run, with the spread: a row whose runs fall on both sides of its goal says SPREAD CROSSES.',
   `Pass 1 hashes every page, and the checksum alone, in cache, takes ${ns(f['fleet.checksum.inCache.nsPerPage.median'])} per page against`,
   `the floor's ${ns(f['fleet.floor.ms.median'] * 1e6 / f['fleet.pages'])} out of cache: pass 1 cannot take less than the larger of the two. The merge pass reads about`,
