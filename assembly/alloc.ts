@@ -65,6 +65,18 @@ export function allocBlock(): u32 {
   return block;
 }
 
+/**
+ * `bytes` (rounded up to blocks) of contiguous fresh memory that is never freed, or 0: for a core
+ * instance that only hashes (its input and output buffers), not for one that runs the engine.
+ */
+export function allocArena(bytes: u32): u32 {
+  const size = <u64>((bytes + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1));
+  if (<u64>bump + size > capEnd || !growTo(<u32>(<u64>bump + size))) return 0;
+  const at = bump;
+  bump += <u32>size;
+  return at;
+}
+
 export function allocZeroedBlock(): u32 {
   const block = allocBlock();
   memory.fill(block, 0, PAGE_SIZE);

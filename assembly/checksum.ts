@@ -2,18 +2,44 @@
 // 32 bits. It only tells whether a page changed between two visits; equality is always memcmp.
 // XXH64 is Yann Collet's xxHash (BSD-2); the constants are the algorithm's primes.
 
-const PRIME1: u64 = 11400714785074694791;
-const PRIME2: u64 = 14029467366897019727;
-const PRIME3: u64 = 1609587929392839161;
-const PRIME4: u64 = 9650029242287828579;
-const PRIME5: u64 = 2870177450012600261;
+// The rounds are exported for fingerprint.ts, which runs the same XXH64 over a page in the loop
+// that also computes the fingerprint's second half (one read of the page for both).
+export const PRIME1: u64 = 11400714785074694791;
+export const PRIME2: u64 = 14029467366897019727;
+export const PRIME3: u64 = 1609587929392839161;
+export const PRIME4: u64 = 9650029242287828579;
+export const PRIME5: u64 = 2870177450012600261;
 
-@inline function round(acc: u64, input: u64): u64 {
+/** The four lanes' starting values (seed 0). */
+export const LANE1_INIT: u64 = PRIME1 + PRIME2;
+export const LANE2_INIT: u64 = PRIME2;
+export const LANE3_INIT: u64 = 0;
+export const LANE4_INIT: u64 = 0 - PRIME1;
+
+@inline export function round(acc: u64, input: u64): u64 {
   return rotl<u64>(acc + input * PRIME2, 31) * PRIME1;
 }
 
-@inline function mergeRound(acc: u64, value: u64): u64 {
+@inline export function mergeRound(acc: u64, value: u64): u64 {
   return (acc ^ round(0, value)) * PRIME1 + PRIME4;
+}
+
+/** The four lanes folded into one value (inputs of 32 bytes or more). */
+@inline export function convergeLanes(v1: u64, v2: u64, v3: u64, v4: u64): u64 {
+  let h = rotl<u64>(v1, 1) + rotl<u64>(v2, 7) + rotl<u64>(v3, 12) + rotl<u64>(v4, 18);
+  h = mergeRound(h, v1);
+  h = mergeRound(h, v2);
+  h = mergeRound(h, v3);
+  return mergeRound(h, v4);
+}
+
+/** The final mix of every output bit with every other. */
+@inline export function avalanche(h: u64): u64 {
+  h ^= h >> 33;
+  h *= PRIME2;
+  h ^= h >> 29;
+  h *= PRIME3;
+  return h ^ (h >> 32);
 }
 
 /** XXH64 of `length` bytes at `ptr`, seed 0. */
@@ -22,10 +48,10 @@ export function xxh64(ptr: u32, length: u32): u64 {
   let p = ptr;
   const end = ptr + length;
   if (length >= 32) {
-    let v1: u64 = PRIME1 + PRIME2;
-    let v2: u64 = PRIME2;
-    let v3: u64 = 0;
-    let v4: u64 = 0 - PRIME1;
+    let v1 = LANE1_INIT;
+    let v2 = LANE2_INIT;
+    let v3 = LANE3_INIT;
+    let v4 = LANE4_INIT;
     const limit = end - 32;
     do {
       v1 = round(v1, load<u64>(p));
@@ -34,11 +60,7 @@ export function xxh64(ptr: u32, length: u32): u64 {
       v4 = round(v4, load<u64>(p, 24));
       p += 32;
     } while (p <= limit);
-    h = rotl<u64>(v1, 1) + rotl<u64>(v2, 7) + rotl<u64>(v3, 12) + rotl<u64>(v4, 18);
-    h = mergeRound(h, v1);
-    h = mergeRound(h, v2);
-    h = mergeRound(h, v3);
-    h = mergeRound(h, v4);
+    h = convergeLanes(v1, v2, v3, v4);
   } else {
     h = PRIME5;
   }
@@ -55,12 +77,7 @@ export function xxh64(ptr: u32, length: u32): u64 {
     h = rotl<u64>(h ^ (<u64>load<u8>(p) * PRIME5), 11) * PRIME1;
     p++;
   }
-  h ^= h >> 33;
-  h *= PRIME2;
-  h ^= h >> 29;
-  h *= PRIME3;
-  h ^= h >> 32;
-  return h;
+  return avalanche(h);
 }
 
 /** The kernel's page checksum: xxhash64(page, 4096, 0) as u32. */

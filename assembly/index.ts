@@ -9,7 +9,8 @@ import {
   MAPPING_UNMAPPED, MAPPING_ZERO, PTE_MAPPED, PTE_MERGEABLE, PTE_SPLIT_ZERO, PTE_ZERO, REGISTERED_FIRST, SPACE_ALIVE, SPACE_EXITING, S_MERGEABLE, S_MERGING,
   S_RMAP_ITEMS, S_ZERO, MAX_DOMAINS, ZERO_FRAME_LOCATION,
 } from './layout';
-import { frameAddress, frameNode, initMemory, mapcount, memoryBytes } from './alloc';
+import { allocArena, frameAddress, frameNode, initMemory, mapcount, memoryBytes } from './alloc';
+import { fingerprintRun } from './fingerprint';
 import { setCounter } from './counters';
 import { pageChecksum, xxh64 } from './checksum';
 import { isZeroPage, memcmpPages } from './page';
@@ -38,6 +39,7 @@ export {
   DEFAULT_PAGES_TO_SCAN, DEFAULT_SLEEP_MILLISECS, DEFAULT_MAX_PAGE_SHARING,
   DEFAULT_STABLE_NODE_CHAINS_PRUNE_MILLISECS, REGISTERED_FIRST,
   BATCH_SCANNED_UNIT, BATCH_PASS_ENDED, BATCH_NOMEM, BATCH_NO_SLOTS, MAX_DOMAINS, DEFAULT_DOMAIN,
+  FP_RECORD_SIZE, FP_FINGERPRINT_LOW, FP_FINGERPRINT_HIGH, FP_CHECKSUM, FP_FLAGS, FP_ZERO,
 } from './layout';
 
 /** Sets up the memory for a cap of `maxWasmPages` × 64 KiB. Called once, first. 0 or E_NOMEM. */
@@ -182,6 +184,14 @@ export function xxh64At(address: u32, length: u32): u64 { return xxh64(address, 
 export function compareAt(a: u32, b: u32): i32 { return memcmpPages(a, b); }
 export function isZeroAt(address: u32): bool { return isZeroPage(address); }
 export function copyAt(to: u32, from: u32): void { memory.copy(to, from, 4096); }
+
+// ---- fingerprints -------------------------------------------------------------------------------
+
+/** Records (FP_RECORD_SIZE bytes each) of `count` pages at `src`, written to `out`. */
+export function fingerprintPages(src: u32, count: u32, out: u32): void { fingerprintRun(src, count, out); }
+
+/** `bytes` of contiguous memory for the driver's own use (a hashing instance's buffers), or 0. */
+export function reserveArena(bytes: u32): u32 { return allocArena(bytes); }
 
 /** Black height of a domain's stable and unstable trees, or -1 if a red-black rule is broken (tests). */
 export function verifyStableTree(domain: u32): i32 { return verify(stableRootOf(domain)); }

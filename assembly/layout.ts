@@ -226,6 +226,22 @@ export const NODE_DUP: u8 = 2;
 /** Flag in the kind byte: the node's KSM page was freed (set when it is, so walks need not look it up). */
 export const NODE_STALE: u8 = 0x80;
 
+// ---- fingerprint records (fingerprint.ts): one per page of a frozen input -----------------------
+//
+//   ┌──────────────────────┬──────────────────────┬──────────┬──────────┐
+//   │ fingerprint low u64  │ fingerprint high u64 │ checksum │ flags    │
+//   │ (the page's XXH64)   │ (SIMD hash)          │ u32      │ u32      │
+//   │ 0                    │ 8                    │ 16       │ 20       │
+//   └──────────────────────┴──────────────────────┴──────────┴──────────┘
+// checksum is the kernel's (XXH64 truncated to 32 bits); FP_ZERO: all 4096 bytes are zero.
+
+export const FP_RECORD_SIZE: u32 = 24;
+export const FP_FINGERPRINT_LOW: u32 = 0;
+export const FP_FINGERPRINT_HIGH: u32 = 8;
+export const FP_CHECKSUM: u32 = 16;
+export const FP_FLAGS: u32 = 20;
+export const FP_ZERO: u32 = 1;
+
 // ---- the kernel's numbers that cross the boundary -------------------------------------------------
 
 /** madvise() advice, with the kernel's values. */

@@ -1,6 +1,6 @@
 /**
  * Suite "primitives": the page primitives on 4 KiB pages, one page per operation: checksum,
- * compare (equal; differ in the first byte; differ in the last byte), zero check, copy.
+ * fingerprint record (src/fingerprint: checksum, 128-bit fingerprint and zero flag), compare (equal; differ in the first byte; differ in the last byte), zero check, copy.
  *
  *   wasm       the core's exports (checksumAt, compareAt, isZeroAt, copyAt) on pages of a space in
  *              the engine's memory (addresses from pageAddress): what the scanner calls inside
@@ -90,6 +90,7 @@ export async function primitives(ctx: Context): Promise<void> {
     { group: 'read-once floor', impl: 'wasm i64 loads', fn: each((i) => floor.readScalar(random.addr[i], PAGE)) },
     { group: 'read-once floor', impl: 'JS Int32Array loop', fn: each((i) => readJs(random.frames[i].words)) },
     { group: 'checksum', impl: 'wasm (xxh64)', fn: each((i) => core.checksumAt(random.addr[i])) },
+    { group: 'fingerprint record', impl: 'wasm (xxh64 + SIMD hash + zero flag, one read)', fn: each((i) => core.fingerprintPages(random.addr[i], 1, scratch)) },
     { group: 'checksum', impl: 'reference (TS xxh64)', fn: each((i) => xxh64Low32(random.frames[i].data)) },
     { group: 'checksum', impl: 'native sha1 (crypto.hash)', fn: each((i) => hash('sha1', random.js[i], 'buffer')) },
     { group: 'checksum', impl: 'native md5 (crypto.hash)', fn: each((i) => hash('md5', random.js[i], 'buffer')) },

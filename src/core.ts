@@ -43,15 +43,40 @@ export interface LoadOptions {
 /** Loads a fresh core and returns it as an engine. */
 export async function loadWasmBackend({ debug, maxMemory }: LoadOptions): Promise<WasmBackend> {
   const module = await compileCore(debug);
+  const imports = coreImports();
+  const instance = await WebAssembly.instantiate(module, imports.object);
+  const core = imports.bind(instance);
+  return new WasmBackend(core, Math.ceil(maxMemory / WASM_PAGE_BYTES));
+}
+
+let releaseModuleSync: WebAssembly.Module | undefined;
+
+/**
+ * A fresh release core, compiled and instantiated synchronously (Node, and Web Workers; a browser's
+ * main thread refuses synchronous compiles of this size), not yet initialised. For the page hasher
+ * (src/fingerprint/hash.ts), which only calls the core's pure functions.
+ */
+export function instantiateCoreSync(): CoreExports {
+  releaseModuleSync ??= new WebAssembly.Module(decodeBase64(releaseWasmBase64) as BufferSource);
+  const imports = coreImports();
+  return imports.bind(new WebAssembly.Instance(releaseModuleSync, imports.object));
+}
+
+/** The core's one import (abort, which reads its message from the instance's memory once bound). */
+function coreImports(): { object: WebAssembly.Imports; bind(instance: WebAssembly.Instance): CoreExports } {
   let memory: WebAssembly.Memory | undefined;
   const abort = (message: number, file: number, line: number, column: number): never => {
     const text = (ptr: number) => (memory && ptr ? readAsString(memory, ptr) : '?');
     throw new KsmCoreAbort(`core invariant broken: ${text(message)} at ${text(file)}:${line}:${column}`);
   };
-  const instance = await WebAssembly.instantiate(module, { env: { abort } });
-  const core = instance.exports as unknown as CoreExports;
-  memory = core.memory;
-  return new WasmBackend(core, Math.ceil(maxMemory / WASM_PAGE_BYTES));
+  return {
+    object: { env: { abort } },
+    bind(instance) {
+      const core = instance.exports as unknown as CoreExports;
+      memory = core.memory;
+      return core;
+    },
+  };
 }
 
 /** An AssemblyScript string: UTF-16 code units, with its byte length in the word before it. */

@@ -1,0 +1,103 @@
+/**
+ * Fingerprint records of pages (docs/fingerprints.md): the core's fingerprintPages on the caller's
+ * bytes, one read of each page for its 128-bit fingerprint, the kernel's checksum and the zero flag.
+ * The record layout (FP_*) comes from the core's build.
+ *
+ * The hashing runs in a core instance of its own (never an engine's): pages are copied into its
+ * memory CHUNK_PAGES at a time and the records copied out, so any amount of input goes through a
+ * fixed 1 MiB buffer.
+ */
+import { instantiateCoreSync } from '../core.js';
+import {
+  FP_CHECKSUM, FP_FINGERPRINT_HIGH, FP_FINGERPRINT_LOW, FP_FLAGS, FP_RECORD_SIZE, FP_ZERO, PAGE_SIZE,
+} from '../generated/core-abi.js';
+import type { CoreExports } from '../generated/core-abi.js';
+
+export { FP_RECORD_SIZE };
+
+/** Pages hashed per call into the core. */
+const CHUNK_PAGES = 256;
+/** The hashing instance's memory cap: its buffers and the core's fixed regions (≈ 0.5 MiB). */
+const HASHER_MAX_MEMORY = 4 << 20;
+
+/** A core instance that fingerprints pages; synchronous once made. */
+export class PageHasher {
+  readonly #core: CoreExports;
+  readonly #input: number;
+  readonly #output: number;
+  readonly #bytes: Uint8Array;
+
+  constructor() {
+    this.#core = instantiateCoreSync();
+    if (this.#core.init(HASHER_MAX_MEMORY / 65536) !== 0) throw new RangeError('the page hasher does not fit its memory cap');
+    this.#input = this.#core.reserveArena(CHUNK_PAGES * PAGE_SIZE) >>> 0;
+    this.#output = this.#core.reserveArena(CHUNK_PAGES * FP_RECORD_SIZE) >>> 0;
+    if (this.#input === 0 || this.#output === 0) throw new RangeError('the page hasher does not fit its memory cap');
+    // Memory does not grow after the arenas are reserved, so this view stays valid.
+    this.#bytes = new Uint8Array(this.#core.memory.buffer);
+  }
+
+  /** Writes the records of `pages` (a whole number of pages) to `out` from byte `at`. */
+  fingerprintInto(pages: Uint8Array, out: Uint8Array, at = 0): void {
+    const count = pageCount(pages);
+    if (out.length - at < count * FP_RECORD_SIZE) throw new RangeError(`room for ${count} records needed in the output`);
+    for (let first = 0; first < count; first += CHUNK_PAGES) {
+      const n = Math.min(CHUNK_PAGES, count - first);
+      this.#bytes.set(pages.subarray(first * PAGE_SIZE, (first + n) * PAGE_SIZE), this.#input);
+      this.#core.fingerprintPages(this.#input, n, this.#output);
+      out.set(this.#bytes.subarray(this.#output, this.#output + n * FP_RECORD_SIZE), at + first * FP_RECORD_SIZE);
+    }
+  }
+
+  /** The records of `pages` (a whole number of pages), FP_RECORD_SIZE bytes each. */
+  fingerprintPages(pages: Uint8Array): Uint8Array {
+    const out = new Uint8Array(pageCount(pages) * FP_RECORD_SIZE);
+    this.fingerprintInto(pages, out);
+    return out;
+  }
+}
+
+function pageCount(pages: Uint8Array): number {
+  if (pages.length % PAGE_SIZE !== 0) throw new RangeError(`${pages.length} bytes is not a whole number of ${PAGE_SIZE}-byte pages`);
+  return pages.length / PAGE_SIZE;
+}
+
+let shared: PageHasher | undefined;
+
+/** The records of `pages` (pages.length a multiple of 4096), by one hasher shared in this thread. */
+export function fingerprintPages(pages: Uint8Array): Uint8Array {
+  shared ??= new PageHasher();
+  return shared.fingerprintPages(pages);
+}
+
+// ---- one record (record `index` of `records`) ---------------------------------------------------
+
+const view = (records: Uint8Array): DataView => new DataView(records.buffer, records.byteOffset, records.byteLength);
+
+/** The 128-bit fingerprint as 32 hex digits, high half first. */
+export function recordFingerprintHex(records: Uint8Array, index = 0): string {
+  const v = view(records);
+  const at = index * FP_RECORD_SIZE;
+  const hex = (offset: number) => v.getBigUint64(at + offset, true).toString(16).padStart(16, '0');
+  return hex(FP_FINGERPRINT_HIGH) + hex(FP_FINGERPRINT_LOW);
+}
+
+/** The kernel's checksum of the page (XXH64 seed 0, low 32 bits). */
+export function recordChecksum(records: Uint8Array, index = 0): number {
+  return view(records).getUint32(index * FP_RECORD_SIZE + FP_CHECKSUM, true);
+}
+
+/** All 4096 bytes of the page are zero. */
+export function recordIsZero(records: Uint8Array, index = 0): boolean {
+  return (view(records).getUint32(index * FP_RECORD_SIZE + FP_FLAGS, true) & FP_ZERO) !== 0;
+}
+
+/**
+ * The content shard (0..k-1) of a record: the top 32 bits of the fingerprint's high half, mod k.
+ * A fixed function of the fingerprint alone, so equal pages always land in the same shard, on any
+ * machine. (Those bits are not the checksum's, which come from the low half.)
+ */
+export function shardOf(records: Uint8Array, k: number, index = 0): number {
+  if (!Number.isInteger(k) || k < 1) throw new RangeError(`shard count ${k} is not a positive integer`);
+  return view(records).getUint32(index * FP_RECORD_SIZE + FP_FINGERPRINT_HIGH + 4, true) % k;
+}
