@@ -15,7 +15,7 @@ import { ENGINE_MEMORY_LIMIT, engineFits, engineMemoryFor, engineMemoryNeeded } 
 import { KNOB_WRITE_ORDER, type EstimateKnobs } from './knobs.js';
 import type { LiveFacts } from './proc/facts.js';
 import { PAGE_SIZE, type ImageSource } from './source.js';
-import { HUGE_PAGE_PAGES } from '../backend.js';
+import { HUGE_PAGE_PAGES, type EngineName } from '../backend.js';
 import { KernelClock } from './timing.js';
 import { loadProfile, type ClockProfile } from './profile.js';
 
@@ -25,8 +25,8 @@ export interface EstimateSettings {
   stableScans: number;
   /** The engine's memory cap in bytes (Ksm's maxMemory); by default what the inputs need (src/cli/memory.ts). */
   maxMemory?: number;
-  /** 'wasm' (the CLI) or 'reference' (tests). */
-  engine?: 'wasm' | 'reference';
+  /** 'wasm' (pages), 'fingerprints' (the CLI picks: options.ts), or 'reference' (tests). */
+  engine?: EngineName;
   /** How this host's ksmd spends time (profile.ts); the shipped default if not given. */
   profile?: ClockProfile;
   /** Called after every full scan (progress). */

@@ -1,0 +1,78 @@
+/**
+ * The fingerprint engine against the page engine on frozen inputs: every workload of the kernel
+ * conformance test and every stored oracle run, through the estimate's own code, gives the same
+ * counters after every full scan, and the same ksm_stat of every space, in both engines.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readdirSync, readFileSync } from 'node:fs';
+import { ESTIMATE_KNOB_DEFAULTS, type EstimateKnobs } from '../src/estimate/knobs.js';
+import { runEstimate, type EstimateRun } from '../src/estimate/run.js';
+import { openScenario, specSource } from '../src/estimate/scenarios.js';
+import type { ImageSource } from '../src/estimate/source.js';
+import { WORKLOADS } from './conformance/workloads.js';
+import type { EngineName } from '../src/backend.js';
+
+const test = suite('fingerprint engine = page engine, scan by scan');
+
+interface RunSpec { sources: () => ImageSource[]; knobs: EstimateKnobs; maxScans: number; stableScans: number }
+
+const run = (spec: RunSpec, engine: EngineName): Promise<EstimateRun> => runEstimate(spec.sources(), {
+  engine, knobs: spec.knobs, maxScans: spec.maxScans, stableScans: spec.stableScans, maxMemory: 256 << 20,
+});
+
+/** Every difference between two runs: counters after each scan (time figures aside), each space's ksm_stat. */
+export function runDifferences(pages: EstimateRun, prints: EstimateRun): string[] {
+  const out: string[] = [];
+  if (pages.scans.length !== prints.scans.length) out.push(`full scans: pages ${pages.scans.length}, fingerprints ${prints.scans.length}`);
+  if (pages.converged !== prints.converged || pages.settledAt !== prints.settledAt) out.push(`settled: pages ${pages.settledAt}, fingerprints ${prints.settledAt}`);
+  pages.scans.forEach((scan, i) => {
+    const other = prints.scans[i] as unknown as Record<string, unknown> | undefined;
+    for (const [key, value] of Object.entries(scan)) {
+      if (typeof value !== 'number' || /ms$|Ms$/.test(key)) continue; // times are the host's, not the algorithm's
+      if (other?.[key] !== value) out.push(`scan ${i + 1} ${key}: pages ${value}, fingerprints ${other?.[key]}`);
+    }
+    if (JSON.stringify(scan.work) !== JSON.stringify(prints.scans[i]?.work)) out.push(`scan ${i + 1} work differs`);
+    if (JSON.stringify(pages.spacesPerScan[i]) !== JSON.stringify(prints.spacesPerScan[i])) out.push(`scan ${i + 1} ksm_stat differs`);
+  });
+  return out;
+}
+
+async function assertSame(spec: RunSpec): Promise<void> {
+  const pages = await run(spec, 'wasm');
+  const prints = await run(spec, 'fingerprints');
+  const diffs = runDifferences(pages, prints);
+  assert.is(diffs.length, 0, `the fingerprint engine differs:\n  ${diffs.slice(0, 12).join('\n  ')}`);
+  assert.ok(pages.scans.length > 0 && pages.scans[pages.scans.length - 1].pagesScanned > 0, 'the run scanned pages');
+}
+
+for (const w of WORKLOADS) {
+  test(`conformance workload: ${w.name}`, async () => {
+    const k = w.knobs;
+    await assertSame({
+      sources: () => w.guests.map((pages, g) => specSource({ name: `guest${g}`, pages })),
+      knobs: {
+        ...ESTIMATE_KNOB_DEFAULTS, pagesToScan: k.pages_to_scan!, maxPageSharing: k.max_page_sharing!, useZeroPages: k.use_zero_pages as 0 | 1,
+        smartScan: k.smart_scan as 0 | 1, stableNodeChainsPruneMillisecs: k.stable_node_chains_prune_millisecs!, sleepMillisecs: 20,
+      },
+      maxScans: w.maxScans,
+      stableScans: w.stableScans,
+    });
+  });
+}
+
+const oracleDir = new URL('./fixtures/oracle/', import.meta.url);
+for (const name of readdirSync(oracleDir).filter((f) => f.endsWith('.json'))) {
+  test(`oracle fixture: ${name}`, async () => {
+    const stored = JSON.parse(readFileSync(new URL(name, oracleDir), 'utf8'));
+    const k = stored.knobs;
+    await assertSame({
+      sources: () => openScenario(stored.scenario),
+      knobs: { ...ESTIMATE_KNOB_DEFAULTS, pagesToScan: k.pages_to_scan, maxPageSharing: k.max_page_sharing, useZeroPages: k.use_zero_pages, smartScan: k.smart_scan },
+      maxScans: stored.max_scans,
+      stableScans: stored.stable_scans,
+    });
+  });
+}
+
+test.run();
