@@ -6,9 +6,9 @@
 // note: nothing here fails half-way. An operation that allocates first reserves what it may need
 // (reserveBlocks, reserveRecords); once that succeeded, its allocations cannot fail.
 import {
-  BASE_LOCATION, C_FRAMES_IN_USE, C_KSM_FRAMES, C_RECORDS_IN_USE, FP_FRAME_META, FP_FRAME_SIZE, FRAME_ENTRY_SIZE,
-  FRAME_TABLE_LOCATION, N_KIND, N_KPFN_MASK, NODE_STALE, PAGE_SHIFT, PAGE_SIZE, RECORD_SIZE, RECORDS_PER_BLOCK, WASM_PAGE,
-  ZERO_FRAME_LOCATION,
+  BASE_LOCATION, C_FRAMES_IN_USE, C_KSM_FRAMES, C_RECORDS_IN_USE, FP_CAP_BYTES_PER_FRAME, FP_FIRST_PFN, FP_FRAME_META,
+  FP_FRAME_SIZE, FP_MAX_FRAMES, FRAME_ENTRY_SIZE, FRAME_TABLE_LOCATION, N_KIND, NODE_STALE, PAGE_SHIFT, PAGE_SIZE,
+  RECORD_SIZE, RECORDS_PER_BLOCK, WASM_PAGE,
 } from './layout';
 import { addCounter } from './counters';
 
@@ -30,10 +30,6 @@ let fpFrameLimit: u32 = 0;
 let fpFrameBump: u32 = 0;
 let fpFreeFrames: u32 = 0;
 let fpFreeFrameCount: u32 = 0;
-/** Fingerprint frames allocated below this pfn are never handed out (the zero frame's number is one). */
-const FP_FIRST_PFN: u32 = (ZERO_FRAME_LOCATION >> PAGE_SHIFT) + 1;
-/** Bytes of cap per fingerprint frame the region is sized for (a page needs more than this beside it). */
-const FP_CAP_BYTES_PER_FRAME: u64 = 64;
 
 /** Sets up the regions for a cap of `maxWasmPages` × 64 KiB. False if even that does not fit. */
 export function initMemory(maxWasmPages: u32): bool {
@@ -44,7 +40,7 @@ export function initMemory(maxWasmPages: u32): bool {
   if (FINGERPRINTS) {
     // The region is address space: memory grows over it at once, but only frames written take RAM.
     fpFramesStart = tableEnd;
-    fpFrameLimit = <u32>min<u64>(capEnd / FP_CAP_BYTES_PER_FRAME, <u64>N_KPFN_MASK + 1);
+    fpFrameLimit = <u32>min<u64>(capEnd / FP_CAP_BYTES_PER_FRAME, <u64>FP_MAX_FRAMES);
     fpFrameBump = FP_FIRST_PFN;
     tableEnd = fpFramesStart + fpFrameLimit * FP_FRAME_SIZE;
   }

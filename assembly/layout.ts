@@ -75,6 +75,14 @@ export const ENGINE_FINGERPRINTS: u32 = FINGERPRINTS ? 1 : 0;
 
 export const FP_FRAME_SIZE: u32 = 24;
 export const FP_FRAME_META: u32 = 16;
+/** Frame numbers of the fingerprint engine: below 2^24 (a page-table entry's and a stable node's pfn bits). */
+export const FP_MAX_FRAMES: u32 = 1 << 24;
+/** The first pfn handed out (the ones below are the zero frame's number and unused). */
+export const FP_FIRST_PFN: u32 = (ZERO_FRAME_LOCATION >> PAGE_SHIFT) + 1;
+/** Pages one fingerprint engine holds at most: a frame each, and one more for a copy-on-write in flight. */
+export const FP_MAX_PAGES: u32 = FP_MAX_FRAMES - FP_FIRST_PFN - 1;
+/** The frame region is sized for one frame per this many bytes of the memory cap. */
+export const FP_CAP_BYTES_PER_FRAME: u32 = 64;
 
 // ---- counters (i64 at COUNTERS_LOCATION + index * 8) --------------------------------------------
 
