@@ -4,6 +4,7 @@
  * counters after every full scan, and the same ksm_stat of every space, in both engines.
  */
 import { suite } from 'uvu';
+import fc from 'fast-check';
 import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync } from 'node:fs';
 import { ESTIMATE_KNOB_DEFAULTS, type EstimateKnobs } from '../src/estimate/knobs.js';
@@ -74,5 +75,49 @@ for (const name of readdirSync(oracleDir).filter((f) => f.endsWith('.json'))) {
     });
   });
 }
+
+// ---- random frozen workloads --------------------------------------------------------------------
+
+/** A page by its class: 0 zero, 1..CLASSES a shared content, above: a page of its own. */
+const CLASSES = 6;
+function pageOf(kind: number, own: number): Uint8Array {
+  const page = new Uint8Array(4096);
+  if (kind === 0) return page;
+  const view = new DataView(page.buffer);
+  if (kind <= CLASSES) { page.fill(kind * 37); view.setUint32(4092, kind, true); } // classes differ only at the end too
+  else view.setUint32(100, own + 1, true);
+  return page;
+}
+
+const guestArb = fc.array(fc.oneof({ weight: 2, arbitrary: fc.constant(0) }, { weight: 5, arbitrary: fc.integer({ min: 1, max: CLASSES }) }, { weight: 3, arbitrary: fc.constant(CLASSES + 1) }), { minLength: 1, maxLength: 60 });
+const workloadArb = fc.record({
+  guests: fc.array(guestArb, { minLength: 1, maxLength: 4 }),
+  pagesToScan: fc.integer({ min: 1, max: 80 }),
+  maxPageSharing: fc.integer({ min: 2, max: 5 }),
+  smartScan: fc.constantFrom(0 as const, 1 as const),
+  useZeroPages: fc.constantFrom(0 as const, 1 as const),
+  prune: fc.constantFrom(0, 5, 2000, 600_000),
+});
+
+test('random frozen workloads (classes, zeros, chains, smart_scan, pruning): the same counters in both engines', async () => {
+  await fc.assert(fc.asyncProperty(workloadArb, async (w) => {
+    let own = 0;
+    const images = w.guests.map((kinds) => kinds.map((k) => pageOf(k, own++)));
+    const spec: RunSpec = {
+      sources: () => images.map((pages, g) => ({
+        name: `g${g}`, pages: pages.length,
+        read: (sink: (chunk: Uint8Array) => void) => { for (const page of pages) sink(page); },
+      })),
+      knobs: {
+        ...ESTIMATE_KNOB_DEFAULTS, pagesToScan: w.pagesToScan, maxPageSharing: w.maxPageSharing, smartScan: w.smartScan,
+        useZeroPages: w.useZeroPages, stableNodeChainsPruneMillisecs: w.prune,
+      },
+      maxScans: 8,
+      stableScans: 2,
+    };
+    const diffs = runDifferences(await run(spec, 'wasm'), await run(spec, 'fingerprints'));
+    if (diffs.length) throw new Error(`differs for ${JSON.stringify(w)}:\n  ${diffs.slice(0, 8).join('\n  ')}`);
+  }), { numRuns: Number(process.env.FUZZ_RUNS ?? 150), seed: 10 });
+});
 
 test.run();

@@ -174,7 +174,7 @@ export function checkCap(sources: readonly ImageSource[], maxMemory: number, eng
     return;
   }
   if (!engineFits(pages)) {
-    throw new CliError('input', `${held}, ${bytes(engineMemoryNeeded(pages))} with the engine's records: more than one engine can have (${bytes(ENGINE_MEMORY_LIMIT)}, the limit of wasm32); estimate fewer inputs at a time`);
+    throw new CliError('input', `${held}, ${bytes(engineMemoryNeeded(pages))} with the engine's records: more than one engine can have (${bytes(ENGINE_MEMORY_LIMIT)}, the limit of wasm32); --mode fingerprints holds them`);
   }
   if (pages * PAGE_SIZE > maxMemory) throw new CliError('input', `${held}, more than the engine's memory cap of ${bytes(maxMemory)}${RAISE_CAP}; --mode fingerprints holds them in less`);
 }
