@@ -35,7 +35,7 @@ const P2 = image('p2.img', ['r:X', 'r:Y', 'r:U2', 'Z']);
 const P3 = image('p3.img', ['r:X', 'r:W', 'r:W', 'Z']);
 const WORKED = [P1, P2, P3];
 
-type Json = { page_size: number; knobs: Record<string, number>; scans: Array<Record<string, number>>; converged: Record<string, number | null>; spaces: Array<Record<string, number | string>> };
+type Json = { page_size: number; mode: string; knobs: Record<string, number>; scans: Array<Record<string, number>>; converged: Record<string, number | null>; spaces: Array<Record<string, number | string>> };
 
 function estimate(args: string[]): Promise<Json> {
   return new Promise((resolve, reject) => {

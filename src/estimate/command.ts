@@ -81,7 +81,8 @@ async function estimate(opts: Record<string, unknown> & { _: unknown[] }, argv: 
   const options = estimateOptions(opts, argv);
   const profile = loadProfile(options.profile);
   const sources = openInputs(options.inputs, options.live);
-  const engine = engineOf(resolveMode(options.mode, sources.reduce((n, s) => n + s.pages, 0), options.maxMemory));
+  const hugePages = sources.some((s) => (s.hugeSpans?.length ?? 0) > 0);
+  const engine = engineOf(resolveMode(options.mode, sources.reduce((n, s) => n + s.pages, 0), options.maxMemory, hugePages));
   const maxMemory = options.maxMemory ?? memoryCap(sources, engine);
   checkCap(sources, maxMemory, engine);
   const mappings = domainMappings(options.domainFlags, options.domainMap);

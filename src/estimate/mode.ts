@@ -4,7 +4,8 @@
  * fingerprint engine (a 128-bit fingerprint per page, about 56 bytes of engine memory per page;
  * docs/fingerprints.md). 'auto' (the default): fingerprints when the inputs do not fit the page
  * engine's cap, and from AUTO_FINGERPRINTS_FROM_PAGES pages on, where the bench shows the
- * fingerprint engine faster (docs/fingerprints.md, "Which mode"); else pages.
+ * fingerprint engine faster (docs/fingerprints.md, "Which mode"), unless they have transparent
+ * huge pages; else pages.
  */
 import { CliError } from '../cli/errors.js';
 import { engineFits } from '../cli/memory.js';
@@ -30,11 +31,17 @@ export function parseMode(text: string | undefined): ModeChoice {
   return text as ModeChoice;
 }
 
-/** The mode a run takes for `pages` input pages under an optional --max-memory (bytes). */
-export function resolveMode(choice: ModeChoice, pages: number, maxMemory?: number): EstimateMode {
+/**
+ * The mode a run takes for `pages` input pages under an optional --max-memory (bytes). Inputs with
+ * transparent huge pages (live processes) stay on the page engine when they fit: there a split can
+ * take pages from under the unstable tree, and which descents meet them depends on the tree's
+ * order, so the fingerprint engine's unshared/volatile counts can differ in the scan of the splits
+ * (docs/fingerprints.md); the page engine's order is the kernel's.
+ */
+export function resolveMode(choice: ModeChoice, pages: number, maxMemory?: number, hugePages = false): EstimateMode {
   if (choice !== 'auto') return choice;
   if (!engineFits(pages) || (maxMemory !== undefined && pages * PAGE_SIZE > maxMemory)) return 'fingerprints';
-  return pages >= AUTO_FINGERPRINTS_FROM_PAGES ? 'fingerprints' : 'pages';
+  return pages >= AUTO_FINGERPRINTS_FROM_PAGES && !hugePages ? 'fingerprints' : 'pages';
 }
 
 /** The engine (Ksm's `engine`) of a mode. */
