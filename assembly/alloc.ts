@@ -1,11 +1,14 @@
 // Memory for the core: 4 KiB blocks (frames, page tables, slabs) from the top of linear memory,
-// 28-byte records from slabs, and the frame table (mapcount and stable node per frame).
+// 28-byte records from slabs, and the frame table (mapcount and stable node per frame). In the
+// fingerprint engine (FINGERPRINTS) a frame is a 24-byte fingerprint frame (layout.ts) from a
+// region of its own, after the frame table, instead of a block.
 //
 // note: nothing here fails half-way. An operation that allocates first reserves what it may need
 // (reserveBlocks, reserveRecords); once that succeeded, its allocations cannot fail.
 import {
-  BASE_LOCATION, C_FRAMES_IN_USE, C_KSM_FRAMES, C_RECORDS_IN_USE, FRAME_ENTRY_SIZE, FRAME_TABLE_LOCATION, N_KIND, NODE_STALE,
-  PAGE_SHIFT, PAGE_SIZE, RECORD_SIZE, RECORDS_PER_BLOCK, WASM_PAGE,
+  BASE_LOCATION, C_FRAMES_IN_USE, C_KSM_FRAMES, C_RECORDS_IN_USE, FP_CAP_BYTES_PER_FRAME, FP_FIRST_PFN, FP_FRAME_META,
+  FP_FRAME_SIZE, FP_MAX_FRAMES, FRAME_ENTRY_SIZE, FRAME_TABLE_LOCATION, N_KIND, NODE_STALE, PAGE_SHIFT, PAGE_SIZE,
+  RECORD_SIZE, RECORDS_PER_BLOCK, WASM_PAGE,
 } from './layout';
 import { addCounter } from './counters';
 
@@ -34,13 +37,28 @@ export let peakMetadataBlocks: u32 = 0;
 export function frameTableBytes(): u32 { return blocksStart - FRAME_TABLE_LOCATION; }
 /** Blocks handed out and not freed: frames, slabs and page tables. */
 export function blocksInUse(): u32 { return ((bump - blocksStart) >> PAGE_SHIFT) - freeBlockCount; }
+// The fingerprint engine's frames: pfn n at fpFramesStart + n * FP_FRAME_SIZE, n < fpFrameLimit.
+let fpFramesStart: u32 = 0;
+let fpFrameLimit: u32 = 0;
+/** Next never-used pfn, and the free list (linked through the frames' first word). */
+let fpFrameBump: u32 = 0;
+let fpFreeFrames: u32 = 0;
+let fpFreeFrameCount: u32 = 0;
 
 /** Sets up the regions for a cap of `maxWasmPages` × 64 KiB. False if even that does not fit. */
 export function initMemory(maxWasmPages: u32): bool {
   if (DEBUG) assert(__heap_base <= BASE_LOCATION); // static data must fit below our regions
   capEnd = <u64>maxWasmPages * WASM_PAGE;
   const frames = <u32>(capEnd >> PAGE_SHIFT);
-  blocksStart = (FRAME_TABLE_LOCATION + frames * FRAME_ENTRY_SIZE + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+  let tableEnd = FRAME_TABLE_LOCATION + frames * FRAME_ENTRY_SIZE;
+  if (FINGERPRINTS) {
+    // The region is address space: memory grows over it at once, but only frames written take RAM.
+    fpFramesStart = tableEnd;
+    fpFrameLimit = <u32>min<u64>(capEnd / FP_CAP_BYTES_PER_FRAME, <u64>FP_MAX_FRAMES);
+    fpFrameBump = FP_FIRST_PFN;
+    tableEnd = fpFramesStart + fpFrameLimit * FP_FRAME_SIZE;
+  }
+  blocksStart = (tableEnd + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
   bump = blocksStart;
   return growTo(blocksStart);
 }
@@ -144,16 +162,24 @@ export function freeRecord(record: u32, inUse: bool = true): void {
 
 // ---- frames -------------------------------------------------------------------------------------
 
-@inline export function frameAddress(pfn: u32): u32 { return pfn << PAGE_SHIFT; }
+/** Where frame `pfn`'s contents are: a 4 KiB page, or (FINGERPRINTS) the fingerprint frame's fingerprint. */
+@inline export function frameAddress(pfn: u32): u32 {
+  return FINGERPRINTS ? fpFramesStart + pfn * FP_FRAME_SIZE : pfn << PAGE_SHIFT;
+}
+/** The frame-table entry of a block (page tables keep their owner and flags there). */
 @inline function frameEntry(pfn: u32): u32 { return FRAME_TABLE_LOCATION + pfn * FRAME_ENTRY_SIZE; }
-@inline export function mapcount(pfn: u32): u32 { return load<u32>(frameEntry(pfn)); }
-@inline export function setMapcount(pfn: u32, count: u32): void { store<u32>(frameEntry(pfn), count); }
+/** The mapcount and stable node of frame `pfn`: its frame-table entry, or the fingerprint frame's last words. */
+@inline function frameMeta(pfn: u32): u32 {
+  return FINGERPRINTS ? frameAddress(pfn) + FP_FRAME_META : frameEntry(pfn);
+}
+@inline export function mapcount(pfn: u32): u32 { return load<u32>(frameMeta(pfn)); }
+@inline export function setMapcount(pfn: u32, count: u32): void { store<u32>(frameMeta(pfn), count); }
 /** The stable node of a KSM page, or 0. */
-@inline export function frameNode(pfn: u32): u32 { return load<u32>(frameEntry(pfn), 4); }
+@inline export function frameNode(pfn: u32): u32 { return load<u32>(frameMeta(pfn), 4); }
 
 export function setFrameNode(pfn: u32, node: u32): void {
   const was = frameNode(pfn);
-  store<u32>(frameEntry(pfn), node, 4);
+  store<u32>(frameMeta(pfn), node, 4);
   if ((was == 0) != (node == 0)) addCounter(C_KSM_FRAMES, node != 0 ? 1 : -1);
 }
 
@@ -165,13 +191,41 @@ export function setFrameNode(pfn: u32, node: u32): void {
 @inline export function leafFlags(leaf: u32): u32 { return load<u32>(frameEntry(leaf >> PAGE_SHIFT), 4); }
 @inline export function setLeafFlags(leaf: u32, flags: u32): void { store<u32>(frameEntry(leaf >> PAGE_SHIFT), flags, 4); }
 
-/** A new frame mapped once; blocks must have been reserved. Its bytes are not cleared. */
+/** Makes sure `n` frames can be allocated without failing. */
+export function reserveFrames(n: u32): bool {
+  if (!FINGERPRINTS) return reserveBlocks(n);
+  return n <= fpFreeFrameCount || <u64>fpFrameBump + (n - fpFreeFrameCount) <= <u64>fpFrameLimit;
+}
+
+/** A new frame mapped once; frames must have been reserved. Its contents are not cleared. */
 export function allocFrame(): u32 {
-  const pfn = allocBlock() >> PAGE_SHIFT;
+  let pfn: u32;
+  if (FINGERPRINTS) {
+    if (fpFreeFrames != 0) {
+      pfn = fpFreeFrames;
+      fpFreeFrames = load<u32>(frameAddress(pfn));
+      fpFreeFrameCount--;
+    } else {
+      if (DEBUG) assert(fpFrameBump < fpFrameLimit); // reserveFrames was called
+      pfn = fpFrameBump++;
+    }
+  } else {
+    pfn = allocBlock() >> PAGE_SHIFT;
+  }
   setMapcount(pfn, 1);
-  store<u32>(frameEntry(pfn), 0, 4);
+  store<u32>(frameMeta(pfn), 0, 4);
   addCounter(C_FRAMES_IN_USE, 1);
   return pfn;
+}
+
+function freeFrame(pfn: u32): void {
+  if (FINGERPRINTS) {
+    store<u32>(frameAddress(pfn), fpFreeFrames);
+    fpFreeFrames = pfn;
+    fpFreeFrameCount++;
+  } else {
+    freeBlock(frameAddress(pfn));
+  }
 }
 
 /** One mapping of `pfn` goes away; the frame is freed with its last one (a KSM page's node goes stale). */
@@ -188,10 +242,21 @@ export function unmapFrame(pfn: u32): void {
   if (node != 0) store<u8>(node, load<u8>(node, N_KIND) | NODE_STALE, N_KIND);
   setFrameNode(pfn, 0);
   addCounter(C_FRAMES_IN_USE, -1);
-  freeBlock(frameAddress(pfn));
+  freeFrame(pfn);
 }
 
 @inline export function mapFrame(pfn: u32): void { setMapcount(pfn, mapcount(pfn) + 1); }
+
+/**
+ * Bytes the engine's data take now, from the allocator: blocks in use (page tables, record slabs,
+ * and page frames in the page engine) and fingerprint frames in use. Fixed regions not counted.
+ */
+export function bytesInUse(): u64 {
+  const blocks = <u64>((bump - blocksStart) >> PAGE_SHIFT) - <u64>freeBlockCount;
+  let bytes = blocks << PAGE_SHIFT;
+  if (FINGERPRINTS) bytes += <u64>(fpFrameBump - FP_FIRST_PFN - fpFreeFrameCount) * FP_FRAME_SIZE;
+  return bytes;
+}
 
 /** Bytes of linear memory in use. */
 export function memoryBytes(): u64 { return <u64>memory.size() << 16; }

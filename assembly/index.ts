@@ -7,11 +7,12 @@ import {
   ITEM_STATE_UNSTABLE, ITEM_STATE_VOLATILE, ITEM_UNSTABLE, LEAF_SHIFT, MADV_COLLAPSE, MADV_MERGEABLE,
   MADV_UNMERGEABLE, MAPPING_ABSENT, MAPPING_COW, MAPPING_KSM, MAPPING_PRIVATE, MAPPING_SPLIT_ZERO,
   MAPPING_UNMAPPED, MAPPING_ZERO, PTE_MAPPED, PTE_MERGEABLE, PTE_SPLIT_ZERO, PTE_ZERO, REGISTERED_FIRST, SPACE_ALIVE, SPACE_EXITING, S_MERGEABLE, S_MERGING,
-  S_RMAP_ITEMS, S_ZERO, MAX_DOMAINS, ZERO_FRAME_LOCATION, FRAME_TABLE_LOCATION,
+  S_RMAP_ITEMS, S_ZERO, MAX_DOMAINS, N_KPFN_BITS, FRAME_TABLE_LOCATION,
 } from './layout';
+import { ZERO_PFN, contentsChecksum, initContents } from './contents';
 import { fingerprintRun } from './fingerprint';
 import {
-  allocArena, blocksInUse, frameAddress, frameNode, frameTableBytes, initMemory, mapcount, memoryBytes, peakMetadataBlocks, slabBlocks, tableBlocks,
+  allocArena, blocksInUse, bytesInUse, frameAddress, frameNode, frameTableBytes, initMemory, mapcount, memoryBytes, peakMetadataBlocks, slabBlocks, tableBlocks,
 } from './alloc';
 import { setCounter } from './counters';
 import { pageChecksum, xxh64 } from './checksum';
@@ -42,12 +43,14 @@ export {
   DEFAULT_STABLE_NODE_CHAINS_PRUNE_MILLISECS, REGISTERED_FIRST,
   BATCH_SCANNED_UNIT, BATCH_PASS_ENDED, BATCH_NOMEM, BATCH_NO_SLOTS, MAX_DOMAINS, DEFAULT_DOMAIN,
   FP_RECORD_SIZE, FP_FINGERPRINT_LOW, FP_FINGERPRINT_HIGH, FP_CHECKSUM, FP_FLAGS, FP_ZERO,
+  ENGINE_FINGERPRINTS, FP_FRAME_SIZE, FP_MAX_PAGES, FP_CAP_BYTES_PER_FRAME,
 } from './layout';
 
 /** Sets up the memory for a cap of `maxWasmPages` × 64 KiB. Called once, first. 0 or E_NOMEM. */
 export function init(maxWasmPages: u32): i32 {
   if (!initMemory(maxWasmPages)) return E_NOMEM;
-  state.setZeroChecksum(pageChecksum(ZERO_FRAME_LOCATION));
+  initContents();
+  state.setZeroChecksum(contentsChecksum(ZERO_PFN));
   return 0;
 }
 
@@ -60,7 +63,8 @@ export function setScanKnobs(maxPageSharing: u32, useZeroPages: bool, smartScan:
 
 /** A space of `pages` mapped, absent pages, in sharing domain `domain`. Returns its id, or E_NOMEM. */
 export function createSpace(pages: u32, domain: u32): i32 {
-  if (pages == 0 || pages > DIR_ENTRIES << LEAF_SHIFT || domain >= MAX_DOMAINS) return E_NOMEM;
+  // A stable node keeps its domain beside its frame number, in the bits the frame number leaves.
+  if (pages == 0 || pages > DIR_ENTRIES << LEAF_SHIFT || domain >= MAX_DOMAINS || domain >> (32 - N_KPFN_BITS) != 0) return E_NOMEM;
   const id = newSpace(pages, domain);
   return id == 0 ? E_NOMEM : <i32>id;
 }
@@ -83,10 +87,13 @@ export function prepareWritePage(space: u32, vpn: u32, whole: bool): u32 {
   return pageAddress(space, vpn);
 }
 
-/** Where a page's bytes are now (the zero frame if nothing is present). For reads, and for writes after prepareWrite. */
+/**
+ * Where a page's contents are now (the zero frame's if nothing is present): its 4 KiB, or in the
+ * fingerprint engine its frame's fingerprint (16 bytes). For reads, and for writes after prepareWrite.
+ */
 export function pageAddress(space: u32, vpn: u32): u32 {
   const pfn = ptePfn(pteAt(entryOf(space, vpn)));
-  return pfn != 0 ? frameAddress(pfn) : ZERO_FRAME_LOCATION;
+  return frameAddress(pfn != 0 ? pfn : ZERO_PFN);
 }
 
 /** madvise (MADV_MERGEABLE, MADV_UNMERGEABLE, MADV_DONTNEED, MADV_COLLAPSE). E_NOMEM, or 0 | REGISTERED_FIRST. */
@@ -193,6 +200,9 @@ export function memoryInfo(): void {
   setCounter(C_PAGE_INFO + 4, <i64>blocksInUse());
   setCounter(C_PAGE_INFO + 5, <i64>(frameTableBytes() + FRAME_TABLE_LOCATION));
 }
+
+/** Bytes the engine's data take now, by its allocator: blocks and fingerprint frames in use (fixed regions not counted). */
+export function dataBytesInUse(): f64 { return <f64>bytesInUse(); }
 
 // ---- primitives, for tests and benchmarks -------------------------------------------------------
 

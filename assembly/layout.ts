@@ -47,8 +47,42 @@ export const MAX_SPACES: u32 = 4096;
 export const SPACE_SIZE: u32 = 64;
 export const SPACES_SIZE: u32 = MAX_SPACES * SPACE_SIZE;
 export const FRAME_TABLE_LOCATION: u32 = SPACES_LOCATION + SPACES_SIZE;
-/** Per frame number: mapcount (u32) and the stable node of a KSM page (u32, 0 if not KSM). */
+/**
+ * Per block number (address >> 12): mapcount (u32) and the stable node of a KSM page (u32, 0 if
+ * not KSM) when the block is a frame; a page table's owner and flags when it is one.
+ */
 export const FRAME_ENTRY_SIZE: u32 = 8;
+
+// ---- the two builds -------------------------------------------------------------------------------
+//
+// The same sources build two engines (asconfig.json): the page engine (FINGERPRINTS=0), whose
+// frames are 4 KiB pages compared byte by byte, and the fingerprint engine (FINGERPRINTS=1), whose
+// frames are fingerprint frames (below) compared by fingerprint, for frozen inputs
+// (docs/fingerprints.md). Only contents.ts and alloc.ts's frame functions tell them apart.
+
+/** 1 in the fingerprint engine's build (asc --use FINGERPRINTS=1), else 0. */
+export const ENGINE_FINGERPRINTS: u32 = FINGERPRINTS ? 1 : 0;
+
+// A fingerprint frame (fingerprint engine only), at FP frames base + pfn * FP_FRAME_SIZE:
+//
+//   ┌──────────────────────┬──────────────────────┬──────────┬─────────────┐
+//   │ fingerprint low u64  │ fingerprint high u64 │ mapcount │ stable node │
+//   │ 0                    │ 8                    │ 16       │ 20          │
+//   └──────────────────────┴──────────────────────┴──────────┴─────────────┘
+// The page's contents are its fingerprint (its low 32 bits are the kernel's checksum); the last two
+// words are the frame-table entry of a page frame. pfns below FP_FIRST_PFN are not allocated: the
+// zero frame's number (ZERO_FRAME_LOCATION >> 12) holds the zero page's fingerprint.
+
+export const FP_FRAME_SIZE: u32 = 24;
+export const FP_FRAME_META: u32 = 16;
+/** Frame numbers of the fingerprint engine: below 2^24 (a page-table entry's and a stable node's pfn bits). */
+export const FP_MAX_FRAMES: u32 = 1 << 24;
+/** The first pfn handed out (the ones below are the zero frame's number and unused). */
+export const FP_FIRST_PFN: u32 = (ZERO_FRAME_LOCATION >> PAGE_SHIFT) + 1;
+/** Pages one fingerprint engine holds at most: a frame each, and one more for a copy-on-write in flight. */
+export const FP_MAX_PAGES: u32 = FP_MAX_FRAMES - FP_FIRST_PFN - 1;
+/** The frame region is sized for one frame per this many bytes of the memory cap. */
+export const FP_CAP_BYTES_PER_FRAME: u32 = 64;
 
 // ---- counters (i64 at COUNTERS_LOCATION + index * 8) --------------------------------------------
 
@@ -153,7 +187,8 @@ export const PTE_MAPPED: u32 = 1 << 30;
 
 // ---- records: 28 bytes, from slabs --------------------------------------------------------------
 
-export const RECORD_SIZE: u32 = 28;
+/** 24 in the fingerprint engine: it keeps no key (I_KEY, N_KEY; comparing fingerprints is as cheap). */
+export const RECORD_SIZE: u32 = FINGERPRINTS ? 24 : 28;
 export const RECORDS_PER_BLOCK: u32 = PAGE_SIZE / RECORD_SIZE;
 
 // The first three words are the red-black link in both kinds of record (rbtree.ts):
@@ -211,7 +246,8 @@ export const N_DUP_NEXT: u32 = 0;  // when DUP
 export const N_DUP_PREV: u32 = 4;  // when DUP
 export const N_CHAIN: u32 = 8;     // when DUP
 export const N_KPFN: u32 = 12;
-export const N_KPFN_BITS: u32 = 20;
+/** 24 bits in the fingerprint engine (its frames are 24 bytes: 2^24 of them, 256 domains). */
+export const N_KPFN_BITS: u32 = FINGERPRINTS ? 24 : 20;
 export const N_KPFN_MASK: u32 = (1 << N_KPFN_BITS) - 1;
 export const N_PRUNE_TIME: u32 = 12; // when CHAIN
 export const N_HEAD: u32 = 16;

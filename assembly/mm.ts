@@ -2,12 +2,12 @@
 // and run=2's unmerge. Each operation first reserves every frame it may need, so it either fails
 // with E_NOMEM having changed nothing, or completes.
 import {
-  C_COW_KSM, C_FULL_SCANS, C_MAPPED_PAGES, C_SPLIT_ZERO_PAGES, C_ZERO_PAGES, E_NOMEM, ITEM_CLEAN, PAGE_SIZE,
+  C_COW_KSM, C_FULL_SCANS, C_MAPPED_PAGES, C_SPLIT_ZERO_PAGES, C_ZERO_PAGES, E_NOMEM, ITEM_CLEAN,
   PTE_MAPPED, PTE_MERGEABLE, PTE_SPLIT_ZERO, PTE_ZERO, SPACE_EXITING, SPACE_MERGE_ANY, SPACE_REGISTERED, S_DOMAIN, S_FLAGS, S_MERGEABLE, S_ZERO,
 } from './layout';
-import { allocFrame, frameAddress, frameNode, mapFrame, mapcount, reserveBlocks, unmapFrame } from './alloc';
+import { allocFrame, frameNode, mapFrame, mapcount, reserveFrames, unmapFrame } from './alloc';
 import { addCounter, setCounter } from './counters';
-import { copyPage } from './page';
+import { clearContents, copyContents } from './contents';
 import {
   HEAD, addSpaceField, dropMapping, entryOf, freeSpaceTables, hasFlag, itemAt, newSpace, pteAt, ptePfn,
   registerSpace, removeSlot, setFlag, setPte, setSpaceField, slotNext, slotOnExit, spaceField, spacePages,
@@ -37,8 +37,8 @@ function remapPrivate(space: u32, entry: u32, fill: u32): void {
   const pte = pteAt(entry);
   const old = ptePfn(pte);
   const pfn = allocFrame();
-  if (fill == FILL_COPY && old != 0) copyPage(frameAddress(pfn), frameAddress(old));
-  else if (fill != FILL_NONE) memory.fill(frameAddress(pfn), 0, PAGE_SIZE);
+  if (fill == FILL_COPY && old != 0) copyContents(pfn, old);
+  else if (fill != FILL_NONE) clearContents(pfn);
   if (old != 0) {
     unmapFrame(old);
   } else if (pte & PTE_ZERO) {
@@ -69,7 +69,7 @@ function writeNeedsFrame(pte: u32): bool {
 export function prepareWrite(space: u32, first: u32, count: u32, firstWhole: bool, lastWhole: bool): i32 {
   let need: u32 = 0;
   for (let vpn = first; vpn < first + count; vpn++) if (writeNeedsFrame(pteAt(entryOf(space, vpn)))) need++;
-  if (!reserveBlocks(need)) return E_NOMEM;
+  if (!reserveFrames(need)) return E_NOMEM;
   for (let vpn = first; vpn < first + count; vpn++) {
     const entry = entryOf(space, vpn);
     const pte = pteAt(entry);
@@ -126,7 +126,7 @@ export function madviseMergeable(space: u32, first: u32, count: u32): void {
 
 /** MADV_UNMERGEABLE: private copies now; rmap items and KSM counters wait for ksmd. */
 export function madviseUnmergeable(space: u32, first: u32, count: u32): i32 {
-  if (!reserveBlocks(unshareCount(space, first, count))) return E_NOMEM;
+  if (!reserveFrames(unshareCount(space, first, count))) return E_NOMEM;
   unshareRange(space, first, count);
   for (let vpn = first; vpn < first + count; vpn++) {
     const entry = entryOf(space, vpn);
@@ -222,7 +222,7 @@ export function unmergeAll(): i32 {
   for (let s = slotNext(HEAD); s != HEAD; s = slotNext(s)) {
     if (!hasFlag(s, SPACE_EXITING)) need += unshareCount(s, 0, spacePages(s));
   }
-  if (!reserveBlocks(need)) return E_NOMEM;
+  if (!reserveFrames(need)) return E_NOMEM;
   let space = slotNext(HEAD);
   while (space != HEAD) {
     const following = slotNext(space);

@@ -12,6 +12,7 @@ import { addCounter, counter } from './counters';
 import { addSpaceField } from './spaces';
 import { erase } from './rbtree';
 import { spaceDomain, stableRootOf, unstableRootOf } from './domains';
+import { CONTENTS_HAVE_KEYS } from './contents';
 
 // ---- item fields --------------------------------------------------------------------------------
 
@@ -165,7 +166,7 @@ export function removeRmapItemFromTree(item: u32): void {
 
 /** Marks an item linked into the unstable tree of this pass, with its page's key: pages_unshared++. */
 export function markUnstable(item: u32, key: u32): void {
-  store<u32>(item, key, I_KEY);
+  if (CONTENTS_HAVE_KEYS) store<u32>(item, key, I_KEY);
   store<u8>(item, <u8>counter(C_FULL_SCANS), I_SEQ);
   setItemFlags(item, itemFlags(item) | ITEM_UNSTABLE);
   addCounter(C_PAGES_UNSHARED, 1);

@@ -19,12 +19,11 @@
 // again. The counters are the kernel's, at the kernel's moments.
 import {
   C_FULL_SCANS, C_PAGES_SCANNED, C_PAGES_SKIPPED, C_ZERO_PAGES, E_NOMEM, ITEM_CLEAN, ITEM_SKIPPED,
-  PAGE_SHIFT, PTE_MAPPED, PTE_MERGEABLE, PTE_ZERO, S_ZERO, ZERO_FRAME_LOCATION,
+  PTE_MAPPED, PTE_MERGEABLE, PTE_ZERO, S_ZERO,
 } from './layout';
-import { frameAddress, frameNode, mapFrame, reserveRecords, unmapFrame } from './alloc';
+import { frameNode, mapFrame, reserveRecords, unmapFrame } from './alloc';
 import { addCounter } from './counters';
-import { pageChecksum } from './checksum';
-import { isZeroPage } from './page';
+import { ZERO_PFN, contentsAreZero, contentsChecksum } from './contents';
 import {
   HEAD, addSpaceField, entryOf, freeSpaceTables, isExiting, isScannable, isWholeHuge, itemAt, leafOf,
   pteAt, ptePfn, removeSlot, setItemAt, setPte, slotNext, spacePages,
@@ -153,9 +152,6 @@ export function freeAllItems(space: u32): void {
   }
 }
 
-/** The zero frame's number: what the trees compare once a split took a zero-filled page away. */
-const ZERO_PFN: u32 = ZERO_FRAME_LOCATION >> PAGE_SHIFT;
-
 /**
  * cmp_and_merge_page: one page's whole treatment. The checksum rule first, then the stable tree,
  * then the unstable tree; a match there makes a new KSM page of this page. Every merge attempt
@@ -175,7 +171,7 @@ function cmpAndMergePage(space: u32, entry: u32): void {
   } else {
     removeRmapItemFromTree(item);
     if (!checksumUnchanged(item, pfn)) return;
-    if (useZeroPages && itemChecksum(item) == zeroChecksum && isZeroPage(frameAddress(pfn))) {
+    if (useZeroPages && itemChecksum(item) == zeroChecksum && contentsAreZero(pfn)) {
       if (splitForMerge(entry)) {
         mapZeroPage(space, entry);
         return;
@@ -211,7 +207,7 @@ function cmpAndMergePage(space: u32, entry: u32): void {
 function checksumUnchanged(item: u32, pfn: u32): bool {
   const flags = itemFlags(item);
   if (flags & ITEM_CLEAN) return true;
-  const checksum = pageChecksum(frameAddress(pfn));
+  const checksum = contentsChecksum(pfn);
   setItemFlags(item, flags | ITEM_CLEAN);
   if (checksum == itemChecksum(item)) return true;
   setItemChecksum(item, checksum);

@@ -5,9 +5,9 @@ import {
   C_CHAINS, MAX_DOMAINS, N_DUP_NEXT, N_KEY, N_PRUNE_TIME, NODE_CHAIN,
   NODE_REGULAR, RB_LEFT, RB_RIGHT,
 } from './layout';
-import { frameAddress, frameNode, freeRecord, setFrameNode } from './alloc';
+import { frameNode, freeRecord, setFrameNode } from './alloc';
 import { addCounter } from './counters';
-import { memcmpPages, pageKey32 } from './page';
+import { CONTENTS_HAVE_KEYS, compareContents, contentsKey } from './contents';
 import { erase, first, insertFixup, left, linkNode, next, replaceNode, right } from './rbtree';
 import {
   addDup, isStale, newNode, nodeHead, nodeKey, nodeKind, nodeKpfn, nodeLen, removeNodeFromStableTree, setNodeKind, setNodeKpfn, unlinkDup,
@@ -99,11 +99,13 @@ function pageToCompare(node: u32, mayPrune: bool, root: u32): u32 {
   return nodeKpfn(dup); // all dups hold the same content: any will do for the walk
 }
 
-/** memcmp order of `page` against a node's page, decided by the keys (first 4 bytes) when they differ. */
-@inline function compareWithNode(page: u32, key: u32, node: u32, treePfn: u32): i32 {
-  const nodeKeyValue = nodeKey(node);
-  if (key != nodeKeyValue) return key < nodeKeyValue ? -1 : 1;
-  return memcmpPages(page, frameAddress(treePfn));
+/** Content order of frame `pfn` against a node's page, decided by the keys (first 4 bytes) when they differ. */
+@inline function compareWithNode(pfn: u32, key: u32, node: u32, treePfn: u32): i32 {
+  if (CONTENTS_HAVE_KEYS) {
+    const nodeKeyValue = nodeKey(node);
+    if (key != nodeKeyValue) return key < nodeKeyValue ? -1 : 1;
+  }
+  return compareContents(pfn, treePfn);
 }
 
 /**
@@ -114,15 +116,14 @@ function pageToCompare(node: u32, mayPrune: bool, root: u32): u32 {
 export function stableTreeSearch(pfn: u32, domain: u32): u32 {
   const own = frameNode(pfn);
   if (own != 0) return own;
-  const page = frameAddress(pfn);
-  const key = pageKey32(page);
+  const key = contentsKey(pfn);
   const root = stableRootOf(domain);
   let node = load<u32>(root);
   while (node != 0) {
     const treePfn = pageToCompare(node, true, root);
     if (treePfn == 0) { node = load<u32>(root); continue; } // a stale node went: start again
     if (collapsedInto != 0) node = collapsedInto;
-    const cmp = compareWithNode(page, key, node, treePfn);
+    const cmp = compareWithNode(pfn, key, node, treePfn);
     if (cmp < 0) node = left(node);
     else if (cmp > 0) node = right(node);
     else return candidate; // 0 if every KSM page of this content is full
@@ -136,8 +137,7 @@ export function stableTreeSearch(pfn: u32, domain: u32): u32 {
  */
 export function stableTreeInsert(kpfn: u32, domain: u32): u32 {
   const root = stableRootOf(domain);
-  const page = frameAddress(kpfn);
-  const key = pageKey32(page);
+  const key = contentsKey(kpfn);
   let parent: u32 = 0;
   let link: u32 = root;
   let equal: u32 = 0;
@@ -150,7 +150,7 @@ export function stableTreeInsert(kpfn: u32, domain: u32): u32 {
       node = load<u32>(link);
       continue;
     }
-    const cmp = compareWithNode(page, key, node, treePfn);
+    const cmp = compareWithNode(kpfn, key, node, treePfn);
     if (cmp == 0) { equal = node; break; }
     parent = node;
     link = cmp < 0 ? node + RB_LEFT : node + RB_RIGHT;
@@ -158,7 +158,7 @@ export function stableTreeInsert(kpfn: u32, domain: u32): u32 {
   }
   const dup = newNode();
   setNodeKpfn(dup, kpfn, domain);
-  store<u32>(dup, key, N_KEY);
+  if (CONTENTS_HAVE_KEYS) store<u32>(dup, key, N_KEY);
   if (equal == 0) {
     linkNode(dup, parent, link);
     insertFixup(root, dup);
@@ -175,7 +175,7 @@ export function stableTreeInsert(kpfn: u32, domain: u32): u32 {
 function chainFrom(node: u32, root: u32): u32 {
   const chain = newNode();
   setNodeKind(chain, NODE_CHAIN);
-  store<u32>(chain, nodeKey(node), N_KEY);
+  if (CONTENTS_HAVE_KEYS) store<u32>(chain, nodeKey(node), N_KEY);
   store<u32>(chain, nowMs, N_PRUNE_TIME);
   replaceNode(root, node, chain);
   addCounter(C_CHAINS, 1);

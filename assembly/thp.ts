@@ -8,9 +8,9 @@ import {
   C_HUGE_PAGES, C_SPLIT_ZERO_PAGES, C_THP_SPLITS, DIR_ENTRIES, ENTRY_SIZE, HUGE_PAGE_PAGES, LEAF_SHIFT,
   LEAF_WHOLE_HUGE, MAX_SPACES, PTE_MAPPED, PTE_MERGEABLE, PTE_SPLIT_ZERO, SPACE_ALIVE, SPACE_EXITING, S_DIR,
 } from './layout';
-import { frameAddress, frameNode, leafFlags, mapcount, setLeafFlags, unmapFrame } from './alloc';
+import { frameNode, leafFlags, mapcount, setLeafFlags, unmapFrame } from './alloc';
 import { addCounter } from './counters';
-import { isZeroPage } from './page';
+import { contentsAreZero } from './contents';
 import { hasFlag, isWholeHuge, leafAt, leafOf, pteAt, ptePfn, setPte, spaceField, spacePages } from './spaces';
 
 /** Can the leaf become a huge page: all 512 pages present, private and mapped once. */
@@ -87,7 +87,7 @@ function splitLeaf(leaf: u32): void {
   for (let entry = leaf, end = leaf + HUGE_PAGE_PAGES * ENTRY_SIZE; entry < end; entry += ENTRY_SIZE) {
     const pte = pteAt(entry);
     const pfn = ptePfn(pte);
-    if (pfn == 0 || !isZeroPage(frameAddress(pfn))) continue;
+    if (pfn == 0 || !contentsAreZero(pfn)) continue;
     unmapFrame(pfn);
     setPte(entry, (pte & (PTE_MAPPED | PTE_MERGEABLE)) | PTE_SPLIT_ZERO);
     addCounter(C_SPLIT_ZERO_PAGES, 1);

@@ -4,8 +4,7 @@
 // by a full compare.
 import { ITEM_CLEAN, RB_LEFT, RB_RIGHT } from './layout';
 import { unstableRootOf } from './domains';
-import { frameAddress } from './alloc';
-import { memcmpPages, pageKey32 } from './page';
+import { CONTENTS_HAVE_KEYS, compareContents, contentsKey } from './contents';
 import { insertFixup, linkNode } from './rbtree';
 import { isScannable, pteAt, ptePfn } from './spaces';
 import { itemEntry, itemFlags, itemKey, markUnstable } from './rmap';
@@ -19,8 +18,7 @@ import { itemEntry, itemFlags, itemKey, markUnstable } from './rmap';
  */
 export function unstableTreeSearchInsert(item: u32, pfn: u32, domain: u32): u32 {
   const root = unstableRootOf(domain);
-  const page = frameAddress(pfn);
-  const key = pageKey32(page);
+  const key = contentsKey(pfn);
   let parent: u32 = 0;
   let link: u32 = root;
   let node = load<u32>(link);
@@ -31,8 +29,8 @@ export function unstableTreeSearchInsert(item: u32, pfn: u32, domain: u32): u32 
     const treePfn = ptePfn(pte);
     if (treePfn == pfn) return 0;
     let cmp: i32;
-    if ((itemFlags(node) & ITEM_CLEAN) && itemKey(node) != key) cmp = key < itemKey(node) ? -1 : 1;
-    else cmp = memcmpPages(page, frameAddress(treePfn));
+    if (CONTENTS_HAVE_KEYS && (itemFlags(node) & ITEM_CLEAN) && itemKey(node) != key) cmp = key < itemKey(node) ? -1 : 1;
+    else cmp = compareContents(pfn, treePfn);
     if (cmp == 0) return node;
     parent = node;
     link = cmp < 0 ? node + RB_LEFT : node + RB_RIGHT;

@@ -7,6 +7,7 @@ import { api } from './api.js';
 import { fleetSuite } from './fleet.js';
 import { kernel } from './kernel.js';
 import { memory } from './memory.js';
+import { modes } from './modes.js';
 import { primitives } from './primitives.js';
 import { procread } from './proc-read.js';
 import { scaling } from './scaling.js';
@@ -14,7 +15,7 @@ import { scans } from './scans.js';
 import { trees } from './trees.js';
 
 export const SUITES: Record<string, (ctx: Context) => Promise<void>> = {
-  primitives, scans, api, memory, kernel, fleet: fleetSuite, procread, scaling, trees,
+  primitives, scans, api, memory, modes, kernel, fleet: fleetSuite, procread, scaling, trees,
 };
 
 /** Seconds each suite needs at least (wall, on a busy 2-core machine), so earlier ones leave room. */
@@ -23,6 +24,7 @@ export const MINIMUM_SECONDS: Record<string, { quick: number; full: number }> = 
   scans: { quick: 8, full: 30 },
   api: { quick: 4, full: 10 },
   memory: { quick: 3, full: 8 },
+  modes: { quick: 10, full: 25 },
   kernel: { quick: 6, full: 20 },
   fleet: { quick: 20, full: 40 },
   procread: { quick: 4, full: 40 },

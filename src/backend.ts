@@ -121,8 +121,15 @@ export interface PageInfo {
   huge: boolean;
 }
 
+/**
+ * 'wasm': the WebAssembly core; 'reference': the plain-TypeScript engine; 'fingerprints': the
+ * WebAssembly core built to hold a 128-bit fingerprint per frame instead of its 4 KiB (frozen inputs
+ * only: docs/fingerprints.md). It takes whole pages and keeps no bytes, so read and pageView refuse.
+ */
+export type EngineName = 'wasm' | 'reference' | 'fingerprints';
+
 export interface KsmBackend {
-  readonly engine: 'wasm' | 'reference';
+  readonly engine: EngineName;
 
   setScanKnobs(knobs: ScanKnobs): void;
 

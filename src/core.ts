@@ -9,10 +9,11 @@ import {
   type Advice, type BatchResult, type EngineCounters, type EngineLive, type EngineSpaceCounters,
   type ItemState, type KsmBackend, type PageInfo, type PageMapping, type ScanKnobs,
 } from './backend.js';
-import { ENOMEM, KsmCoreAbort } from './errors.js';
+import { ENOMEM, KsmCoreAbort, KsmError } from './errors.js';
 import * as abi from './generated/core-abi.js';
 import type { CoreExports } from './generated/core-abi.js';
-import { debugWasmBase64, releaseWasmBase64 } from './generated/wasm.js';
+import { debugWasmBase64, fingerprintsDebugWasmBase64, fingerprintsWasmBase64, releaseWasmBase64 } from './generated/wasm.js';
+import { PageHasher } from './fingerprint/hash.js';
 
 const compiled = new Map<string, Promise<WebAssembly.Module>>();
 
@@ -23,13 +24,17 @@ function decodeBase64(base64: string): Uint8Array {
   return bytes;
 }
 
+const BUILDS = {
+  release: releaseWasmBase64, debug: debugWasmBase64,
+  fingerprints: fingerprintsWasmBase64, 'fingerprints-debug': fingerprintsDebugWasmBase64,
+};
+
 /** Compiles each build once per process (or page); every Ksm then instantiates its own memory. */
-function compileCore(debug: boolean): Promise<WebAssembly.Module> {
-  const key = debug ? 'debug' : 'release';
-  let module = compiled.get(key);
+function compileCore(build: keyof typeof BUILDS): Promise<WebAssembly.Module> {
+  let module = compiled.get(build);
   if (!module) {
-    module = WebAssembly.compile(decodeBase64(debug ? debugWasmBase64 : releaseWasmBase64) as BufferSource);
-    compiled.set(key, module);
+    module = WebAssembly.compile(decodeBase64(BUILDS[build]) as BufferSource);
+    compiled.set(build, module);
   }
   return module;
 }
@@ -38,11 +43,14 @@ export interface LoadOptions {
   debug: boolean;
   /** Cap on linear memory, bytes. */
   maxMemory: number;
+  /** The fingerprint engine (frozen inputs; docs/fingerprints.md) instead of the page engine. */
+  fingerprints?: boolean;
 }
 
 /** Loads a fresh core and returns it as an engine. */
-export async function loadWasmBackend({ debug, maxMemory }: LoadOptions): Promise<WasmBackend> {
-  const module = await compileCore(debug);
+export async function loadWasmBackend({ debug, maxMemory, fingerprints = false }: LoadOptions): Promise<WasmBackend> {
+  const build = fingerprints ? (debug ? 'fingerprints-debug' : 'fingerprints') : (debug ? 'debug' : 'release');
+  const module = await compileCore(build);
   const imports = coreImports();
   const instance = await WebAssembly.instantiate(module, imports.object);
   const core = imports.bind(instance);
@@ -98,14 +106,26 @@ const ITEM_STATES: Record<number, ItemState> = {
   [abi.ITEM_STATE_STABLE]: 'stable', [abi.ITEM_STATE_SKIPPED]: 'skipped',
 };
 
+/** The value of a constant the instance exports (the builds differ in a few: RECORD_SIZE, ENGINE_FINGERPRINTS). */
+function exportedConstant(core: CoreExports, name: string): number {
+  const global = (core as unknown as Record<string, unknown>)[name];
+  if (!(global instanceof WebAssembly.Global)) throw new Error(`the core exports no constant ${name}`);
+  return Number(global.value);
+}
+
 export class WasmBackend implements KsmBackend {
-  readonly engine = 'wasm' as const;
+  readonly engine: 'wasm' | 'fingerprints';
+  /** Bytes of an rmap item or stable node in this build. */
+  readonly recordSize: number;
   #buffer: ArrayBuffer | undefined;
   #bytes = new Uint8Array(0);
   #counters = new BigInt64Array(0);
+  #hasher: PageHasher | undefined;
 
   constructor(readonly core: CoreExports, maxWasmPages: number) {
     if (core.init(maxWasmPages) !== 0) throw new RangeError(`maxMemory of ${maxWasmPages} × 64 KiB is too small for the core`);
+    this.engine = exportedConstant(core, 'ENGINE_FINGERPRINTS') ? 'fingerprints' : 'wasm';
+    this.recordSize = exportedConstant(core, 'RECORD_SIZE');
   }
 
   /**
@@ -133,6 +153,7 @@ export class WasmBackend implements KsmBackend {
   exit(id: number): void { this.core.exitSpace(id); }
 
   write(id: number, address: number, data: Uint8Array): number {
+    if (this.engine === 'fingerprints') return this.#writeFingerprinted(id, address, data);
     const first = Math.floor(address / PAGE_SIZE);
     const last = Math.floor((address + data.length - 1) / PAGE_SIZE);
     if (first === last) { // the common case: one crossing, then the bytes
@@ -155,7 +176,42 @@ export class WasmBackend implements KsmBackend {
     return 0;
   }
 
+  /**
+   * The fingerprint engine's write: whole pages only, each fingerprinted (src/fingerprint/hash.ts)
+   * and its fingerprint written to the page's frame; the bytes themselves are not kept.
+   */
+  #writeFingerprinted(id: number, address: number, data: Uint8Array): number {
+    if (address % PAGE_SIZE !== 0 || data.length % PAGE_SIZE !== 0) {
+      throw new KsmError('EINVAL', 'the fingerprint engine takes whole pages only (it keeps a fingerprint, not the bytes)');
+    }
+    this.#hasher ??= new PageHasher();
+    const step = 256 * PAGE_SIZE; // fingerprint a chunk at a time: records for 1 MiB of pages
+    for (let done = 0; done < data.length; done += step) {
+      const chunk = data.subarray(done, Math.min(data.length, done + step));
+      const status = this.writeFingerprints(id, (address + done) / PAGE_SIZE, this.#hasher.fingerprintPages(chunk));
+      if (status !== 0) return status;
+    }
+    return 0;
+  }
+
+  /**
+   * Fingerprint engine: pages from `firstVpn` get the contents whose records (FP_RECORD_SIZE bytes
+   * each, src/fingerprint/hash.ts) are given, as a write of those whole pages would. 0 or ENOMEM.
+   */
+  writeFingerprints(id: number, firstVpn: number, records: Uint8Array): number {
+    if (this.engine !== 'fingerprints') throw new KsmError('EINVAL', 'only the fingerprint engine takes fingerprint records');
+    const count = records.length / abi.FP_RECORD_SIZE;
+    for (let i = 0; i < count; i++) {
+      const at = this.core.prepareWritePage(id, firstVpn + i, 1) >>> 0;
+      if (at === 0) return ENOMEM;
+      const from = i * abi.FP_RECORD_SIZE + abi.FP_FINGERPRINT_LOW;
+      this.#views().bytes.set(records.subarray(from, from + 16), at + abi.FP_FINGERPRINT_LOW);
+    }
+    return 0;
+  }
+
   read(id: number, address: number, out: Uint8Array): void {
+    this.#refuseBytes();
     const { bytes } = this.#views();
     let done = 0;
     while (done < out.length) {
@@ -173,6 +229,7 @@ export class WasmBackend implements KsmBackend {
   #pageAddress(id: number, vpn: number): number { return this.core.pageAddress(id, vpn) >>> 0; }
 
   pageView(id: number, vpn: number): Uint8Array {
+    this.#refuseBytes();
     const at = this.#pageAddress(id, vpn);
     return this.#views().bytes.subarray(at, at + PAGE_SIZE);
   }
@@ -250,7 +307,7 @@ export class WasmBackend implements KsmBackend {
       framesInUse: this.#counter(abi.C_FRAMES_IN_USE),
       mappedPages: this.#counter(abi.C_MAPPED_PAGES),
       ksmFrames: this.#counter(abi.C_KSM_FRAMES),
-      metadataBytes: this.#counter(abi.C_RECORDS_IN_USE) * abi.RECORD_SIZE,
+      metadataBytes: this.#counter(abi.C_RECORDS_IN_USE) * this.recordSize,
       memoryBytes: this.core.memorySize(),
       hugePages: this.#counter(abi.C_HUGE_PAGES),
       hugePageSplits: this.#counter(abi.C_THP_SPLITS),
@@ -276,6 +333,13 @@ export class WasmBackend implements KsmBackend {
       fixedBytes: cell(5),
       recordsInUse: this.#counter(abi.C_RECORDS_IN_USE),
     };
+  }
+
+  /** Bytes the engine's data take now, by its allocator: blocks and fingerprint frames in use (not its fixed regions). */
+  dataBytesInUse(): number { return this.core.dataBytesInUse(); }
+
+  #refuseBytes(): void {
+    if (this.engine === 'fingerprints') throw new KsmError('EINVAL', 'the fingerprint engine keeps no page bytes to read');
   }
 
   // ---- page primitives, for tests and benchmarks ----------------------------------------------

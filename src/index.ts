@@ -10,6 +10,6 @@ export type { Knobs, KnobName, SysfsKnobName, AnyKnobName, KnobValue, KnobWrites
 export { SYSFS_COUNTER_NAMES, KERNEL_PAGE_SIZE, KERNEL_RMAP_ITEM_SIZE, formatKsmStat, sysfsCounters } from './stats.js';
 export type { KsmStats, KsmStat, SysfsCounterName } from './stats.js';
 export { PAGE_SIZE } from './backend.js';
-export type { PageInfo, PageMapping, ItemState, KsmBackend } from './backend.js';
+export type { PageInfo, PageMapping, ItemState, KsmBackend, EngineName } from './backend.js';
 export { Ksmtuned, KSMTUNED_DEFAULTS, KSMTUNED_MIN_SLEEP_MSEC } from './policy/ksmtuned.js';
 export type { KsmtunedConfig, KsmtunedDecision, HostMemorySample } from './policy/ksmtuned.js';

@@ -2,7 +2,7 @@
  * Ksm: one host's KSM. It owns an engine (the WebAssembly core, or the TypeScript reference), the
  * knobs of /sys/kernel/mm/ksm with the kernel's validation, the address spaces, and ksmd.
  */
-import { MAX_SPACE_PAGES, PAGE_SIZE, type EngineLive, type KsmBackend } from './backend.js';
+import { MAX_SPACE_PAGES, PAGE_SIZE, type EngineLive, type EngineName, type KsmBackend } from './backend.js';
 import { ENOMEM, KsmError } from './errors.js';
 import {
   DEFAULT_KNOBS, SYSFS_KNOB_NAMES, knobName, validateKnob,
@@ -21,8 +21,13 @@ import { DEFAULT_DOMAIN_NAME, DomainTable, validateDomainName } from './domains.
 export { MAX_SPACE_PAGES };
 
 export interface KsmOptions {
-  /** 'wasm' (default): the WebAssembly core. 'reference': the plain-TypeScript engine. */
-  engine?: 'wasm' | 'reference';
+  /**
+   * 'wasm' (default): the WebAssembly core. 'reference': the plain-TypeScript engine.
+   * 'fingerprints': the core holding a 128-bit fingerprint per page instead of its bytes, for inputs
+   * that do not change while scanned (estimates): whole-page writes only, no reads
+   * (docs/fingerprints.md).
+   */
+  engine?: EngineName;
   /** Use the core's debug build, which checks its invariants (slower). */
   debug?: boolean;
   /** Cap on the engine's memory in bytes (pages, page tables, metadata); past it, ENOMEM. Default 1 GiB, at most 4 GiB. */
@@ -93,19 +98,21 @@ export class Ksm {
   #wakePending = false;
   readonly #ksmd: Ksmd;
   #backend: KsmBackend;
-  readonly #engine: 'wasm' | 'reference';
+  readonly #engine: EngineName;
   #closed = false;
 
   /** Creates a host with its own engine (and its own WebAssembly memory). */
   static async create(options: KsmOptions = {}): Promise<Ksm> {
     const engine = options.engine ?? 'wasm';
-    if (engine !== 'wasm' && engine !== 'reference') throw new KsmError('EINVAL', `engine must be "wasm" or "reference", got ${JSON.stringify(engine)}`);
+    if (engine !== 'wasm' && engine !== 'reference' && engine !== 'fingerprints') {
+      throw new KsmError('EINVAL', `engine must be "wasm", "reference" or "fingerprints", got ${JSON.stringify(engine)}`);
+    }
     const maxMemory = options.maxMemory ?? 1 << 30;
     if (!Number.isInteger(maxMemory) || maxMemory < 1 << 20 || maxMemory > 2 ** 32) {
       throw new KsmError('EINVAL', `maxMemory must be an integer from 1 MiB to 4 GiB, got ${maxMemory}`);
     }
-    const backend = engine === 'wasm'
-      ? await loadWasmBackend({ debug: options.debug ?? false, maxMemory })
+    const backend = engine !== 'reference'
+      ? await loadWasmBackend({ debug: options.debug ?? false, maxMemory, fingerprints: engine === 'fingerprints' })
       : new (await import('./reference/index.js')).ReferenceBackend();
     return new Ksm(backend, options);
   }
@@ -122,7 +129,7 @@ export class Ksm {
   }
 
   /** Which engine runs underneath. */
-  get engine(): 'wasm' | 'reference' { return this.#engine; }
+  get engine(): EngineName { return this.#engine; }
 
   /** @internal The engine; it trusts its arguments, so only the driver calls it. */
   get backend(): KsmBackend { return this.#backend; }

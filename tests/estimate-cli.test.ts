@@ -132,8 +132,13 @@ test('inputs more than one engine can hold are refused by the memory rule before
   const error = (() => { try { checkCap([huge], ENGINE_MEMORY_LIMIT); } catch (e) { return e; } })();
   assert.instance(error, CliError);
   assert.is((error as CliError).exitStatus, 2);
-  assert.is((error as CliError).message, "the inputs hold 5.0 GiB of pages, 5.2 GiB with the engine's records: more than one engine can have (4.0 GiB, the limit of wasm32); estimate fewer inputs at a time");
+  assert.is((error as CliError).message, "the inputs hold 5.0 GiB of pages, 5.2 GiB with the engine's records: more than one engine can have (4.0 GiB, the limit of wasm32); --mode fingerprints holds them");
   assert.not.throws(() => checkCap([{ ...huge, pages: 2 ** 18 }], ENGINE_MEMORY_LIMIT), '1 GiB fits');
+  // The fingerprint engine holds them, up to its frame numbers.
+  assert.not.throws(() => checkCap([huge], ENGINE_MEMORY_LIMIT, 'fingerprints'), '5 GiB fits the fingerprint engine');
+  const tooMany = (() => { try { checkCap([{ ...huge, pages: 2 ** 24 }], ENGINE_MEMORY_LIMIT, 'fingerprints'); } catch (e) { return e; } })();
+  assert.instance(tooMany, CliError);
+  assert.match((tooMany as CliError).message, /^the inputs hold 64\.0 GiB of pages \(16777216 pages\), more than one fingerprint engine holds \(16777197 pages/);
 });
 
 test('a good input still works (the cases above fail for their own reason)', async () => {

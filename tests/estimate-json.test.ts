@@ -35,7 +35,7 @@ const P2 = image('p2.img', ['r:X', 'r:Y', 'r:U2', 'Z']);
 const P3 = image('p3.img', ['r:X', 'r:W', 'r:W', 'Z']);
 const WORKED = [P1, P2, P3];
 
-type Json = { page_size: number; knobs: Record<string, number>; scans: Array<Record<string, number>>; converged: Record<string, number | null>; spaces: Array<Record<string, number | string>> };
+type Json = { page_size: number; mode: string; knobs: Record<string, number>; scans: Array<Record<string, number>>; converged: Record<string, number | null>; spaces: Array<Record<string, number | string>> };
 
 function estimate(args: string[]): Promise<Json> {
   return new Promise((resolve, reject) => {
@@ -70,8 +70,9 @@ const test = suite('estimate --json');
 
 test('the contract: exactly the keys of DESIGN.md, numbers everywhere', async () => {
   const j = await estimate([...WORKED, '--pages-to-scan', '20000']);
-  assert.equal(Object.keys(j), ['page_size', 'knobs', 'scans', 'converged', 'spaces']);
+  assert.equal(Object.keys(j), ['page_size', 'mode', 'knobs', 'scans', 'converged', 'spaces']);
   assert.is(j.page_size, 4096);
+  assert.is(j.mode, 'pages', 'auto takes the page engine for a few pages');
   assert.equal(j.knobs, { pages_to_scan: 20000, sleep_millisecs: 20, max_page_sharing: 256, use_zero_pages: 0, smart_scan: 1, merge_across_nodes: 1 });
   for (const scan of j.scans) {
     assert.equal(Object.keys(scan), SCAN_KEYS);

@@ -1,7 +1,8 @@
 /**
  * The engine against the real ksmd of this machine. Each workload runs through the kernel (the
  * harness in tests/conformance: one process per image, step mode) and through `ksm-wasm estimate`'s
- * code on the same image files with the same knobs and batch sizes; every counter after every full
+ * code on the same image files with the same knobs and batch sizes, on each engine (the page
+ * engine, the reference, and the fingerprint engine of --mode fingerprints); every counter after every full
  * scan, each space's ksm_stat, the simulated time and settled_at_full_scan must be equal.
  *
  * Runs when /sys/kernel/mm/ksm is writable (root, CONFIG_KSM), KSM is idle and cc is installed;
@@ -20,6 +21,7 @@ import { compareRuns, formatDifferences } from './conformance/compare.js';
 import { KernelUnavailable, runKernel, type KernelRun } from './conformance/harness.js';
 import { WORKLOADS, type Workload } from './conformance/workloads.js';
 import { cannotRun, skipTest } from './helpers/can-run.js';
+import type { EngineName } from '../src/backend.js';
 
 const test = suite('kernel conformance (real ksmd)');
 const skip = cannotRun({ compiler: true, ksm: true });
@@ -34,7 +36,7 @@ function writeImages(w: Workload, index: number): string[] {
   });
 }
 
-async function engineRun(w: Workload, images: string[], engine: 'wasm' | 'reference') {
+async function engineRun(w: Workload, images: string[], engine: EngineName) {
   const k = w.knobs;
   return runEstimate(openInputs(images.map((path) => ({ kind: 'image' as const, path }))), {
     engine,
@@ -72,7 +74,7 @@ if (skip) {
       }
       const ms = performance.now() - t0;
       assert.is(kernel.repokes, 0, 'ksmd answered every poke');
-      for (const engine of ['wasm', 'reference'] as const) {
+      for (const engine of ['wasm', 'reference', 'fingerprints'] as const) {
         const run = await engineRun(w, images, engine);
         const diffs = compareRuns(kernel, run);
         if (diffs.length) assert.unreachable(`${engine} engine differs from the kernel on "${w.name}":\n${formatDifferences(diffs)}`);

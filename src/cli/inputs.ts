@@ -9,6 +9,7 @@ import { isElf, openElfCore } from '../estimate/elf.js';
 import { allProcesses, cgroupProcesses, openLiveProcesses, parsePid, type MergeQuestion } from '../estimate/proc/index.js';
 import { openRawImage, statImage } from '../estimate/raw.js';
 import { openScenario } from '../estimate/scenarios.js';
+import { openScaledScenario } from '../estimate/scaled.js';
 import { PAGE_SIZE, type ImageSource } from '../estimate/source.js';
 import { CliError } from './errors.js';
 
@@ -17,7 +18,7 @@ export type InputSpec =
   | { kind: 'pid'; text: string }
   | { kind: 'all' }
   | { kind: 'cgroup'; path: string }
-  | { kind: 'scenario'; name: string };
+  | { kind: 'scenario'; name: string; size?: number };
 
 /** How live processes are read (--merge-any, --freeze). */
 export interface LiveSettings { question: MergeQuestion; freeze: boolean }
@@ -47,7 +48,7 @@ export function openInputs(specs: readonly InputSpec[], live: LiveSettings = { q
     }
     switch (spec.kind) {
       case 'image': return [openImage(spec.path)];
-      case 'scenario': return openScenario(spec.name);
+      case 'scenario': return spec.size === undefined ? openScenario(spec.name) : openScaledScenario(spec.name, spec.size);
       default: return [];
     }
   });

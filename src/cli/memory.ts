@@ -6,6 +6,7 @@
  * WebAssembly pages. wasm32 caps one engine at 4 GiB.
  */
 import { PAGE_SIZE } from '../backend.js';
+import { FP_CAP_BYTES_PER_FRAME, FP_MAX_PAGES } from '../generated/core-abi.js';
 
 /** The most linear memory one engine can have: wasm32's 4 GiB. */
 export const ENGINE_MEMORY_LIMIT = 2 ** 32;
@@ -24,3 +25,28 @@ export const engineFits = (frames: number): boolean => engineMemoryNeeded(frames
 
 /** The memory cap for an engine that holds at most `frames` page frames: what they need, at most 4 GiB. */
 export const engineMemoryFor = (frames: number): number => Math.min(ENGINE_MEMORY_LIMIT, engineMemoryNeeded(frames));
+
+// ---- the fingerprint engine (docs/fingerprints.md) ----------------------------------------------
+//
+// It holds no page bytes: per page a 24-byte fingerprint frame, a 24-byte rmap item, an 8-byte
+// page-table entry (56 bytes measured with every page unique), and stable nodes for merged
+// contents. Its frame region is address space reserved from the cap (FP_CAP_BYTES_PER_FRAME of cap
+// per frame), so the rule gives each page 96 bytes of cap, plus the same fixed 48 MiB.
+
+/** Bytes of cap per page for the fingerprint engine (its data, and its frame region's share of the cap). */
+const FINGERPRINT_CAP_PER_PAGE = 96;
+
+/** Pages one fingerprint engine holds at most (its frame numbers: the core's FP_MAX_PAGES). */
+export const FINGERPRINT_MAX_PAGES = FP_MAX_PAGES;
+
+/** Bytes a fingerprint engine needs for `pages` pages (may exceed ENGINE_MEMORY_LIMIT). */
+export function fingerprintMemoryNeeded(pages: number): number {
+  return Math.ceil((pages * Math.max(FINGERPRINT_CAP_PER_PAGE, FP_CAP_BYTES_PER_FRAME) + FIXED_BYTES) / WASM_PAGE) * WASM_PAGE;
+}
+
+/** Whether one fingerprint engine can hold `pages` pages. */
+export const fingerprintFits = (pages: number): boolean =>
+  pages <= FINGERPRINT_MAX_PAGES && fingerprintMemoryNeeded(pages) <= ENGINE_MEMORY_LIMIT;
+
+/** The memory cap for a fingerprint engine of `pages` pages: what they need, at most 4 GiB. */
+export const fingerprintMemoryFor = (pages: number): number => Math.min(ENGINE_MEMORY_LIMIT, fingerprintMemoryNeeded(pages));

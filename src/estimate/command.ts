@@ -24,6 +24,11 @@ import { formatPolicy, policyJson } from './policy-table.js';
 import { summarize } from './summary.js';
 import type { ImageSource } from './source.js';
 import type { EstimateOptions } from './options.js';
+import { engineOf, resolveMode } from './mode.js';
+import type { EngineName } from '../backend.js';
+
+/** The options with the engine --mode resolved to. */
+type RunOptions = EstimateOptions & { engine: EngineName };
 
 export const estimateCommand: Command = {
   name: 'estimate',
@@ -37,6 +42,7 @@ export const estimateCommand: Command = {
         EXIT_STATUS_HELP,
       ])
       .option('--scenario', 'Built-in workload: clones or mixed (repeatable)')
+      .option('--size', 'Scale each --scenario to this many bytes, generated as read (e.g. 64G; deterministic, nothing on disk)')
       .option('--pid', 'Live process to read through /proc (repeatable, or comma-separated): the pages ksmd would visit in it')
       .option('--all', 'Every process of this host with an address space, in ascending PID order', false)
       .option('--cgroup', 'Every process of this cgroup v2 directory and its children (a path, or relative to the cgroup v2 mount)')
@@ -60,6 +66,7 @@ export const estimateCommand: Command = {
       .option('--cpu-cap', 'The verdict\'s cap on ksmd\'s CPU, % of one core (default 10)')
       .option('--verdict', 'End with the verdict (--no-verdict: leave it out)', true)
       .option('--profile', 'Clock profile from ksm-wasm calibrate, for simulated_ms and ksmd_cpu_ms (default: the one shipped, measured on the reference host)')
+      .option('--mode', 'pages (the page engine, every page whole), fingerprints (a 128-bit fingerprint per page: any size) or auto (default)')
       .option('--json', 'Print the JSON of DESIGN.md on stdout', false)
       .option('--report', 'Also write a self-contained HTML report to this file')
       .example('estimate guest0.img guest1.img --pages-to-scan 5000')
@@ -74,20 +81,22 @@ async function estimate(opts: Record<string, unknown> & { _: unknown[] }, argv: 
   const options = estimateOptions(opts, argv);
   const profile = loadProfile(options.profile);
   const sources = openInputs(options.inputs, options.live);
-  const maxMemory = options.maxMemory ?? memoryCap(sources);
-  checkCap(sources, maxMemory);
+  const hugePages = sources.some((s) => (s.hugeSpans?.length ?? 0) > 0);
+  const engine = engineOf(resolveMode(options.mode, sources.reduce((n, s) => n + s.pages, 0), options.maxMemory, hugePages));
+  const maxMemory = options.maxMemory ?? memoryCap(sources, engine);
+  checkCap(sources, maxMemory, engine);
   const mappings = domainMappings(options.domainFlags, options.domainMap);
   const domains = resolveDomains(mappings, sources);
   const domainOf = mappings.length > 0 ? (i: number) => domains[i] : undefined;
-  if (options.policy) return policyEstimate(sources, options, maxMemory, domainOf, io);
+  if (options.policy) return policyEstimate(sources, { ...options, engine }, maxMemory, domainOf, io);
   announceRead(sources.reduce((n, s) => n + s.pages, 0), io.err);
-  const run = await runEstimate(sources, { ...options, profile, maxMemory, onScan: progressReporter(io.err), domainOf });
+  const run = await runEstimate(sources, { ...options, engine, profile, maxMemory, onScan: progressReporter(io.err), domainOf });
   const report = options.report ? htmlReport(run) : undefined;
-  const compared = domainOf ? await compareDomains(sources, options, maxMemory, summarize(run).savedBytes, domains) : undefined;
+  const compared = domainOf ? await compareDomains(sources, { ...options, engine }, maxMemory, summarize(run).savedBytes, domains) : undefined;
   if (options.json) io.out(`${JSON.stringify(compared ? { ...estimateJson(run), domains: domainsJson(compared) } : estimateJson(run), null, 1)}\n`);
   else {
     io.out(compared ? `${formatTable(run)}\n${formatDomainComparison(compared, bytes).join('\n')}\n` : formatTable(run));
-    if (options.verdict) io.out(`\n${(await verdict(sources, options, maxMemory, run, compared, domainOf)).join('\n')}\n`);
+    if (options.verdict) io.out(`\n${(await verdict(sources, { ...options, engine }, maxMemory, run, compared, domainOf)).join('\n')}\n`);
   }
   if (!run.converged) io.err(`ksm-wasm estimate: the merge state did not settle within --max-scans ${options.maxScans} (last change after full scan ${run.settledAt})\n`);
   if (options.report && report) writeReport(options.report, report);
@@ -95,20 +104,20 @@ async function estimate(opts: Record<string, unknown> & { _: unknown[] }, argv: 
 }
 
 /** --policy: the policy over simulated time instead of fixed knobs. */
-async function policyEstimate(sources: ImageSource[], options: EstimateOptions, maxMemory: number, domainOf: ((i: number) => string | undefined) | undefined, io: CliIO): Promise<number> {
+async function policyEstimate(sources: ImageSource[], options: RunOptions, maxMemory: number, domainOf: ((i: number) => string | undefined) | undefined, io: CliIO): Promise<number> {
   const pages = sources.reduce((n, s) => n + s.pages, 0);
   const hostMemory = options.hostMemory as number; // options.ts: --policy comes with --host-memory
   checkHostMemory(pages, hostMemory);
   if (options.report) throw new CliError('usage', '--report is not available with --policy yet');
   announceRead(pages, io.err);
-  const run = await runPolicyEstimate(sources, { policy: options.policy!, knobs: options.knobs, hostMemory, maxMemory, stableScans: options.stableScans, domainOf });
+  const run = await runPolicyEstimate(sources, { policy: options.policy!, knobs: options.knobs, hostMemory, maxMemory, stableScans: options.stableScans, domainOf, engine: options.engine });
   io.out(options.json ? `${JSON.stringify(policyJson(run), null, 1)}\n` : formatPolicy(run, sources.length));
   if (!run.settled) io.err(`ksm-wasm estimate: the policy's state was still changing after ${run.intervals.length} intervals\n`);
   return EXIT.done;
 }
 
 /** With --domain: the same inputs in one domain and with a domain each, for the summary row. */
-async function compareDomains(sources: ImageSource[], options: EstimateOptions, maxMemory: number, perTenantBytes: number, domains: Array<string | undefined>): Promise<DomainComparison> {
+async function compareDomains(sources: ImageSource[], options: RunOptions, maxMemory: number, perTenantBytes: number, domains: Array<string | undefined>): Promise<DomainComparison> {
   const profile = loadProfile(options.profile);
   const saved = async (domainOf?: (i: number) => string) => summarize(await runEstimate(sources, { ...options, profile, maxMemory, domainOf })).savedBytes;
   return {
@@ -121,12 +130,12 @@ async function compareDomains(sources: ImageSource[], options: EstimateOptions, 
 }
 
 /** The verdict: ksmtuned's own simulation, and (without --domain) a run with a domain per input. */
-async function verdict(sources: ImageSource[], options: EstimateOptions, maxMemory: number, run: EstimateRun, compared: DomainComparison | undefined, domainOf: ((i: number) => string | undefined) | undefined): Promise<string[]> {
+async function verdict(sources: ImageSource[], options: RunOptions, maxMemory: number, run: EstimateRun, compared: DomainComparison | undefined, domainOf: ((i: number) => string | undefined) | undefined): Promise<string[]> {
   const pages = sources.reduce((n, s) => n + s.pages, 0);
   const savedBytes = summarize(run).savedBytes;
   const hostMemory = options.hostMemory ?? Math.ceil((pages * 4096 * (1 + DEFAULT_HOST_HEADROOM)) / 1024) * 1024;
   checkHostMemory(pages, hostMemory);
-  const ksmtuned = await runPolicyEstimate(sources, { policy: 'ksmtuned', knobs: options.knobs, hostMemory, maxMemory, stableScans: options.stableScans, domainOf });
+  const ksmtuned = await runPolicyEstimate(sources, { policy: 'ksmtuned', knobs: options.knobs, hostMemory, maxMemory, stableScans: options.stableScans, domainOf, engine: options.engine });
   let domains = compared;
   if (!domains && sources.length > 1) {
     const perSpace = summarize(await runEstimate(sources, { ...options, profile: run.profile, maxMemory, domainOf: (i) => `input${i}` })).savedBytes;

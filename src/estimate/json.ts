@@ -10,6 +10,8 @@ import { PAGE_SIZE } from './source.js';
 
 export interface EstimateJson {
   page_size: number;
+  /** Added to the contract: "pages" (the page engine) or "fingerprints" (--mode). */
+  mode: string;
   knobs: Record<string, number>;
   scans: Array<Record<string, number>>;
   /** The last scan's counters, and the scan the merge state settled at (null: not within --max-scans). */
@@ -31,6 +33,7 @@ export function estimateJson(run: EstimateRun): EstimateJson {
   const finalSpaces = run.spacesPerScan[run.spacesPerScan.length - 1] ?? [];
   return {
     page_size: PAGE_SIZE,
+    mode: run.mode,
     knobs: {
       pages_to_scan: k.pagesToScan, sleep_millisecs: k.sleepMillisecs, max_page_sharing: k.maxPageSharing,
       use_zero_pages: k.useZeroPages, smart_scan: k.smartScan, merge_across_nodes: k.mergeAcrossNodes,

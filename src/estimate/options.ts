@@ -10,6 +10,8 @@ import { ENGINE_MEMORY_LIMIT } from '../cli/memory.js';
 import type { InputSpec, LiveSettings } from '../cli/inputs.js';
 import { checkKnob, ESTIMATE_KNOB_DEFAULTS, type EstimateKnobs } from './knobs.js';
 import { policyOptions, type PolicyOptions } from './policy-options.js';
+import { parseMode, type ModeChoice } from './mode.js';
+import { parseSize } from './scaled.js';
 
 export interface EstimateOptions extends PolicyOptions {
   inputs: InputSpec[];
@@ -24,6 +26,8 @@ export interface EstimateOptions extends PolicyOptions {
   live: LiveSettings;
   /** A clock profile file (--profile), if given. */
   profile: string | undefined;
+  /** --mode: pages, fingerprints or auto (mode.ts). */
+  mode: ModeChoice;
 }
 
 /** Flags that take a value (`--flag VALUE` or `--flag=VALUE`), with the knob each one sets. */
@@ -36,12 +40,12 @@ export const KNOB_FLAGS: Readonly<Record<string, keyof EstimateKnobs>> = {
   'merge-across-nodes': 'mergeAcrossNodes',
   'stable-node-chains-prune-millisecs': 'stableNodeChainsPruneMillisecs',
 };
-export const VALUE_FLAGS = [...Object.keys(KNOB_FLAGS), 'advisor', 'max-scans', 'stable-scans', 'max-memory', 'report', 'scenario', 'pid', 'cgroup', 'policy', 'host-memory', 'domain', 'domain-map', 'cpu-cap', 'profile'];
+export const VALUE_FLAGS = [...Object.keys(KNOB_FLAGS), 'advisor', 'max-scans', 'stable-scans', 'max-memory', 'report', 'scenario', 'pid', 'cgroup', 'policy', 'host-memory', 'domain', 'domain-map', 'cpu-cap', 'profile', 'mode', 'size'];
 
 type Parsed = Record<string, unknown> & { _: unknown[] };
 
 export function estimateOptions(opts: Parsed, argv: readonly string[]): EstimateOptions {
-  const inputs = orderedInputs(opts, argv);
+  const inputs = scaledInputs(orderedInputs(opts, argv), single(opts, 'size'));
   if (inputs.length === 0) throw new CliError('usage', 'estimate: nothing to scan (give IMAGE files, --scenario NAME, --pid PID, --cgroup PATH or --all)');
   const policy = policyOptions(opts, single);
   const knobs = { ...ESTIMATE_KNOB_DEFAULTS } as Record<string, unknown>;
@@ -67,7 +71,16 @@ export function estimateOptions(opts: Parsed, argv: readonly string[]): Estimate
     live: { question: opts['merge-any'] === true ? 'merge-any' : 'mergeable', freeze: opts.freeze === true },
     ...policy,
     profile: single(opts, 'profile'),
+    mode: parseMode(single(opts, 'mode')),
   };
+}
+
+/** --size SIZE scales every --scenario input (scaled.ts); it means nothing without one. */
+function scaledInputs(inputs: InputSpec[], sizeText: string | undefined): InputSpec[] {
+  if (sizeText === undefined) return inputs;
+  if (!inputs.some((spec) => spec.kind === 'scenario')) throw new CliError('usage', '--size scales a built-in scenario: give --scenario NAME with it');
+  const size = parseSize(sizeText);
+  return inputs.map((spec) => (spec.kind === 'scenario' ? { ...spec, size } : spec));
 }
 
 /** A flag's one value as text, or undefined if absent. */

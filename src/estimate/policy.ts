@@ -8,6 +8,7 @@
  * more: ksmd off with the same figures twice, or the merge state, figures and knobs unchanged
  * through --stable-scans full scans; or after a simulated day of intervals.
  */
+import type { EngineName } from '../backend.js';
 import { Ksm } from '../ksm.js';
 import { KsmError } from '../errors.js';
 import type { KsmStats } from '../stats.js';
@@ -145,7 +146,7 @@ export interface PolicyEstimateSettings {
   hostMemory: number;
   maxMemory: number;
   stableScans: number;
-  engine?: 'wasm' | 'reference';
+  engine?: EngineName;
   domainOf?: (index: number) => string | undefined;
 }
 

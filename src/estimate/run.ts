@@ -11,11 +11,14 @@ import { hasConverged, settledAt } from './convergence.js';
 import { scanCpuMs, scanWork, type ScanWork } from './cpu.js';
 import { CliError } from '../cli/errors.js';
 import { bytes } from '../cli/format.js';
-import { ENGINE_MEMORY_LIMIT, engineFits, engineMemoryFor, engineMemoryNeeded } from '../cli/memory.js';
+import {
+  ENGINE_MEMORY_LIMIT, FINGERPRINT_MAX_PAGES, engineFits, engineMemoryFor, engineMemoryNeeded, fingerprintMemoryFor, fingerprintMemoryNeeded,
+} from '../cli/memory.js';
+import { modeOf, type EstimateMode } from './mode.js';
 import { KNOB_WRITE_ORDER, type EstimateKnobs } from './knobs.js';
 import type { LiveFacts } from './proc/facts.js';
 import { PAGE_SIZE, type ImageSource } from './source.js';
-import { HUGE_PAGE_PAGES } from '../backend.js';
+import { HUGE_PAGE_PAGES, type EngineName } from '../backend.js';
 import { KernelClock } from './timing.js';
 import { loadProfile, type ClockProfile } from './profile.js';
 
@@ -25,8 +28,8 @@ export interface EstimateSettings {
   stableScans: number;
   /** The engine's memory cap in bytes (Ksm's maxMemory); by default what the inputs need (src/cli/memory.ts). */
   maxMemory?: number;
-  /** 'wasm' (the CLI) or 'reference' (tests). */
-  engine?: 'wasm' | 'reference';
+  /** 'wasm' (pages), 'fingerprints' (the CLI picks: options.ts), or 'reference' (tests). */
+  engine?: EngineName;
   /** How this host's ksmd spends time (profile.ts); the shipped default if not given. */
   profile?: ClockProfile;
   /** Called after every full scan (progress). */
@@ -54,6 +57,8 @@ export interface ScanRecord extends KsmStats {
 export interface SpaceRecord { name: string; ksmRmapItems: number; ksmMergingPages: number; ksmZeroPages: number; ksmProcessProfit: number }
 
 export interface EstimateRun {
+  /** The engine's kind: pages compared whole, or fingerprints (mode.ts). */
+  mode: EstimateMode;
   knobs: EstimateKnobs;
   /** The clock profile the times were predicted with. */
   profile: ClockProfile;
@@ -68,8 +73,9 @@ export interface EstimateRun {
 }
 
 export async function runEstimate(sources: ImageSource[], settings: EstimateSettings): Promise<EstimateRun> {
-  const maxMemory = settings.maxMemory ?? memoryCap(sources);
-  checkCap(sources, maxMemory);
+  const engine = settings.engine ?? 'wasm';
+  const maxMemory = settings.maxMemory ?? memoryCap(sources, engine);
+  checkCap(sources, maxMemory, engine);
   let batches = 0;
   let cpuDone = 0;
   let scanStart: KsmStats | undefined;
@@ -79,7 +85,7 @@ export async function runEstimate(sources: ImageSource[], settings: EstimateSett
   let msPerBatch = 0; // the last scan's, for the engine's clock mid-scan (chain prunes, the advisor)
 
   const ksm = await Ksm.create({
-    engine: settings.engine ?? 'wasm',
+    engine,
     maxMemory,
     clock: () => clock.now + (batches - batchesAtScanStart) * msPerBatch,
     cpuClock: () => cpuDone + (scanStart ? scanCpuMs(scanWork(scanStart, ksm.stats(), batches - batchesAtScanStart), profile) : 0),
@@ -119,6 +125,7 @@ export async function runEstimate(sources: ImageSource[], settings: EstimateSett
     settings.onScan?.(record, { pages });
   }
   return {
+    mode: modeOf(engine),
     knobs: settings.knobs,
     profile,
     spaces: sources.map((s) => ({ name: s.name, pages: s.pages, live: s.live })),
@@ -147,20 +154,29 @@ const RAISE_CAP = ` (raise it with --max-memory, at most ${bytes(ENGINE_MEMORY_L
 const inputPages = (sources: readonly ImageSource[]): number => sources.reduce((n, s) => n + s.pages, 0);
 
 /** The cap when none is given: what the inputs need (every frame of an estimate is an input page). */
-export const memoryCap = (sources: readonly ImageSource[]): number => engineMemoryFor(inputPages(sources));
+export const memoryCap = (sources: readonly ImageSource[], engine: EngineName = 'wasm'): number =>
+  (engine === 'fingerprints' ? fingerprintMemoryFor : engineMemoryFor)(inputPages(sources));
 
 /**
  * Refuses, before anything is read, inputs that cannot fit: more than one engine can hold with its
  * records (by the memory rule), or pages alone beyond the cap. Anything closer is tried, and an
  * engine that runs out of memory says so in terms of the cap.
  */
-export function checkCap(sources: readonly ImageSource[], maxMemory: number): void {
+export function checkCap(sources: readonly ImageSource[], maxMemory: number, engine: EngineName = 'wasm'): void {
   const pages = inputPages(sources);
   const held = `the inputs hold ${bytes(pages * PAGE_SIZE)} of pages`;
-  if (!engineFits(pages)) {
-    throw new CliError('input', `${held}, ${bytes(engineMemoryNeeded(pages))} with the engine's records: more than one engine can have (${bytes(ENGINE_MEMORY_LIMIT)}, the limit of wasm32); estimate fewer inputs at a time`);
+  if (engine === 'fingerprints') {
+    if (pages > FINGERPRINT_MAX_PAGES) {
+      throw new CliError('input', `${held} (${pages} pages), more than one fingerprint engine holds (${FINGERPRINT_MAX_PAGES} pages, ${bytes(FINGERPRINT_MAX_PAGES * PAGE_SIZE)} of pages); estimate fewer inputs at a time`);
+    }
+    const needed = fingerprintMemoryNeeded(pages);
+    if (needed > maxMemory) throw new CliError('input', `${held}: their fingerprints need ${bytes(needed)}, more than the engine's memory cap of ${bytes(maxMemory)}${RAISE_CAP}`);
+    return;
   }
-  if (pages * PAGE_SIZE > maxMemory) throw new CliError('input', `${held}, more than the engine's memory cap of ${bytes(maxMemory)}${RAISE_CAP}`);
+  if (!engineFits(pages)) {
+    throw new CliError('input', `${held}, ${bytes(engineMemoryNeeded(pages))} with the engine's records: more than one engine can have (${bytes(ENGINE_MEMORY_LIMIT)}, the limit of wasm32); --mode fingerprints holds them`);
+  }
+  if (pages * PAGE_SIZE > maxMemory) throw new CliError('input', `${held}, more than the engine's memory cap of ${bytes(maxMemory)}${RAISE_CAP}; --mode fingerprints holds them in less`);
 }
 
 export function setKnobs(ksm: Ksm, knobs: EstimateKnobs): void {

@@ -21,6 +21,7 @@
  * ours, not the oracle's stepping clock; a merge_any op's `isolate` is ignored (it concerns the
  * oracle's Python heap, which has no counterpart here).
  */
+import type { EngineName } from '../backend.js';
 import { Ksm } from '../ksm.js';
 import type { AddressSpace } from '../space.js';
 import { KsmError } from '../errors.js';
@@ -65,7 +66,7 @@ export interface ReplayResult {
   tool: 'ksm-wasm replay';
   /** The oracle's result format, which this one follows key by key where it can. */
   format: 'ksm-script-result/1';
-  engine: 'wasm' | 'reference';
+  engine: EngineName;
   script_path: string | null;
   script: Record<string, unknown>;
   images: string | null;

@@ -1,0 +1,128 @@
+/**
+ * Suite "modes": the fingerprint engine against the page engine (docs/fingerprints.md).
+ *
+ *   fingerprinting  records of 64 MiB of pages through src/fingerprint/hash.ts (each 1 MiB chunk
+ *                   copied into the hasher's memory, then one read per page), against the kernel's
+ *                   checksum alone over the same chunks (the same copy, XXH64 only);
+ *   memory          the fingerprint engine's bytes per page, measured from its allocator (blocks
+ *                   and fingerprint frames in use) after the estimate settled;
+ *   estimate        `estimate --scenario clones --size S` in both modes: reading the inputs into the
+ *                   engine, the full scans, and both, for sizes that double (auto's line: mode.ts).
+ */
+import { Ksm } from '../src/index.js';
+import type { WasmBackend } from '../src/core.js';
+import { instantiateCoreSync } from '../src/core.js';
+import { PageHasher } from '../src/fingerprint/hash.js';
+import { loadSpaces, runEstimate, type EstimateRun } from '../src/estimate/run.js';
+import { openScaledScenario } from '../src/estimate/scaled.js';
+import { ESTIMATE_KNOB_DEFAULTS } from '../src/estimate/knobs.js';
+import { round, stopwatch, type Context, type Row } from './lib.js';
+import type { ImageSource } from '../src/estimate/source.js';
+
+const MiB = 2 ** 20;
+
+export async function modes(ctx: Context): Promise<void> {
+  fingerprinting(ctx);
+  await memoryPerPage(ctx);
+  await estimates(ctx);
+}
+
+function fingerprinting(ctx: Context): void {
+  const bytes = (ctx.options.smoke ? 4 : 64) * MiB;
+  const pages = new Uint8Array(bytes);
+  const words = new Uint32Array(pages.buffer);
+  for (let i = 0; i < words.length; i++) words[i] = Math.imul(i, 0x9e3779b1) ^ (i >>> 7);
+  const hasher = new PageHasher();
+  hasher.fingerprintPages(pages.subarray(0, MiB)); // warm-up
+  // The checksum alone, through the same chunking (a core of its own, its checksumAt per page).
+  const core = instantiateCoreSync();
+  core.init(64);
+  const at = core.reserveArena(MiB) >>> 0;
+  const view = new Uint8Array(core.memory.buffer);
+  const checksumOnly = () => {
+    for (let off = 0; off < bytes; off += MiB) {
+      view.set(pages.subarray(off, off + MiB), at);
+      for (let p = 0; p < MiB; p += 4096) core.checksumAt(at + p);
+    }
+  };
+  checksumOnly();
+  const best = (fn: () => void) => {
+    let ms = Infinity;
+    for (let r = 0; r < 3; r++) { const t = stopwatch(); fn(); ms = Math.min(ms, t()); }
+    return ms;
+  };
+  const fpMs = best(() => hasher.fingerprintPages(pages));
+  const ckMs = best(checksumOnly);
+  const gbs = (ms: number) => round(bytes / ms / 1e6);
+  ctx.figure('modes.fingerprinting.GBps', bytes / fpMs / 1e6);
+  ctx.table('Fingerprinting 64 MiB of pages (best of 3; each 1 MiB chunk copied into the hasher, then read once)', [
+    { what: 'fingerprint records (checksum + 128-bit fingerprint + zero flag)', ms: round(fpMs), 'GB/s': gbs(fpMs), 'M pages/s': round(bytes / 4096 / fpMs / 1e3) },
+    { what: 'the kernel checksum alone (same copy)', ms: round(ckMs), 'GB/s': gbs(ckMs), 'M pages/s': round(bytes / 4096 / ckMs / 1e3) },
+  ]);
+}
+
+async function memoryPerPage(ctx: Context): Promise<void> {
+  const size = (ctx.options.smoke ? 8 : 256) * MiB;
+  const rows: Row[] = [];
+  for (const [name, sources] of [[`clones --size ${size / MiB}M`, openScaledScenario('clones', size)], ['every page unique', [uniqueSource(size / 4096)]]] as const) {
+    rows.push(...await measureMemory(name, sources));
+  }
+  for (const row of rows) ctx.figure(`modes.fingerprints.${row.input}.${row.when}.bytesPerPage`, row['bytes per page'] as number);
+  ctx.table('Fingerprint engine memory per page, from its allocator', rows);
+  ctx.note('Bytes in use: 4 KiB blocks in use (page tables: 8 bytes per page; slabs of 24-byte rmap items and stable nodes) plus 24-byte fingerprint frames in use. Merging frees frames; stable nodes take records.');
+}
+
+/** One space of `pages` pages, each different (a counter in an otherwise zero page). */
+function uniqueSource(pages: number): ImageSource {
+  return {
+    name: 'unique', pages,
+    read(sink) {
+      const chunk = new Uint8Array(256 * 4096);
+      const view = new DataView(chunk.buffer);
+      for (let first = 0; first < pages; first += 256) {
+        for (let i = 0; i < 256; i++) view.setUint32(i * 4096 + 64, first + i + 1, true);
+        sink(chunk.subarray(0, Math.min(256, pages - first) * 4096), first);
+      }
+    },
+  };
+}
+
+async function measureMemory(input: string, sources: readonly ImageSource[]): Promise<Row[]> {
+  const pages = sources.reduce((n, s) => n + s.pages, 0);
+  const ksm = await Ksm.create({ engine: 'fingerprints', maxMemory: 1 << 30, knobs: { pages_to_scan: 1 << 20 } });
+  loadSpaces(ksm, sources, 1 << 30);
+  const loaded = (ksm.backend as WasmBackend).dataBytesInUse();
+  ksm.setKnob('run', 1);
+  while (ksm.stats().fullScans < 3) ksm.scan();
+  const backend = ksm.backend as WasmBackend;
+  const settled = backend.dataBytesInUse();
+  const s = ksm.stats();
+  ksm.close();
+  return [
+    { input, pages, when: 'loaded', 'bytes in use': loaded, 'bytes per page': round(loaded / pages), 'rmap items': 0, 'pages sharing': 0 },
+    { input, pages, when: 'after 3 full scans', 'bytes in use': settled, 'bytes per page': round(settled / pages), 'rmap items': s.rmapItems, 'pages sharing': s.pagesSharing },
+  ];
+}
+
+async function estimates(ctx: Context): Promise<void> {
+  const sizes = ctx.options.smoke ? [4] : ctx.quick ? [4, 16, 64] : [4, 16, 64, 256];
+  const rows: Row[] = [];
+  for (const mib of sizes) {
+    const row: Row = { size: `${mib} MiB`, pages: mib * 256 };
+    for (const mode of ['pages', 'fingerprints'] as const) {
+      const start = performance.now(); // wall, as readMs and wallMs are
+      const run: EstimateRun = await runEstimate(openScaledScenario('clones', mib * MiB), {
+        engine: mode === 'pages' ? 'wasm' : 'fingerprints', knobs: { ...ESTIMATE_KNOB_DEFAULTS, pagesToScan: 20000 }, maxScans: 5, stableScans: 3,
+      });
+      const ms = performance.now() - start;
+      row[`${mode}: read ms`] = round(run.readMs);
+      row[`${mode}: scans ms`] = round(run.scans[run.scans.length - 1].wallMs);
+      row[`${mode}: total ms`] = round(ms);
+      ctx.figure(`modes.clones.${mib}M.${mode}.totalMs`, ms);
+    }
+    row['pages ÷ fingerprints (total)'] = round((row['pages: total ms'] as number) / (row['fingerprints: total ms'] as number));
+    rows.push(row);
+  }
+  ctx.table('estimate --scenario clones --size S --pages-to-scan 20000 --max-scans 5, page engine vs fingerprint engine (one run each, wall ms)', rows);
+  ctx.note('total: engine start-up, generating and reading the pages into the engine, and the full scans. auto takes fingerprints from src/estimate/mode.ts AUTO_FINGERPRINTS_FROM_PAGES pages on.');
+}
