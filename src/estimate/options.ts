@@ -10,6 +10,7 @@ import { ENGINE_MEMORY_LIMIT } from '../cli/memory.js';
 import type { InputSpec, LiveSettings } from '../cli/inputs.js';
 import { checkKnob, ESTIMATE_KNOB_DEFAULTS, type EstimateKnobs } from './knobs.js';
 import { policyOptions, type PolicyOptions } from './policy-options.js';
+import { MAX_THREADS } from '../shards/choose.js';
 
 export interface EstimateOptions extends PolicyOptions {
   inputs: InputSpec[];
@@ -24,6 +25,8 @@ export interface EstimateOptions extends PolicyOptions {
   live: LiveSettings;
   /** A clock profile file (--profile), if given. */
   profile: string | undefined;
+  /** Content shards, each on a worker thread (--threads), if given (else one per core: src/shards/choose.ts). */
+  threads: number | undefined;
 }
 
 /** Flags that take a value (`--flag VALUE` or `--flag=VALUE`), with the knob each one sets. */
@@ -36,7 +39,7 @@ export const KNOB_FLAGS: Readonly<Record<string, keyof EstimateKnobs>> = {
   'merge-across-nodes': 'mergeAcrossNodes',
   'stable-node-chains-prune-millisecs': 'stableNodeChainsPruneMillisecs',
 };
-export const VALUE_FLAGS = [...Object.keys(KNOB_FLAGS), 'advisor', 'max-scans', 'stable-scans', 'max-memory', 'report', 'scenario', 'pid', 'cgroup', 'policy', 'host-memory', 'domain', 'domain-map', 'cpu-cap', 'profile'];
+export const VALUE_FLAGS = [...Object.keys(KNOB_FLAGS), 'advisor', 'max-scans', 'stable-scans', 'max-memory', 'report', 'scenario', 'pid', 'cgroup', 'policy', 'host-memory', 'domain', 'domain-map', 'cpu-cap', 'profile', 'threads'];
 
 type Parsed = Record<string, unknown> & { _: unknown[] };
 
@@ -67,6 +70,7 @@ export function estimateOptions(opts: Parsed, argv: readonly string[]): Estimate
     live: { question: opts['merge-any'] === true ? 'merge-any' : 'mergeable', freeze: opts.freeze === true },
     ...policy,
     profile: single(opts, 'profile'),
+    threads: single(opts, 'threads') === undefined ? undefined : count(opts, 'threads', 1, 1, MAX_THREADS),
   };
 }
 
@@ -80,7 +84,7 @@ function single(opts: Parsed, flag: string): string | undefined {
 }
 
 /** Flags that are not kernel knobs (so the kernel's parsing rules are not the reason). */
-const OWN_FLAGS = new Set(['max-scans', 'stable-scans', 'max-memory']);
+const OWN_FLAGS = new Set(['max-scans', 'stable-scans', 'max-memory', 'threads']);
 
 function decimal(flag: string, text: string): number {
   if (!/^[0-9]{1,15}$/.test(text)) {

@@ -67,7 +67,9 @@ function footer(run: EstimateRun): string[] {
       `last scan ${duration(p.lastMs).padStart(9)}   ksmd CPU to settle ${duration(p.settleCpuMs).padStart(9)}, steady ${pct(p.steadyCpuShare)} of a core`),
     `ksmd's CPU from a cost per batch, page seen, merged page visited, other page, merge and tree level (${profileName(run)});`,
     '  checked against the free-running kernel (docs/clock.md): CPU within 25 %, time within 10 % (within the CPU\'s 25 % where ksmd\'s CPU is most of it).',
-    `This run: ${duration(s.last.wallMs)} of scanning in the engine.`,
+    (run.shards ?? 1) > 1
+      ? `This run: ${duration(s.last.wallMs)} of scanning in ${run.shards} content shards on worker threads (started in ${duration(run.startupMs ?? 0)}, not counted).`
+      : `This run: ${duration(s.last.wallMs)} of scanning in the engine.`,
   ];
 }
 
