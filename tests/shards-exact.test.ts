@@ -25,9 +25,9 @@ const conformance: Case[] = WORKLOADS.map((w) => ({
   name: w.name,
   sources: () => w.guests.map((pages, g) => specSource({ name: `guest${g}`, pages })),
   knobs: {
-    ...ESTIMATE_KNOB_DEFAULTS, pagesToScan: w.knobs.pages_to_scan, maxPageSharing: w.knobs.max_page_sharing,
+    ...ESTIMATE_KNOB_DEFAULTS, pagesToScan: w.knobs.pages_to_scan!, maxPageSharing: w.knobs.max_page_sharing!,
     useZeroPages: w.knobs.use_zero_pages as 0 | 1, smartScan: w.knobs.smart_scan as 0 | 1, mergeAcrossNodes: w.knobs.merge_across_nodes as 0 | 1,
-    stableNodeChainsPruneMillisecs: w.knobs.stable_node_chains_prune_millisecs,
+    stableNodeChainsPruneMillisecs: w.knobs.stable_node_chains_prune_millisecs!,
   },
   maxScans: w.maxScans,
   stableScans: w.stableScans,
