@@ -37,7 +37,7 @@ export const workerShard: ShardHostFactory = async (spec) => {
   });
   await request({ type: 'init', spec });
   return {
-    write(batch) { worker.postMessage({ type: 'pages', ...batch } satisfies ToShard, [batch.pages.buffer as ArrayBuffer, batch.data.buffer as ArrayBuffer]); },
+    write(batch) { worker.postMessage({ type: 'pages', ...batch } satisfies ToShard, [batch.pages.buffer as ArrayBuffer, batch.data.buffer as ArrayBuffer, batch.records.buffer as ArrayBuffer]); },
     async start() { await request({ type: 'start' }); },
     async fullScan() { return ((await request({ type: 'scan' })) as { scan: ShardScan }).scan; },
     async close() {
