@@ -22,6 +22,7 @@ import { DEFAULT_HOST_HEADROOM, formatVerdict } from './verdict.js';
 import type { EstimateRun, EstimateSettings } from './run.js';
 import { runShardedEstimate } from '../shards/coordinator.js';
 import { shardCount } from '../shards/choose.js';
+import { estimateFromFingerprints } from '../shards/from-command.js';
 import { formatPolicy, policyJson } from './policy-table.js';
 import { summarize } from './summary.js';
 import type { ImageSource } from './source.js';
@@ -63,18 +64,22 @@ export const estimateCommand: Command = {
       .option('--cpu-cap', 'The verdict\'s cap on ksmd\'s CPU, % of one core (default 10)')
       .option('--verdict', 'End with the verdict (--no-verdict: leave it out)', true)
       .option('--profile', 'Clock profile from ksm-wasm calibrate, for simulated_ms and ksmd_cpu_ms (default: the one shipped, measured on the reference host)')
+      .option('--from', 'Fingerprint files (ksm-wasm fingerprint) as the inputs; every IMAGE given after it is one too')
+      .option('--shard', 'With --from: run only shard I of K (I from 0 to K-1), exactly --max-scans full scans, and print its result for ksm-wasm merge (needs --json)')
       .option('--json', 'Print the JSON of DESIGN.md on stdout', false)
       .option('--report', 'Also write a self-contained HTML report to this file')
       .example('estimate guest0.img guest1.img --pages-to-scan 5000')
       .example('estimate --scenario clones --report clones.html')
       .example('estimate --scenario clones --domain acme=clones/guest0,clones/guest1 --domain globex=clones/guest2')
       .example('estimate --scenario clones --policy ksmtuned --host-memory 80M')
+      .example('estimate --from host1.kfp host2.kfp --shard 0/4 --json > shard-0.json')
       .action(async (opts: Record<string, unknown> & { _: unknown[] }) => estimate(opts, argv, io));
   },
 };
 
 async function estimate(opts: Record<string, unknown> & { _: unknown[] }, argv: readonly string[], io: CliIO): Promise<number> {
   const options = estimateOptions(opts, argv);
+  if (options.from.length) return estimateFromFingerprints(options, io);
   const profile = loadProfile(options.profile);
   const sources = openInputs(options.inputs, options.live);
   const shards = shardCount(options.threads, options.knobs, options.policy, sources);

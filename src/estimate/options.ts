@@ -11,8 +11,9 @@ import type { InputSpec, LiveSettings } from '../cli/inputs.js';
 import { checkKnob, ESTIMATE_KNOB_DEFAULTS, type EstimateKnobs } from './knobs.js';
 import { policyOptions, type PolicyOptions } from './policy-options.js';
 import { MAX_THREADS } from '../shards/choose.js';
+import { shardOptions, type ShardOptions } from '../shards/shard-options.js';
 
-export interface EstimateOptions extends PolicyOptions {
+export interface EstimateOptions extends PolicyOptions, ShardOptions {
   inputs: InputSpec[];
   knobs: EstimateKnobs;
   maxScans: number;
@@ -39,13 +40,15 @@ export const KNOB_FLAGS: Readonly<Record<string, keyof EstimateKnobs>> = {
   'merge-across-nodes': 'mergeAcrossNodes',
   'stable-node-chains-prune-millisecs': 'stableNodeChainsPruneMillisecs',
 };
-export const VALUE_FLAGS = [...Object.keys(KNOB_FLAGS), 'advisor', 'max-scans', 'stable-scans', 'max-memory', 'report', 'scenario', 'pid', 'cgroup', 'policy', 'host-memory', 'domain', 'domain-map', 'cpu-cap', 'profile', 'threads'];
+export const VALUE_FLAGS = [...Object.keys(KNOB_FLAGS), 'advisor', 'max-scans', 'stable-scans', 'max-memory', 'report', 'scenario', 'pid', 'cgroup', 'policy', 'host-memory', 'domain', 'domain-map', 'cpu-cap', 'profile', 'threads', 'from', 'shard'];
 
 type Parsed = Record<string, unknown> & { _: unknown[] };
 
 export function estimateOptions(opts: Parsed, argv: readonly string[]): EstimateOptions {
-  const inputs = orderedInputs(opts, argv);
-  if (inputs.length === 0) throw new CliError('usage', 'estimate: nothing to scan (give IMAGE files, --scenario NAME, --pid PID, --cgroup PATH or --all)');
+  const ordered = orderedInputs(opts, argv);
+  const shards = shardOptions(opts, ordered);
+  const inputs = shards.from.length ? [] : ordered;
+  if (inputs.length === 0 && shards.from.length === 0) throw new CliError('usage', 'estimate: nothing to scan (give IMAGE files, --scenario NAME, --pid PID, --cgroup PATH or --all)');
   const policy = policyOptions(opts, single);
   const knobs = { ...ESTIMATE_KNOB_DEFAULTS } as Record<string, unknown>;
   for (const [flag, knob] of Object.entries(KNOB_FLAGS)) {
@@ -71,6 +74,7 @@ export function estimateOptions(opts: Parsed, argv: readonly string[]): Estimate
     ...policy,
     profile: single(opts, 'profile'),
     threads: single(opts, 'threads') === undefined ? undefined : count(opts, 'threads', 1, 1, MAX_THREADS),
+    ...shards,
   };
 }
 
@@ -117,7 +121,7 @@ function reportPath(path: string | undefined): string | undefined {
  * The inputs in command-line order. The parser keeps positionals and flags apart, so the order is
  * read back from argv; images are the positionals the parser found.
  */
-function orderedInputs(opts: Parsed, argv: readonly string[]): InputSpec[] {
+export function orderedInputs(opts: Parsed, argv: readonly string[], valueFlags: readonly string[] = VALUE_FLAGS): InputSpec[] {
   const out: InputSpec[] = [];
   const images = opts._.map(String);
   for (let i = 0; i < argv.length; i++) {
@@ -126,7 +130,7 @@ function orderedInputs(opts: Parsed, argv: readonly string[]): InputSpec[] {
     if (!token.startsWith('-') || token === '-') { out.push({ kind: 'image', path: token }); continue; }
     const [name, inline] = splitFlag(token);
     if (name === 'all') out.push({ kind: 'all' });
-    if (!VALUE_FLAGS.includes(name)) continue;
+    if (!valueFlags.includes(name)) continue;
     const value = inline ?? (argv[i + 1] !== undefined && !argv[i + 1].startsWith('-') ? argv[++i] : undefined);
     if (value === undefined || value === '') throw new CliError('usage', `--${name} needs a value`);
     if (name === 'pid') out.push(...value.split(',').map((text) => ({ kind: 'pid' as const, text })));

@@ -18,8 +18,8 @@ import { bytes } from '../cli/format.js';
 import { scanCpuMs, scanWork } from '../estimate/cpu.js';
 import type { EstimateKnobs } from '../estimate/knobs.js';
 import type { ClockProfile } from '../estimate/profile.js';
-import { setKnobs, spaceRecord, type SpaceRecord } from '../estimate/run.js';
-import { PAGE_SIZE } from '../estimate/source.js';
+import { loadSpaces, setKnobs, spaceRecord, type SpaceRecord } from '../estimate/run.js';
+import { PAGE_SIZE, type ImageSource } from '../estimate/source.js';
 import { KernelClock } from '../estimate/timing.js';
 
 /** What a shard needs to know of the run: every space (all shards have all of them), the knobs, its memory cap. */
@@ -58,13 +58,22 @@ export class ShardEngine {
     this.#clock = new KernelClock(spec.profile, spec.knobs.sleepMillisecs);
   }
 
-  /** A shard's engine with every space created, empty. */
+  /** A shard's engine under the spec's knobs, with no space yet. */
   static async create(spec: ShardSpec): Promise<ShardEngine> {
     const shard = new ShardEngine(spec);
     shard.#ksm = await Ksm.create({ engine: 'wasm', maxMemory: spec.maxMemory, clock: () => shard.#now() });
     setKnobs(shard.#ksm, spec.knobs);
-    shard.#spaces = spec.spaces.map((s) => shard.#ksm.createSpace({ name: s.name, pages: Math.max(1, s.spacePages), domain: s.domain }));
     return shard;
+  }
+
+  /** Every space of the spec, empty (pages come by write()). */
+  createSpaces(): void {
+    this.#spaces = this.spec.spaces.map((s) => this.#ksm.createSpace({ name: s.name, pages: Math.max(1, s.spacePages), domain: s.domain }));
+  }
+
+  /** The spaces of `sources`, this shard's pages only, loaded as one engine loads them (forks, huge pages). */
+  loadSources(sources: readonly ImageSource[]): void {
+    this.#spaces = loadSpaces(this.#ksm, sources, this.spec.maxMemory);
   }
 
   /** Writes pages of space `space`: `data` holds one page per entry of `pages` (their page indices), in that order. */

@@ -20,6 +20,7 @@ export type ShardHostFactory = (spec: ShardSpec) => Promise<ShardHost>;
 /** A shard in this thread. */
 export const inProcessShard: ShardHostFactory = async (spec) => {
   const engine = await ShardEngine.create(spec);
+  engine.createSpaces();
   let failure: unknown;
   return {
     write(batch) {

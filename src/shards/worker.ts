@@ -23,6 +23,7 @@ async function handle(message: ToShard): Promise<void> {
   switch (message.type) {
     case 'init':
       engine = await ShardEngine.create(message.spec);
+      engine.createSpaces();
       return reply({ type: 'ready' });
     case 'pages':
       if (loadFailure === undefined) engine!.write(message.space, message.pages, message.data);

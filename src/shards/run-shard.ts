@@ -1,0 +1,54 @@
+/**
+ * The run step of one map/reduce job: shard I of K of fingerprint files, exactly `maxScans` full
+ * scans, the shard's counters after each. The engine behind it is this one function: today the
+ * page engine over stand-in pages (from-records.ts); an engine of fingerprint records replaces it
+ * here without anything else changing (the lead's merge of the fingerprint engine).
+ */
+import { CliError } from '../cli/errors.js';
+import { engineMemoryFor } from '../cli/memory.js';
+import type { EstimateKnobs } from '../estimate/knobs.js';
+import type { ClockProfile } from '../estimate/profile.js';
+import type { FingerprintFile } from '../fingerprint/file.js';
+import { ShardEngine, type ShardScan } from './engine.js';
+import { shardSources, type ShardId } from './from-records.js';
+import { unsplittable } from './partition.js';
+
+export interface ShardRunSettings {
+  knobs: EstimateKnobs;
+  maxScans: number;
+  profile: ClockProfile;
+  /** The shard engine's memory cap (default: what its pages need). */
+  maxMemory?: number;
+}
+
+export interface ShardRunResult {
+  scans: ShardScan[];
+  /** ms to make the engine (compilation). */
+  startupMs: number;
+  /** ms to load the shard's pages. */
+  readMs: number;
+}
+
+export type ShardRunner = (files: readonly FingerprintFile[], shard: ShardId, settings: ShardRunSettings) => Promise<ShardRunResult>;
+
+/** Shard `shard` of `files` on the page engine, over stand-in pages. */
+export const runShard: ShardRunner = async (files, shard, settings) => {
+  const sources = shardSources(files, shard);
+  const tied = unsplittable(sources);
+  if (tied && shard.count > 1) throw new CliError('input', `--shard ${shard.index}/${shard.count}: ${tied}, so these inputs run as one shard (--shard 0/1)`);
+  const pages = sources.reduce((n, s) => n + s.pages, 0);
+  const spec = { knobs: settings.knobs, spaces: [], maxMemory: settings.maxMemory ?? engineMemoryFor(pages), profile: settings.profile };
+  const t0 = performance.now();
+  const engine = await ShardEngine.create(spec);
+  try {
+    const t1 = performance.now();
+    engine.loadSources(sources);
+    engine.start();
+    const t2 = performance.now();
+    const scans: ShardScan[] = [];
+    while (scans.length < settings.maxScans) scans.push(engine.fullScan());
+    return { scans, startupMs: t1 - t0, readMs: t2 - t1 };
+  } finally {
+    engine.close();
+  }
+};
