@@ -70,9 +70,9 @@ test('K separate processes, the threaded run and a one-shard run: the same JSON 
 });
 
 test('a fingerprint file that is truncated, corrupted or foreign: one line each', async () => {
-  const good = readFileSync(at('fp.kfp'));
+  const good = new Uint8Array(readFileSync(at('fp.kfp')));
   writeFileSync(at('short.kfp'), good.subarray(0, good.length - 100));
-  const flipped = Buffer.from(good);
+  const flipped = good.slice();
   flipped[Math.floor(flipped.length / 2)] ^= 1;
   writeFileSync(at('flipped.kfp'), flipped);
   refused(await cli('estimate', '--from', at('short.kfp'), '--shard', '0/2', '--json'), /short\.kfp: truncated: \d+ bytes where its header says \d+/);
