@@ -10,10 +10,11 @@ import { primitives } from './primitives.js';
 import { procread } from './proc-read.js';
 import { scaling } from './scaling.js';
 import { scans } from './scans.js';
+import { shards } from './shards.js';
 import { trees } from './trees.js';
 
 export const SUITES: Record<string, (ctx: Context) => Promise<void>> = {
-  primitives, scans, api, memory, kernel, procread, scaling, trees,
+  primitives, scans, api, memory, kernel, procread, shards, scaling, trees,
 };
 
 /** Seconds each suite needs at least (wall, on a busy 2-core machine), so earlier ones leave room. */
@@ -24,6 +25,7 @@ export const MINIMUM_SECONDS: Record<string, { quick: number; full: number }> = 
   memory: { quick: 3, full: 8 },
   kernel: { quick: 6, full: 20 },
   procread: { quick: 4, full: 40 },
+  shards: { quick: 6, full: 20 },
   scaling: { quick: 4, full: 15 },
   trees: { quick: 4, full: 12 },
 };

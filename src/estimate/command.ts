@@ -16,6 +16,7 @@ import { loadProfile } from './profile.js';
 import { checkCap, memoryCap, runEstimate } from './run.js';
 import { formatTable } from './table.js';
 import { bytes } from '../cli/format.js';
+import { engineFits } from '../cli/memory.js';
 import { domainMappings, formatDomainComparison, resolveDomains, tenantCount, type DomainComparison } from './domains.js';
 import { checkHostMemory, runPolicyEstimate } from './policy.js';
 import { DEFAULT_HOST_HEADROOM, formatVerdict } from './verdict.js';
@@ -84,7 +85,8 @@ async function estimate(opts: Record<string, unknown> & { _: unknown[] }, argv: 
   const sources = openInputs(options.inputs, options.live);
   const shards = shardCount(options.threads, options.knobs, options.policy, sources);
   const maxMemory = options.maxMemory ?? memoryCap(sources); // with shards: each shard's cap
-  if (shards === 1) checkCap(sources, maxMemory);
+  // Inputs one engine could hold are held to the cap as one engine's; beyond that, each shard is.
+  if (shards === 1 || engineFits(sources.reduce((n, s) => n + s.pages, 0))) checkCap(sources, maxMemory);
   const mappings = domainMappings(options.domainFlags, options.domainMap);
   const domains = resolveDomains(mappings, sources);
   const domainOf = mappings.length > 0 ? (i: number) => domains[i] : undefined;
