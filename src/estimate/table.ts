@@ -68,7 +68,7 @@ function footer(run: EstimateRun): string[] {
     `ksmd's CPU from a cost per batch, page seen, merged page visited, other page, merge and tree level (${profileName(run)});`,
     '  checked against the free-running kernel (docs/clock.md): CPU within 25 %, time within 10 % (within the CPU\'s 25 % where ksmd\'s CPU is most of it).',
     (run.shards ?? 1) > 1
-      ? `This run: ${duration(s.last.wallMs)} of scanning in ${run.shards} content shards on worker threads (started in ${duration(run.startupMs ?? 0)}, not counted).`
+      ? `This run: ${duration(s.last.wallMs)} of scanning in ${run.shards} content shards side by side (the slowest shard's time, scan by scan; starting their engines took ${duration(run.startupMs ?? 0)}, not counted).`
       : `This run: ${duration(s.last.wallMs)} of scanning in the engine.`,
   ];
 }
