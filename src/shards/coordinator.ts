@@ -33,6 +33,7 @@ export async function runShardedEstimate(sources: ImageSource[], settings: Shard
     spaces: sources.map((s, i) => ({ name: s.name, spacePages: s.spacePages ?? s.pages, domain: settings.domainOf?.(i) })),
     maxMemory: settings.maxMemory ?? engineMemoryFor(pages),
     profile,
+    engine: settings.engine,
   };
   const t0 = performance.now();
   const hosts = await startShards(settings.host ?? workerShard, spec, settings.shards);

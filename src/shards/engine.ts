@@ -18,7 +18,7 @@ import { bytes } from '../cli/format.js';
 import { scanCpuMs, scanWork } from '../estimate/cpu.js';
 import type { EstimateKnobs } from '../estimate/knobs.js';
 import type { ClockProfile } from '../estimate/profile.js';
-import { loadSpaces, setKnobs, spaceRecord, type SpaceRecord } from '../estimate/run.js';
+import { loadSpaces, setKnobs, spaceRecord, type EstimateSettings, type SpaceRecord } from '../estimate/run.js';
 import { PAGE_SIZE, type ImageSource } from '../estimate/source.js';
 import { KernelClock } from '../estimate/timing.js';
 
@@ -30,6 +30,8 @@ export interface ShardSpec {
   maxMemory: number;
   /** For the shard's own clock (chain prunes). */
   profile: ClockProfile;
+  /** Which engine holds the shard's pages (as runEstimate's `engine`; default the page engine). */
+  engine?: EstimateSettings['engine'];
 }
 
 /** One shard's counters at the end of one full scan (plain data: it crosses threads and processes). */
@@ -61,7 +63,7 @@ export class ShardEngine {
   /** A shard's engine under the spec's knobs, with no space yet. */
   static async create(spec: ShardSpec): Promise<ShardEngine> {
     const shard = new ShardEngine(spec);
-    shard.#ksm = await Ksm.create({ engine: 'wasm', maxMemory: spec.maxMemory, clock: () => shard.#now() });
+    shard.#ksm = await Ksm.create({ engine: spec.engine ?? 'wasm', maxMemory: spec.maxMemory, clock: () => shard.#now() });
     setKnobs(shard.#ksm, spec.knobs);
     return shard;
   }

@@ -7,6 +7,7 @@
 import { CliError } from '../cli/errors.js';
 import { engineMemoryFor } from '../cli/memory.js';
 import type { EstimateKnobs } from '../estimate/knobs.js';
+import type { EstimateSettings } from '../estimate/run.js';
 import type { ClockProfile } from '../estimate/profile.js';
 import type { FingerprintFile } from '../fingerprint/file.js';
 import { ShardEngine, type ShardScan } from './engine.js';
@@ -19,6 +20,8 @@ export interface ShardRunSettings {
   profile: ClockProfile;
   /** The shard engine's memory cap (default: what its pages need). */
   maxMemory?: number;
+  /** Which engine holds the stand-in pages (default the page engine; the fingerprint engine fingerprints them again). */
+  engine?: EstimateSettings['engine'];
 }
 
 export interface ShardRunResult {
@@ -37,7 +40,7 @@ export const runShard: ShardRunner = async (files, shard, settings) => {
   const tied = unsplittable(sources);
   if (tied && shard.count > 1) throw new CliError('input', `--shard ${shard.index}/${shard.count}: ${tied}, so these inputs run as one shard (--shard 0/1)`);
   const pages = sources.reduce((n, s) => n + s.pages, 0);
-  const spec = { knobs: settings.knobs, spaces: [], maxMemory: settings.maxMemory ?? engineMemoryFor(pages), profile: settings.profile };
+  const spec = { knobs: settings.knobs, spaces: [], maxMemory: settings.maxMemory ?? engineMemoryFor(pages), profile: settings.profile, engine: settings.engine };
   const t0 = performance.now();
   const engine = await ShardEngine.create(spec);
   try {
