@@ -20,7 +20,8 @@ export async function estimateFromFingerprints(options: EstimateOptions, io: Cli
   const profile = loadProfile(options.profile);
   const files = options.from.map(readFingerprintFile);
   const shard = options.shard ?? { index: 0, count: 1 };
-  const run = await runShard(files, shard, { knobs: options.knobs, maxScans: options.maxScans, profile, maxMemory: options.maxMemory });
+  const stableScans = options.shard ? undefined : options.stableScans; // a --shard job runs exactly --max-scans
+  const run = await runShard(files, shard, { knobs: options.knobs, maxScans: options.maxScans, profile, maxMemory: options.maxMemory, stableScans });
   const result = shardResultJson(run, { files, shard, knobs: options.knobs, maxScans: options.maxScans, stableScans: options.stableScans });
   if (options.shard) {
     io.out(`${JSON.stringify(result)}\n`);

@@ -71,7 +71,8 @@ export function mergeShardResults(results: readonly ShardResultFile[], profile: 
   checkShardSet(results);
   const first = results[0].json;
   const reducer = new ScanReducer(knobsOf(first), profile);
-  for (let s = 0; s < first.max_scans && !reducer.converged(first.stable_scans); s++) {
+  const scans = Math.min(...results.map((r) => r.json.scans.length)); // max_scans, checked when read from a file
+  for (let s = 0; s < scans && !reducer.converged(first.stable_scans); s++) {
     reducer.add(sumShardScans(results.map((r) => shardScanOf(r.json.scans[s], first.inputs))));
   }
   return shardedRun(reducer, {

@@ -1,6 +1,6 @@
 /**
  * The run step of one map/reduce job: shard I of K of fingerprint files, exactly `maxScans` full
- * scans, the shard's counters after each. The engine behind it is this one function: today the
+ * scans, the shard's counters after each (all the pages as one shard may stop once settled). The engine behind it is this one function: today the
  * page engine over stand-in pages (from-records.ts); an engine of fingerprint records replaces it
  * here without anything else changing (the lead's merge of the fingerprint engine).
  */
@@ -13,6 +13,8 @@ import type { FingerprintFile } from '../fingerprint/file.js';
 import { ShardEngine, type ShardScan } from './engine.js';
 import { shardSources, type ShardId } from './from-records.js';
 import { unsplittable } from './partition.js';
+import { hasConverged } from '../estimate/convergence.js';
+import { kernelStats } from '../stats.js';
 
 export interface ShardRunSettings {
   knobs: EstimateKnobs;
@@ -22,6 +24,8 @@ export interface ShardRunSettings {
   maxMemory?: number;
   /** Which engine holds the stand-in pages (default the page engine; the fingerprint engine fingerprints them again). */
   engine?: EstimateSettings['engine'];
+  /** Only for all the pages in one shard: stop once the merge state has been the same for this many full scans. */
+  stableScans?: number;
 }
 
 export interface ShardRunResult {
@@ -49,9 +53,14 @@ export const runShard: ShardRunner = async (files, shard, settings) => {
     engine.start();
     const t2 = performance.now();
     const scans: ShardScan[] = [];
-    while (scans.length < settings.maxScans) scans.push(engine.fullScan());
+    while (scans.length < settings.maxScans && !settled(scans, shard, settings.stableScans)) scans.push(engine.fullScan());
     return { scans, startupMs: t1 - t0, readMs: t2 - t1 };
   } finally {
     engine.close();
   }
 };
+
+/** A run of all the pages (one shard) can stop where the estimate settles; a shard of several never does. */
+function settled(scans: readonly ShardScan[], shard: ShardId, stableScans: number | undefined): boolean {
+  return shard.count === 1 && stableScans !== undefined && hasConverged(scans.map((s) => kernelStats(s.counters)), stableScans);
+}
