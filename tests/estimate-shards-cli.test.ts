@@ -51,12 +51,13 @@ const test = suite('estimate --threads, fingerprint, estimate --from --shard, me
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
-test('K separate processes, the threaded run and a one-shard run: the same JSON counters', async () => {
+test('K separate processes, the threaded run, --from without --shard and a one-shard run: the same JSON counters', async () => {
   ok(await runNode([CLI, 'fingerprint', ...IMAGES, '-o', at('fp.kfp')]), 'fingerprint');
   const shards = await Promise.all(Array.from({ length: K }, (_, i) => runNode([CLI, 'estimate', '--from', at('fp.kfp'), '--shard', `${i}/${K}`, '--json', ...KNOBS])));
   shards.forEach((r, i) => writeFileSync(at(`shard-${i}.json`), ok(r, `shard ${i}`)));
-  const [merged, threaded, one] = await Promise.all([
+  const [merged, whole, threaded, one] = await Promise.all([
     runNode([CLI, 'merge', ...shards.map((_, i) => at(`shard-${i}.json`)), '--json']),
+    runNode([CLI, 'estimate', '--from', at('fp.kfp'), '--json', ...KNOBS]),
     runNode([CLI, 'estimate', ...IMAGES, '--threads', '2', '--json', ...KNOBS]),
     runNode([CLI, 'estimate', ...IMAGES, '--threads', '1', '--json', ...KNOBS]),
   ]);
@@ -66,6 +67,7 @@ test('K separate processes, the threaded run and a one-shard run: the same JSON 
   assert.ok(JSON.parse(one.stdout).converged.pages_sharing > 0, 'the workload merges something');
   assert.is(counters(merged.stdout), counters(one.stdout), 'K processes, merged = one shard');
   assert.is(counters(threaded.stdout), counters(one.stdout), 'threads = one shard');
+  assert.is(counters(ok(whole, '--from, all pages')), counters(one.stdout), 'estimate --from FILE (no --shard) = one shard');
   assert.ok(JSON.parse(threaded.stdout).startup_ms > 0, 'worker start-up is reported apart');
 });
 
