@@ -78,11 +78,11 @@ export class ShardEngine {
     this.#spaces = loadSpaces(this.#ksm, sources, this.spec.maxMemory);
   }
 
-  /** Writes pages of space `space`: `data` holds one page per entry of `pages` (their page indices), in that order. */
-  write(space: number, pages: Uint32Array, data: Uint8Array): void {
+  /** Writes pages of space `space`: page index pages[i] from slot slots[i] of `data` (partition.ts's PageBatch). */
+  write(space: number, pages: Uint32Array, slots: Uint32Array, data: Uint8Array): void {
     const target = this.#spaces[space];
     try {
-      for (let i = 0; i < pages.length; i++) target.write(pages[i], data.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE));
+      for (let i = 0; i < pages.length; i++) target.write(pages[i], data.subarray(slots[i] * PAGE_SIZE, (slots[i] + 1) * PAGE_SIZE));
     } catch (error) {
       throw this.#outOfMemory(error, `${target.name}: its pages in this shard do not fit`);
     }

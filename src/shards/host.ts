@@ -4,9 +4,10 @@
  */
 import { ShardEngine, type ShardScan, type ShardSpec } from './engine.js';
 import type { PageBatch } from './partition.js';
+import { releaseChunk } from './chunk-pool.js';
 
 export interface ShardHost {
-  /** Pages for the shard's engine (the batch's buffers may be handed over: do not reuse them). */
+  /** Pages for the shard's engine (the batch's index arrays may be handed over; its chunk is released once read). */
   write(batch: PageBatch): void;
   /** All pages given: spaces mergeable, ksmd running. Rejects with what went wrong loading. */
   start(): Promise<void>;
@@ -25,9 +26,11 @@ export const inProcessShard: ShardHostFactory = async (spec) => {
   return {
     write(batch) {
       try {
-        if (failure === undefined) engine.write(batch.space, batch.pages, batch.data);
+        if (failure === undefined) engine.write(batch.space, batch.pages, batch.slots, batch.data);
       } catch (error) {
         failure = error;
+      } finally {
+        releaseChunk(batch);
       }
     },
     async start() {

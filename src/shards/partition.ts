@@ -6,14 +6,16 @@
  * ksmd's view, whichever shard they are in).
  */
 import { CHUNK_BYTES, PAGE_SIZE, type ImageSource } from '../estimate/source.js';
-import { FP_RECORD_SIZE } from '../fingerprint/hash.js';
+import { ChunkPool, type PooledChunk } from './chunk-pool.js';
 import { shardsOfPages } from './key.js';
 
 /**
- * Pages of one space for one shard: `data` holds the page at index pages[i] at i × PAGE_SIZE, and
- * `records` its fingerprint record at i × FP_RECORD_SIZE (for an engine of records).
+ * Pages of one space for one shard, out of a chunk that all shards share (chunk-pool.ts). The
+ * shard's i-th page is page index pages[i] of the space; its bytes are at slots[i] × PAGE_SIZE of
+ * `data` and its fingerprint record at slots[i] × FP_RECORD_SIZE of `records` (for an engine of
+ * records). The shard calls releaseChunk(batch) once it has read them.
  */
-export interface PageBatch { space: number; pages: Uint32Array; data: Uint8Array; records: Uint8Array }
+export interface PageBatch extends PooledChunk { space: number; pages: Uint32Array; slots: Uint32Array }
 
 /** Why these inputs must run as one shard, or undefined if they can be split. */
 export function unsplittable(sources: readonly ImageSource[]): string | undefined {
@@ -26,28 +28,29 @@ export function unsplittable(sources: readonly ImageSource[]): string | undefine
 
 /** Reads every source once and hands each shard its pages, in address order within each space. */
 export function dealPages(sources: readonly ImageSource[], shards: number, emit: (shard: number, batch: PageBatch) => void): void {
+  const pool = new ChunkPool();
   sources.forEach((source, space) => {
     let next = 0;
     source.read((chunk, page = next) => {
-      for (let at = 0; at < chunk.length; at += CHUNK_BYTES) deal(chunk.subarray(at, at + CHUNK_BYTES), space, page + at / PAGE_SIZE, shards, emit);
+      for (let at = 0; at < chunk.length; at += CHUNK_BYTES) deal(pool, chunk.subarray(at, at + CHUNK_BYTES), space, page + at / PAGE_SIZE, shards, emit);
       next = page + chunk.length / PAGE_SIZE;
     });
   });
 }
 
-function deal(chunk: Uint8Array, space: number, first: number, shards: number, emit: (shard: number, batch: PageBatch) => void): void {
+function deal(pool: ChunkPool, chunk: Uint8Array, space: number, first: number, shards: number, emit: (shard: number, batch: PageBatch) => void): void {
   const pages = chunk.length / PAGE_SIZE;
   const { records, shards: keys } = shardsOfPages(chunk, shards);
   const counts = new Uint32Array(shards);
   for (let p = 0; p < pages; p++) counts[keys[p]]++;
-  const batches = Array.from(counts, (n) => ({ space, pages: new Uint32Array(n), data: new Uint8Array(n * PAGE_SIZE), records: new Uint8Array(n * FP_RECORD_SIZE) }));
+  const pooled = pool.fill(chunk, records, counts.filter((n) => n > 0).length);
+  const batches = Array.from(counts, (n) => ({ ...pooled, space, pages: new Uint32Array(n), slots: new Uint32Array(n) }));
   const filled = new Uint32Array(shards);
   for (let p = 0; p < pages; p++) {
     const s = keys[p];
     const i = filled[s]++;
     batches[s].pages[i] = first + p;
-    batches[s].data.set(chunk.subarray(p * PAGE_SIZE, (p + 1) * PAGE_SIZE), i * PAGE_SIZE);
-    batches[s].records.set(records.subarray(p * FP_RECORD_SIZE, (p + 1) * FP_RECORD_SIZE), i * FP_RECORD_SIZE);
+    batches[s].slots[i] = p;
   }
   batches.forEach((batch, s) => { if (batch.pages.length > 0) emit(s, batch); });
 }

@@ -1,6 +1,6 @@
 /**
  * A shard on a worker thread (worker.ts): requests answered in order, page batches handed over
- * without a copy. Under tsx (tests, `node --import tsx src/cli.ts`) the worker runs the .ts
+ * without a copy (their pages in shared memory). Under tsx (tests, `node --import tsx src/cli.ts`) the worker runs the .ts
  * source; from dist, the compiled .js.
  */
 import { Worker } from 'node:worker_threads';
@@ -37,7 +37,7 @@ export const workerShard: ShardHostFactory = async (spec) => {
   });
   await request({ type: 'init', spec });
   return {
-    write(batch) { worker.postMessage({ type: 'pages', ...batch } satisfies ToShard, [batch.pages.buffer as ArrayBuffer, batch.data.buffer as ArrayBuffer, batch.records.buffer as ArrayBuffer]); },
+    write(batch) { worker.postMessage({ type: 'pages', ...batch } satisfies ToShard, [batch.pages.buffer as ArrayBuffer, batch.slots.buffer as ArrayBuffer]); },
     async start() { await request({ type: 'start' }); },
     async fullScan() { return ((await request({ type: 'scan' })) as { scan: ShardScan }).scan; },
     async close() {

@@ -6,6 +6,7 @@ import { parentPort } from 'node:worker_threads';
 import { CliError } from '../cli/errors.js';
 import { ShardEngine } from './engine.js';
 import type { FromShard, ToShard } from './protocol.js';
+import { releaseChunk } from './chunk-pool.js';
 
 const port = parentPort!;
 let engine: ShardEngine | undefined;
@@ -26,7 +27,11 @@ async function handle(message: ToShard): Promise<void> {
       engine.createSpaces();
       return reply({ type: 'ready' });
     case 'pages':
-      if (loadFailure === undefined) engine!.write(message.space, message.pages, message.data);
+      try {
+        if (loadFailure === undefined) engine!.write(message.space, message.pages, message.slots, message.data);
+      } finally {
+        releaseChunk(message);
+      }
       return;
     case 'start':
       if (loadFailure !== undefined) throw loadFailure;
