@@ -8,7 +8,6 @@
  * control[i] counts the shards still to read buffer i; control[SLOTS] is bumped on every release
  * (what a waiting reader sleeps on).
  */
-import { CliError } from '../cli/errors.js';
 import { CHUNK_BYTES, PAGE_SIZE } from '../estimate/source.js';
 import { FP_RECORD_SIZE } from '../fingerprint/hash.js';
 
@@ -39,7 +38,7 @@ export class ChunkPool {
       const generation = Atomics.load(this.#control, SLOTS);
       for (let slot = 0; slot < SLOTS; slot++) if (Atomics.load(this.#control, slot) === 0) return slot;
       Atomics.wait(this.#control, SLOTS, generation, 1000);
-      if (performance.now() - started > STALL_MS) throw new CliError('input', `the shards took no pages for ${STALL_MS / 1000} s (a shard's worker stopped)`);
+      if (performance.now() - started > STALL_MS) throw new Error(`the shards took no pages for ${STALL_MS / 1000} s (a shard's worker stopped)`);
     }
   }
 }
