@@ -20,6 +20,21 @@ let freeBlockCount: u32 = 0;
 let freeRecords: u32 = 0;
 let freeRecordCount: u32 = 0;
 
+// What the engine's own bookkeeping occupies, counted where it is allocated (memoryInfo reports it):
+// blocks carved into record slabs (never returned: freed records stay on the record list), blocks
+// of page tables in use, and the most of both at once so far.
+export let slabBlocks: u32 = 0;
+export let tableBlocks: u32 = 0;
+export let peakMetadataBlocks: u32 = 0;
+@inline function notePeak(): void {
+  const now = slabBlocks + tableBlocks;
+  if (now > peakMetadataBlocks) peakMetadataBlocks = now;
+}
+/** Bytes of the frame table (8 per frame of the memory cap, reserved at init). */
+export function frameTableBytes(): u32 { return blocksStart - FRAME_TABLE_LOCATION; }
+/** Blocks handed out and not freed: frames, slabs and page tables. */
+export function blocksInUse(): u32 { return ((bump - blocksStart) >> PAGE_SHIFT) - freeBlockCount; }
+
 /** Sets up the regions for a cap of `maxWasmPages` × 64 KiB. False if even that does not fit. */
 export function initMemory(maxWasmPages: u32): bool {
   if (DEBUG) assert(__heap_base <= BASE_LOCATION); // static data must fit below our regions
@@ -77,10 +92,18 @@ export function allocArena(bytes: u32): u32 {
   return at;
 }
 
-export function allocZeroedBlock(): u32 {
+/** A zeroed block for a page table (a directory or a leaf); blocks reserved. */
+export function allocTableBlock(): u32 {
   const block = allocBlock();
   memory.fill(block, 0, PAGE_SIZE);
+  tableBlocks++;
+  notePeak();
   return block;
+}
+
+export function freeTableBlock(block: u32): void {
+  tableBlocks--;
+  freeBlock(block);
 }
 
 export function freeBlock(block: u32): void {
@@ -94,6 +117,8 @@ export function reserveRecords(n: u32): bool {
   while (freeRecordCount < n) {
     if (!reserveBlocks(1)) return false;
     const slab = allocBlock();
+    slabBlocks++;
+    notePeak();
     for (let i: u32 = 0; i < RECORDS_PER_BLOCK; i++) freeRecord(slab + i * RECORD_SIZE, false);
   }
   return true;

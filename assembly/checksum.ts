@@ -80,7 +80,48 @@ export function xxh64(ptr: u32, length: u32): u64 {
   return avalanche(h);
 }
 
+// ---- the page checksum ------------------------------------------------------------------------
+// xxh64 of one whole page, specialised: the length is known (no tail) and the loop does 128 bytes
+// per step. The generic loop above spends about a quarter of its time on the loop itself (V8
+// materialises the 64-bit primes again in every short iteration): in cache this one takes 466 ns
+// a page against 633 (bench fleet suite, same run). Out of cache, pass 1 waits on memory and did
+// not measurably move. Equal to <u32>xxh64(page, 4096) for every page (tests/core-primitives).
+
+@inline function finishPage(v1: u64, v2: u64, v3: u64, v4: u64): u32 {
+  let h = rotl<u64>(v1, 1) + rotl<u64>(v2, 7) + rotl<u64>(v3, 12) + rotl<u64>(v4, 18);
+  h = mergeRound(h, v1);
+  h = mergeRound(h, v2);
+  h = mergeRound(h, v3);
+  h = mergeRound(h, v4);
+  h += 4096;
+  h ^= h >> 33;
+  h *= PRIME2;
+  h ^= h >> 29;
+  h *= PRIME3;
+  h ^= h >> 32;
+  return <u32>h;
+}
+
 /** The kernel's page checksum: xxhash64(page, 4096, 0) as u32. */
-@inline export function pageChecksum(page: u32): u32 {
-  return <u32>xxh64(page, 4096);
+export function pageChecksum(page: u32): u32 {
+  let v1: u64 = PRIME1 + PRIME2, v2: u64 = PRIME2, v3: u64 = 0, v4: u64 = 0 - PRIME1;
+  for (let p = page, end = page + 4096; p < end; p += 128) {
+    v1 = round(v1, load<u64>(p, 0));
+    v2 = round(v2, load<u64>(p, 8));
+    v3 = round(v3, load<u64>(p, 16));
+    v4 = round(v4, load<u64>(p, 24));
+    v1 = round(v1, load<u64>(p, 32));
+    v2 = round(v2, load<u64>(p, 40));
+    v3 = round(v3, load<u64>(p, 48));
+    v4 = round(v4, load<u64>(p, 56));
+    v1 = round(v1, load<u64>(p, 64));
+    v2 = round(v2, load<u64>(p, 72));
+    v3 = round(v3, load<u64>(p, 80));
+    v4 = round(v4, load<u64>(p, 88));
+    v1 = round(v1, load<u64>(p, 96));
+    v2 = round(v2, load<u64>(p, 104));
+    v3 = round(v3, load<u64>(p, 112));
+    v4 = round(v4, load<u64>(p, 120));
+  }
+  return finishPage(v1, v2, v3, v4);
 }

@@ -7,10 +7,12 @@ import {
   ITEM_STATE_UNSTABLE, ITEM_STATE_VOLATILE, ITEM_UNSTABLE, LEAF_SHIFT, MADV_COLLAPSE, MADV_MERGEABLE,
   MADV_UNMERGEABLE, MAPPING_ABSENT, MAPPING_COW, MAPPING_KSM, MAPPING_PRIVATE, MAPPING_SPLIT_ZERO,
   MAPPING_UNMAPPED, MAPPING_ZERO, PTE_MAPPED, PTE_MERGEABLE, PTE_SPLIT_ZERO, PTE_ZERO, REGISTERED_FIRST, SPACE_ALIVE, SPACE_EXITING, S_MERGEABLE, S_MERGING,
-  S_RMAP_ITEMS, S_ZERO, MAX_DOMAINS, ZERO_FRAME_LOCATION,
+  S_RMAP_ITEMS, S_ZERO, MAX_DOMAINS, ZERO_FRAME_LOCATION, FRAME_TABLE_LOCATION,
 } from './layout';
-import { allocArena, frameAddress, frameNode, initMemory, mapcount, memoryBytes } from './alloc';
 import { fingerprintRun } from './fingerprint';
+import {
+  allocArena, blocksInUse, frameAddress, frameNode, frameTableBytes, initMemory, mapcount, memoryBytes, peakMetadataBlocks, slabBlocks, tableBlocks,
+} from './alloc';
 import { setCounter } from './counters';
 import { pageChecksum, xxh64 } from './checksum';
 import { isZeroPage, memcmpPages } from './page';
@@ -176,6 +178,21 @@ export function pageInfo(space: u32, vpn: u32): void {
 }
 
 export function memorySize(): f64 { return <f64>memoryBytes(); }
+
+/**
+ * The allocator's own account of the engine's memory, in cells C_PAGE_INFO.. : 0 blocks of record
+ * slabs, 1 blocks of page tables, 2 the most of 0 + 1 at once so far, 3 bytes of the frame table,
+ * 4 blocks in use in all (frames too), 5 bytes before the first block (static regions and frame
+ * table).
+ */
+export function memoryInfo(): void {
+  setCounter(C_PAGE_INFO, <i64>slabBlocks);
+  setCounter(C_PAGE_INFO + 1, <i64>tableBlocks);
+  setCounter(C_PAGE_INFO + 2, <i64>peakMetadataBlocks);
+  setCounter(C_PAGE_INFO + 3, <i64>frameTableBytes());
+  setCounter(C_PAGE_INFO + 4, <i64>blocksInUse());
+  setCounter(C_PAGE_INFO + 5, <i64>(frameTableBytes() + FRAME_TABLE_LOCATION));
+}
 
 // ---- primitives, for tests and benchmarks -------------------------------------------------------
 

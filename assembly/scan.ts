@@ -119,7 +119,9 @@ function nextPageOfSlot(space: u32): u32 {
     if (item == 0) { item = newItem(space, entry); setItemAt(entry, item); }
     setCursorVpn(vpn + 1);
     if (smartScan && frameNode(ptePfn(pte)) == 0 && shouldSkipRmapItem(item)) continue;
-    setItemFlags(item, itemFlags(item) & ~ITEM_SKIPPED);
+    // Written only when set: a steady pass over merged pages then writes none of their items.
+    const flags = itemFlags(item);
+    if (flags & ITEM_SKIPPED) setItemFlags(item, flags & ~ITEM_SKIPPED);
     return entry;
   }
   return 0;

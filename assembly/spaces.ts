@@ -7,7 +7,7 @@ import {
   SPACE_ALIVE, SPACE_EXITING, SPACE_MERGE_ANY, SPACE_REGISTERED, SPACE_SIZE, S_DIR, S_FLAGS,
   S_DOMAIN, S_MERGEABLE, S_NEXT, S_PAGES, S_PREV, S_RMAP_ITEMS, S_ZERO,
 } from './layout';
-import { allocZeroedBlock, freeBlock, leafFlags, reserveBlocks, setBlockOwner, setLeafFlags, unmapFrame } from './alloc';
+import { allocTableBlock, freeTableBlock, leafFlags, reserveBlocks, setBlockOwner, setLeafFlags, unmapFrame } from './alloc';
 import { addCounter } from './counters';
 import { cursorSpace, runUnmerge } from './state';
 
@@ -71,9 +71,9 @@ export function newSpace(pages: u32, domain: u32): u32 {
   const id = findFreeId();
   if (id == 0 || !reserveBlocks(tableBlocks(pages))) return 0;
   memory.fill(spaceAt(id), 0, SPACE_SIZE);
-  const dir = allocZeroedBlock();
+  const dir = allocTableBlock();
   for (let i: u32 = 0, n = leafCount(pages); i < n; i++) {
-    const leaf = allocZeroedBlock();
+    const leaf = allocTableBlock();
     setBlockOwner(leaf, id);
     setLeafFlags(leaf, 0);
     store<u32>(dir + (i << 2), leaf);
@@ -94,9 +94,9 @@ export function freeSpaceTables(id: u32): void {
     if (leafFlags(leaf) & LEAF_WHOLE_HUGE) addCounter(C_HUGE_PAGES, -1);
     setLeafFlags(leaf, 0);
     setBlockOwner(leaf, 0);
-    freeBlock(leaf);
+    freeTableBlock(leaf);
   }
-  freeBlock(dir);
+  freeTableBlock(dir);
   setSpaceField(id, S_DIR, 0);
   setSpaceField(id, S_FLAGS, 0);
 }

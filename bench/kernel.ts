@@ -23,11 +23,11 @@ import { ORACLE_WORKLOADS, warmUp } from './scans.js';
 import { guestImage, totalPages, type Workload } from './workloads.js';
 import { kernelClock } from './kernel-clock.js';
 
-const KNOBS = { max_page_sharing: 256, use_zero_pages: 0, smart_scan: 1, stable_node_chains_prune_millisecs: 2000 };
+export const KNOBS = { max_page_sharing: 256, use_zero_pages: 0, smart_scan: 1, stable_node_chains_prune_millisecs: 2000 };
 const PASSES = 5;
 
 /** Why the kernel cannot be used now (after waiting up to `seconds` for KSM to be idle), or undefined. */
-async function kernelBlocked(ctx: Context, seconds: number): Promise<string | undefined> {
+export async function kernelBlocked(ctx: Context, seconds: number): Promise<string | undefined> {
   const why = unavailableReason();
   if (why) return why;
   const deadline = performance.now() + seconds * 1000;

@@ -72,7 +72,8 @@ export interface Target {
   target: string;
   measured: string;
   goal: string;
-  result: 'PASS' | 'MISS' | 'n/a';
+  /** SPREAD CROSSES: some repeated runs meet the goal and some do not (the spread straddles it). */
+  result: 'PASS' | 'MISS' | 'n/a' | 'SPREAD CROSSES';
   /** The rows this comes from, and how it is computed. */
   basis: string;
 }

@@ -4,6 +4,7 @@
  */
 import type { Context } from './lib.js';
 import { api } from './api.js';
+import { fleetSuite } from './fleet.js';
 import { kernel } from './kernel.js';
 import { memory } from './memory.js';
 import { primitives } from './primitives.js';
@@ -14,7 +15,7 @@ import { shards } from './shards.js';
 import { trees } from './trees.js';
 
 export const SUITES: Record<string, (ctx: Context) => Promise<void>> = {
-  primitives, scans, api, memory, kernel, procread, shards, scaling, trees,
+  primitives, scans, api, memory, kernel, fleet: fleetSuite, procread, shards, scaling, trees,
 };
 
 /** Seconds each suite needs at least (wall, on a busy 2-core machine), so earlier ones leave room. */
@@ -24,6 +25,7 @@ export const MINIMUM_SECONDS: Record<string, { quick: number; full: number }> = 
   api: { quick: 4, full: 10 },
   memory: { quick: 3, full: 8 },
   kernel: { quick: 6, full: 20 },
+  fleet: { quick: 20, full: 40 },
   procread: { quick: 4, full: 40 },
   shards: { quick: 6, full: 20 },
   scaling: { quick: 4, full: 15 },

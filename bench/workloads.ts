@@ -117,6 +117,26 @@ export function prefix(totalPages: number, guests = 4): Workload {
   };
 }
 
+/**
+ * The fleet of issue 11: 7 guests, 325 MiB in all (83230 pages), booted from one image as
+ * clones() makes them (15 % own pages, 10 % zero). Large enough that no cache holds it.
+ */
+export function fleet(totalPages = 83230, guests = 7): Workload {
+  return { ...clones(totalPages, guests), name: 'fleet', description: `the ${guests}-guest fleet: ${clones(totalPages, guests).description}` };
+}
+
+/**
+ * Two identical guests of distinct pages: every page merges with its twin, one stable node per two
+ * tracked pages (the most stable nodes per tracked page any workload has).
+ */
+export function twins(totalPages: number): Workload {
+  const pagesPerGuest = Math.max(1, Math.floor(totalPages / 2));
+  return {
+    name: 'twins', guests: 2, pagesPerGuest, description: 'two identical guests, every page distinct within a guest',
+    page: (_g, vpn) => ({ kind: 'random', stream: BASE, index: vpn }),
+  };
+}
+
 export const WORKLOADS = { clones, unique, zeros, prefix } as const;
 export type WorkloadName = keyof typeof WORKLOADS;
 

@@ -1,5 +1,5 @@
-// Builds the browser demo into a static site: dist/demo/{index.html, styles.css, main.js}. One
-// classic script (an IIFE bundle of demo/main.ts and the library's TypeScript sources, the core
+// Builds the browser demo into a static site: dist/demo/{index.html, styles.css, main.js,
+// fingerprint-worker.js}. One classic script (an IIFE bundle of demo/main.ts and the library's TypeScript sources, the core
 // embedded as base64), so any plain static file server works, with no special headers.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
@@ -12,9 +12,10 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 export async function buildDemo({ outdir = join(root, 'dist', 'demo'), minify = true } = {}) {
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
-  await build({
-    entryPoints: [join(root, 'demo', 'main.ts')],
-    outfile: join(outdir, 'main.js'),
+  // The page, and the Web Worker that fingerprints dropped files (its own classic script).
+  for (const [entry, out] of [['main.ts', 'main.js'], ['images/fingerprint-worker.ts', 'fingerprint-worker.js']]) await build({
+    entryPoints: [join(root, 'demo', entry)],
+    outfile: join(outdir, out),
     bundle: true,
     format: 'iife',
     platform: 'browser',

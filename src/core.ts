@@ -258,6 +258,26 @@ export class WasmBackend implements KsmBackend {
     };
   }
 
+  /**
+   * The engine's own memory as its allocator counts it (page bytes left out): blocks carved into
+   * record slabs, page-table blocks, the most of both at once so far, the frame table, and the
+   * records in use. For the bench's memory suite and tests.
+   */
+  engineMemory(): EngineMemory {
+    this.core.memoryInfo();
+    const cell = (i: number) => this.#counter(abi.C_PAGE_INFO + i);
+    const block = 1 << PAGE_SHIFT;
+    return {
+      slabBytes: cell(0) * block,
+      tableBytes: cell(1) * block,
+      peakSlabAndTableBytes: cell(2) * block,
+      frameTableBytes: cell(3),
+      blocksInUse: cell(4),
+      fixedBytes: cell(5),
+      recordsInUse: this.#counter(abi.C_RECORDS_IN_USE),
+    };
+  }
+
   // ---- page primitives, for tests and benchmarks ----------------------------------------------
 
   /** The scratch area of linear memory (SCRATCH_SIZE bytes) as a view; valid until memory grows. */
@@ -278,6 +298,19 @@ export class WasmBackend implements KsmBackend {
   verifyTrees(domain = abi.DEFAULT_DOMAIN): { stable: number; unstable: number } {
     return { stable: this.core.verifyStableTree(domain), unstable: this.core.verifyUnstableTree(domain) };
   }
+}
+
+/** WasmBackend.engineMemory(): bytes, except the two counts. */
+export interface EngineMemory {
+  slabBytes: number;
+  tableBytes: number;
+  peakSlabAndTableBytes: number;
+  frameTableBytes: number;
+  /** Blocks handed out and not freed (frames, slabs, page tables). */
+  blocksInUse: number;
+  /** Linear memory before the first block: static regions and the frame table. */
+  fixedBytes: number;
+  recordsInUse: number;
 }
 
 /** A registering call's result: ENOMEM, or its flags (REGISTERED_FIRST). */

@@ -35,10 +35,13 @@ test('estimate --profile: a foreign file (JSON, not a profile)', async () => {
 });
 
 test('estimate --profile: a profile with a bad value, or of another version', async () => {
-  const bad = file('bad.json', JSON.stringify({ ...DEFAULT_PROFILE, cpuUs: { ...DEFAULT_PROFILE.cpuUs, merge: -1 } }));
-  refused(await run([CLI, 'estimate', '--scenario', 'clones', '--profile', bad]), /^ksm-wasm estimate: --profile .*bad\.json: "cpuUs\.merge" must be a number of µs, 0 or more$/);
-  const later = file('v2.json', JSON.stringify({ ...DEFAULT_PROFILE, version: 2 }));
-  refused(await run([CLI, 'estimate', '--scenario', 'clones', '--profile', later]), /clock profile version 2, this ksm-wasm reads version 1$/);
+  const bad = file('bad.json', JSON.stringify({ ...DEFAULT_PROFILE, cpuUs: { ...DEFAULT_PROFILE.cpuUs, pairMerge: -1 } }));
+  refused(await run([CLI, 'estimate', '--scenario', 'clones', '--profile', bad]), /^ksm-wasm estimate: --profile .*bad\.json: "cpuUs\.pairMerge" must be a number of µs, 0 or more$/);
+  const later = file('v3.json', JSON.stringify({ ...DEFAULT_PROFILE, version: 3 }));
+  refused(await run([CLI, 'estimate', '--scenario', 'clones', '--profile', later]), /clock profile version 3, this ksm-wasm reads version 2$/);
+  // Version 1 costed every merge alike; its profiles are not read as if they said the same.
+  const earlier = file('v1.json', JSON.stringify({ ...DEFAULT_PROFILE, version: 1 }));
+  refused(await run([CLI, 'estimate', '--scenario', 'clones', '--profile', earlier]), /clock profile version 1, this ksm-wasm reads version 2$/);
 });
 
 test('estimate --profile: a good profile is used (its costs change ksmd_cpu_ms)', async () => {

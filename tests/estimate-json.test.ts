@@ -60,8 +60,8 @@ const SCAN_KEYS = ['full_scans', 'pages_shared', 'pages_sharing', 'pages_unshare
 
 /** A host whose ksmd costs no CPU and whose timers fire on time: only batches and ticks count. */
 const NO_COST: ClockProfile = {
-  format: 'ksm-wasm-clock-profile', version: 1, hz: 250, extraTicks: 0, wakeMs: 0,
-  cpuUs: { batch: 0, firstSight: 0, cheapVisit: 0, otherPage: 0, merge: 0, treeStep: 0, batchTreeStep: 0 }, measured: {},
+  format: 'ksm-wasm-clock-profile', version: 2, hz: 250, extraTicks: 0, wakeMs: 0,
+  cpuUs: { batch: 0, firstSight: 0, cheapVisit: 0, otherPage: 0, stableHit: 0, pairMerge: 0, treeStep: 0, batchTreeStep: 0 }, measured: {},
 };
 const NO_COST_FILE = join(dir, 'no-cost-profile.json');
 writeFileSync(NO_COST_FILE, JSON.stringify(NO_COST));
@@ -156,11 +156,14 @@ test('ksmd_cpu_ms: cumulative, the profile\'s cost of each kind of work, counted
     .then((j) => j.scans.map((s) => s.ksmd_cpu_ms));
   assert.equal(await one('batch'), [1, 2, 3], 'one batch per scan');
   assert.equal(await one('firstSight'), [13, 13, 13], '13 rmap items, all made in scan 1');
-  // The worked example merges X (4 pages), Y (2), W (2) and Z (3) in scan 2: shared 4 + sharing 7.
-  assert.equal(await one('merge'), [0, 11, 11]);
-  // Scan 3 visits the 11 merged pages cheaply; U1 and U2 are the other pages (and all 13 in scan 2).
+  // The worked example merges X (4 pages), Y (2), W (2) and Z (3) in scan 2: shared 4 + sharing 7,
+  // four two-page merges (one per KSM page made) and three pages merged into a KSM page already there.
+  assert.equal(await one('pairMerge'), [0, 4, 4]);
+  assert.equal(await one('stableHit'), [0, 3, 3]);
+  // Scan 3 visits the 11 merged pages cheaply; U1 and U2 are the other pages (and in scan 2 the 10
+  // that were not stable-tree hits).
   assert.equal(await one('cheapVisit'), [0, 0, 11]);
-  assert.equal(await one('otherPage'), [0, 13, 15]);
+  assert.equal(await one('otherPage'), [0, 10, 12]);
 });
 
 test('simulated time follows smart_scan: a skip round processes fewer pages, so fewer batches', async () => {

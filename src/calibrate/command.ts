@@ -13,7 +13,6 @@ import { gunzipSync } from 'node:zlib';
 import { CliError, EXIT, EXIT_STATUS_HELP } from '../cli/errors.js';
 import type { CliIO, Command } from '../cli/main.js';
 
-const SETTINGS = [{ pages_to_scan: 100, sleep_millisecs: 20 }, { pages_to_scan: 20000, sleep_millisecs: 100 }];
 const SCENARIOS = ['clones', 'mixed'];
 const SCANS = 4;
 
@@ -45,11 +44,11 @@ async function calibrate(opts: Record<string, unknown>, io: CliIO): Promise<numb
   if (cannot) throw new CliError('input', `cannot drive this host's ksmd: ${cannot}`);
   const busy = kernelBusyOrUnavailable();
   if (busy) throw new CliError('input', `KSM is not idle, so ksmd cannot be measured now: ${busy}`);
-  const { measureScenario } = await import('./measure.js');
+  const { measureScenarios, CALIBRATE_SETTINGS: SETTINGS } = await import('./measure.js');
   const { fitProfile } = await import('./fit.js');
-  const observations = [];
+  let observations;
   try {
-    for (const scenario of SCENARIOS) observations.push(...await measureScenario(scenario, SETTINGS, repeats, SCANS, (line) => io.err(`${line}\n`)));
+    observations = await measureScenarios(SCENARIOS, SETTINGS, repeats, SCANS, (line) => io.err(`${line}\n`));
   } catch (error) {
     if (error instanceof KsmUnavailable) throw new CliError('input', `KSM became busy while ksmd was measured: ${error.message}`);
     if (/cc could not build/.test((error as Error).message)) throw new CliError('input', `calibrate needs a C compiler (cc) for its guest processes: ${(error as Error).message}`);
@@ -60,7 +59,7 @@ async function calibrate(opts: Record<string, unknown>, io: CliIO): Promise<numb
     host: `${cpus()[0]?.model ?? 'unknown CPU'} x ${cpus().length}`, kernel: release(), date: new Date().toISOString(),
     command: `ksm-wasm calibrate${repeats === 1 ? '' : ` --repeats ${repeats}`}${out ? ' --out FILE' : ''}`,
     how: `${SCENARIOS.join(' and ')} scenarios, ${SETTINGS.map((s) => `${s.pages_to_scan} pages / ${s.sleep_millisecs} ms`).join(' and ')}, ${SCANS} full scans, ` +
-      `${repeats} run(s) each (median); ksmd free-running; CPU from /proc/<ksmd>/schedstat; HZ from ${hz ? 'the kernel config' : 'the best fit'}`,
+      `${repeats} run(s) each (median), the scenarios taking turns; ksmd free-running; CPU from /proc/<ksmd>/schedstat; HZ from ${hz ? 'the kernel config' : 'the best fit'}`,
   };
   const profile = bestProfile(observations, hz, measured, fitProfile);
   const text = `${JSON.stringify(profile, null, 1)}\n`;

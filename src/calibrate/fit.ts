@@ -6,7 +6,7 @@
  * and ksmd's wake-up latency by a search on the times.
  */
 import { scanCpuMs, workCounts, type ScanWork } from '../estimate/cpu.js';
-import { PROFILE_FORMAT, PROFILE_VERSION, type ClockProfile } from '../estimate/profile.js';
+import { CPU_KINDS as KINDS, PROFILE_FORMAT, PROFILE_VERSION, type ClockProfile } from '../estimate/profile.js';
 import { KernelClock } from '../estimate/timing.js';
 
 /** One run at some knobs: what the engine did per full scan, and what the kernel measured. */
@@ -20,7 +20,6 @@ export interface ClockObservation {
 }
 
 type CpuUs = ClockProfile['cpuUs'];
-const KINDS = ['batch', 'firstSight', 'cheapVisit', 'otherPage', 'merge', 'treeStep', 'batchTreeStep'] as const;
 
 /** Predicted cumulative ms and CPU ms at the end of each full scan. */
 export function predict(o: Pick<ClockObservation, 'knobs' | 'works'>, profile: ClockProfile): Array<{ ms: number; cpu_ms: number }> {

@@ -17,6 +17,12 @@ import type { ClockObservation } from './fit.js';
 
 export interface ClockSetting { pages_to_scan: number; sleep_millisecs: number }
 
+/**
+ * What calibrate measures: the timer and the cost of a batch at the kernel's default batch (100
+ * pages / 20 ms), the costs per page at one batch per full scan (20000 / 100).
+ */
+export const CALIBRATE_SETTINGS: readonly ClockSetting[] = [{ pages_to_scan: 100, sleep_millisecs: 20 }, { pages_to_scan: 20000, sleep_millisecs: 100 }];
+
 export const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -45,31 +51,44 @@ export async function engineWorks(scenario: string, knobs: ClockSetting, scans: 
   return run.scans.map((s) => s.work);
 }
 
-/** The kernel's runs of a scenario at each setting, `repeats` times each, then the engine's. */
-export async function measureScenario(scenario: string, settings: readonly ClockSetting[], repeats: number, scans: number,
+/**
+ * The kernel's runs of some scenarios at each setting, `repeats` times each, then the engine's.
+ * The scenarios take turns, setting by setting and repeat by repeat: on a shared host ksmd's CPU
+ * for the same work moves by a third from one moment to another, and the fit needs every workload
+ * measured at the same moments (docs/clock.md).
+ */
+export async function measureScenarios(scenarios: readonly string[], settings: readonly ClockSetting[], repeats: number, scans: number,
   progress: (line: string) => void): Promise<ClockObservation[]> {
-  const { dir, images } = scenarioImages(scenario);
-  const out: ClockObservation[] = [];
+  const made: Array<{ dir: string; images: string[] }> = [];
+  const runs = new Map<string, FreeRunScan[][]>();
   try {
+    for (const scenario of scenarios) made.push(scenarioImages(scenario));
     for (const knobs of settings) {
-      const runs: FreeRunScan[][] = [];
       for (let r = 0; r < repeats; r++) {
-        const run = await runFree(images, { ...knobs, max_page_sharing: 256, use_zero_pages: 0, smart_scan: 1 }, { scans, timeoutMs: 600_000 });
-        runs.push(run.scans);
-        progress(`${scenario} ${knobs.pages_to_scan} pages / ${knobs.sleep_millisecs} ms, run ${r + 1}: ` +
-          run.scans.map((s) => `${(s.ms / 1000).toFixed(2)} s ${Math.round(s.schedstat_cpu_ms)} ms CPU`).join(', '));
+        for (const [k, scenario] of scenarios.entries()) {
+          const run = await runFree(made[k].images, { ...knobs, max_page_sharing: 256, use_zero_pages: 0, smart_scan: 1 }, { scans, timeoutMs: 600_000 });
+          const key = `${scenario} ${knobs.pages_to_scan}/${knobs.sleep_millisecs}`;
+          runs.set(key, [...(runs.get(key) ?? []), run.scans]);
+          progress(`${scenario} ${knobs.pages_to_scan} pages / ${knobs.sleep_millisecs} ms, run ${r + 1}: ` +
+            run.scans.map((s) => `${(s.ms / 1000).toFixed(2)} s ${Math.round(s.schedstat_cpu_ms)} ms CPU`).join(', '));
+        }
       }
-      out.push({
-        label: `${scenario} ${knobs.pages_to_scan}/${knobs.sleep_millisecs}`,
-        knobs,
-        works: await engineWorks(scenario, knobs, scans),
-        // The wall clock less the time ksmd waited for a CPU that other work held: this host's ksmd
-        // as it runs when the host is not busy with something else.
-        kernel: runs[0].map((_, i) => ({ ms: median(runs.map((s) => s[i].ms - s[i].run_delay_ms)), cpu_ms: median(runs.map((s) => s[i].schedstat_cpu_ms)) })),
-      });
     }
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    for (const { dir } of made) rmSync(dir, { recursive: true, force: true });
+  }
+  const out: ClockObservation[] = [];
+  for (const scenario of scenarios) {
+    for (const knobs of settings) {
+      const label = `${scenario} ${knobs.pages_to_scan}/${knobs.sleep_millisecs}`;
+      const these = runs.get(label)!;
+      out.push({
+        label, knobs, works: await engineWorks(scenario, knobs, scans),
+        // The wall clock less the time ksmd waited for a CPU that other work held: this host's ksmd
+        // as it runs when the host is not busy with something else.
+        kernel: these[0].map((_, i) => ({ ms: median(these.map((s) => s[i].ms - s[i].run_delay_ms)), cpu_ms: median(these.map((s) => s[i].schedstat_cpu_ms)) })),
+      });
+    }
   }
   return out;
 }

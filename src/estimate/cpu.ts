@@ -2,18 +2,24 @@
  * ksmd's CPU time, predicted from the work each full scan did: a cost per kind of work, in µs,
  * from a clock profile (profile.ts; `ksm-wasm calibrate` measures them on this host's ksmd, and the
  * package ships a default measured on its reference host). The kinds are what the kernel's scan
- * loop spends its time on, as the counters can tell them apart:
+ * loop spends its time on (ksm-model §2.3), as the counters can tell them apart:
  *
  *  - a batch: the wake-up, taking the mm's lock again, caches cold after the sleep;
  *  - a page seen for the first time: its rmap item made, its checksum taken;
  *  - a visit to a page already merged (a stable-node lookup through its rmap item, no checksum),
  *    or a smart_scan skip;
- *  - any other processed page: its checksum, a stable-tree descent and an unstable-tree descent;
- *  - a merge: the page write-protected, compared in full and mapped to the KSM page (pages_shared
- *    + pages_sharing + ksm_zero_pages grew by one);
- *  - a tree step: each of those other pages descends the stable tree (pages_shared nodes at the
- *    scan's start) and the unstable tree (pages_unshared nodes at its end), a cold page compared
- *    at every level: log2 of each size, per page;
+ *  - a page merged into a KSM page that was already there (a stable-tree hit: a stable-tree
+ *    descent, the page write-protected, compared in full and mapped to the KSM page; no checksum,
+ *    no unstable tree);
+ *  - any other processed page: a stable-tree descent that finds nothing, its checksum, and an
+ *    unstable-tree descent (an insert, or a match);
+ *  - a two-page merge, on top of the page's own cost (the unstable tree's match: both pages
+ *    write-protected and compared, one mapped to the other, a new stable node inserted). The
+ *    counters tell the two kinds of merge apart: a two-page merge makes a KSM page (pages_shared
+ *    + 1, pages_sharing + 1), a stable hit only adds a sharer (pages_sharing + 1);
+ *  - a tree step: each page that descends the stable tree (its mean size over the scan: it grows
+ *    during the pass that merges), and each other page the unstable tree (pages_unshared at the
+ *    scan's end), a cold page compared at every level: log2 of each size, per page;
  *  - the same levels once per batch: a batch starts with the trees' top levels cold after the
  *    sleep (with the trees empty, in the first scan, a batch costs less).
  *
@@ -33,9 +39,13 @@ export interface ScanWork {
   merged: number;
   /** Pages merged in the scan (growth of pages_shared + pages_sharing + ksm_zero_pages). */
   merges: number;
+  /** Of those, two-page merges: KSM pages made (growth of pages_shared). */
+  pairMerges: number;
+  /** Pages merged into a KSM page already there (or the zero page): the other merges. */
+  stableHits: number;
   /** Batches the scan took. */
   batches: number;
-  /** Tree levels the other pages descended, estimated from the trees' sizes. */
+  /** Tree levels the pages descended, estimated from the trees' sizes. */
   treeSteps: number;
   /** The trees' levels once per batch (a batch starts with them cold). */
   batchTreeSteps: number;
@@ -52,9 +62,16 @@ export function scanWork(before: CounterSample, after: CounterSample, batches: n
   const merged = Math.min(processed - firstSight, before.pagesShared + before.pagesSharing);
   const grown = (s: CounterSample) => s.pagesShared + s.pagesSharing + s.ksmZeroPages;
   const merges = Math.min(processed, Math.max(0, grown(after) - grown(before)));
-  const other = Math.max(0, processed - firstSight - merged);
-  const depth = Math.log2(1 + before.pagesShared) + Math.log2(1 + after.pagesUnshared);
-  return { processed, skipped: after.pagesSkipped - before.pagesSkipped, firstSight, merged, merges, batches, treeSteps: other * depth, batchTreeSteps: batches * depth };
+  const rest = Math.max(0, processed - firstSight - merged);
+  const pairMerges = Math.min(Math.floor(merges / 2), Math.max(0, after.pagesShared - before.pagesShared));
+  const stableHits = Math.min(rest, merges - 2 * pairMerges);
+  const other = rest - stableHits;
+  const stableDepth = Math.log2(1 + (before.pagesShared + after.pagesShared) / 2);
+  const unstableDepth = Math.log2(1 + after.pagesUnshared);
+  return {
+    processed, skipped: after.pagesSkipped - before.pagesSkipped, firstSight, merged, merges, pairMerges, stableHits, batches,
+    treeSteps: rest * stableDepth + other * unstableDepth, batchTreeSteps: batches * (stableDepth + unstableDepth),
+  };
 }
 
 /** The work counts in the profile's order of costs. */
@@ -63,8 +80,9 @@ export function workCounts(w: ScanWork): Record<keyof ClockProfile['cpuUs'], num
     batch: w.batches,
     firstSight: w.firstSight,
     cheapVisit: w.merged + w.skipped,
-    otherPage: Math.max(0, w.processed - w.firstSight - w.merged),
-    merge: w.merges,
+    otherPage: Math.max(0, w.processed - w.firstSight - w.merged - w.stableHits),
+    stableHit: w.stableHits,
+    pairMerge: w.pairMerges,
     treeStep: w.treeSteps,
     batchTreeStep: w.batchTreeSteps,
   };

@@ -6,43 +6,44 @@ import type { ClockProfile } from './profile.js';
 
 export const DEFAULT_PROFILE: ClockProfile = {
  "format": "ksm-wasm-clock-profile",
- "version": 1,
+ "version": 2,
  "hz": 250,
  "cpuUs": {
-  "batch": 79.019,
-  "firstSight": 2.194,
-  "cheapVisit": 0,
-  "otherPage": 6.567,
-  "merge": 0,
-  "treeStep": 0.343,
-  "batchTreeStep": 4.934
+  "batch": 45.081,
+  "firstSight": 1.8,
+  "cheapVisit": 0.088,
+  "otherPage": 0,
+  "stableHit": 2.039,
+  "pairMerge": 2.922,
+  "treeStep": 0.487,
+  "batchTreeStep": 5.525
  },
  "measured": {
   "host": "AMD EPYC x 2",
   "kernel": "6.18.44-fc-v1045",
-  "date": "2026-12-02T04:11:45.439Z",
+  "date": "2026-12-02T05:40:13.881Z",
   "command": "node --import tsx scripts/fit-clock-profile.ts --write",
-  "how": "fitted as ksm-wasm calibrate fits, from the recorded free-running runs at 100/20 and 20000/100 in clones.json (2026-12-02T03:42:04.327Z, load [3.25,3.46,6.48]) and mixed.json (2026-12-02T03:49:04.610Z, load [1.96,4.33,8.95])",
+  "how": "fitted as ksm-wasm calibrate fits, from the recorded free-running runs at 100/20 and 20000/100 in clones.json (2026-12-02T05:37:53.085Z, load [2.96,4.81,7.09]) and mixed.json (2026-12-02T05:37:53.257Z, load [2.86,4.78,7.09])",
   "fit": [
    {
     "run": "clones 100/20",
-    "worst_time_error_pct": 1.3,
-    "worst_cpu_error_pct": 3.1
+    "worst_time_error_pct": 2,
+    "worst_cpu_error_pct": 2.5
    },
    {
     "run": "clones 20000/100",
-    "worst_time_error_pct": 10.2,
-    "worst_cpu_error_pct": 15.6
+    "worst_time_error_pct": 4.2,
+    "worst_cpu_error_pct": 1.7
    },
    {
     "run": "mixed 100/20",
-    "worst_time_error_pct": 0.7,
-    "worst_cpu_error_pct": 20
+    "worst_time_error_pct": 1.2,
+    "worst_cpu_error_pct": 4.7
    },
    {
     "run": "mixed 20000/100",
-    "worst_time_error_pct": 12.6,
-    "worst_cpu_error_pct": 23.3
+    "worst_time_error_pct": 2.6,
+    "worst_cpu_error_pct": 4.3
    }
   ],
   "observations": [
@@ -54,20 +55,20 @@ export const DEFAULT_PROFILE: ClockProfile = {
     },
     "kernel": [
      {
-      "ms": 3998.199,
-      "cpu_ms": 48.7
+      "ms": 4052.01,
+      "cpu_ms": 37.055
      },
      {
-      "ms": 8111.669,
-      "cpu_ms": 236.297
+      "ms": 8016.691,
+      "cpu_ms": 210.744
      },
      {
-      "ms": 12016.403,
-      "cpu_ms": 298.526
+      "ms": 11978.024,
+      "cpu_ms": 262.991
      },
      {
-      "ms": 16146.533,
-      "cpu_ms": 364.235
+      "ms": 15927.461,
+      "cpu_ms": 319.749
      }
     ]
    },
@@ -79,20 +80,20 @@ export const DEFAULT_PROFILE: ClockProfile = {
     },
     "kernel": [
      {
-      "ms": 32.688,
-      "cpu_ms": 32.574
+      "ms": 30.841,
+      "cpu_ms": 29.962
      },
      {
-      "ms": 282.49,
-      "cpu_ms": 179.174
+      "ms": 276.622,
+      "cpu_ms": 168.674
      },
      {
-      "ms": 424.445,
-      "cpu_ms": 214.189
+      "ms": 406.402,
+      "cpu_ms": 201.061
      },
      {
-      "ms": 555.868,
-      "cpu_ms": 242.191
+      "ms": 536.129,
+      "cpu_ms": 226.831
      }
     ]
    },
@@ -104,20 +105,20 @@ export const DEFAULT_PROFILE: ClockProfile = {
     },
     "kernel": [
      {
-      "ms": 6084.21,
-      "cpu_ms": 72.924
+      "ms": 6040.154,
+      "cpu_ms": 55.235
      },
      {
-      "ms": 12196.436,
-      "cpu_ms": 479.02
+      "ms": 12022.583,
+      "cpu_ms": 355.779
      },
      {
-      "ms": 18264.224,
-      "cpu_ms": 702.306
+      "ms": 17894.539,
+      "cpu_ms": 547.321
      },
      {
-      "ms": 24369.858,
-      "cpu_ms": 918.65
+      "ms": 23849.127,
+      "cpu_ms": 728.824
      }
     ]
    },
@@ -129,25 +130,25 @@ export const DEFAULT_PROFILE: ClockProfile = {
     },
     "kernel": [
      {
-      "ms": 170.344,
-      "cpu_ms": 63.391
+      "ms": 148.62,
+      "cpu_ms": 43.64
      },
      {
-      "ms": 733.548,
-      "cpu_ms": 428.315
+      "ms": 647.179,
+      "cpu_ms": 332.161
      },
      {
-      "ms": 1116.937,
-      "cpu_ms": 600.35
+      "ms": 980.135,
+      "cpu_ms": 459.736
      },
      {
-      "ms": 1508.213,
-      "cpu_ms": 787.352
+      "ms": 1315.268,
+      "cpu_ms": 587.821
      }
     ]
    }
   ]
  },
  "extraTicks": 1,
- "wakeMs": 1.9
+ "wakeMs": 1.54
 };

@@ -10,7 +10,8 @@ import { CliError, describeSystemError } from '../cli/errors.js';
 import { DEFAULT_PROFILE } from './default-profile.js';
 
 export const PROFILE_FORMAT = 'ksm-wasm-clock-profile';
-export const PROFILE_VERSION = 1;
+/** 2: the cost of a merge became two, a stable-tree hit and a two-page merge (cpu.ts). */
+export const PROFILE_VERSION = 2;
 
 export interface ClockProfile {
   format: typeof PROFILE_FORMAT;
@@ -22,12 +23,13 @@ export interface ClockProfile {
   /** ms from the tick that ends a sleep to ksmd running (its wake-up latency). */
   wakeMs: number;
   /** ksmd's CPU per kind of work, µs (cpu.ts). */
-  cpuUs: { batch: number; firstSight: number; cheapVisit: number; otherPage: number; merge: number; treeStep: number; batchTreeStep: number };
+  cpuUs: { batch: number; firstSight: number; cheapVisit: number; otherPage: number; stableHit: number; pairMerge: number; treeStep: number; batchTreeStep: number };
   /** Where the figures come from: host, kernel, date, the command that made them, how well they fit. */
   measured: Record<string, unknown>;
 }
 
-const CPU_KINDS = ['batch', 'firstSight', 'cheapVisit', 'otherPage', 'merge', 'treeStep', 'batchTreeStep'] as const;
+/** The kinds of work a profile costs, in its order (cpu.ts). */
+export const CPU_KINDS = ['batch', 'firstSight', 'cheapVisit', 'otherPage', 'stableHit', 'pairMerge', 'treeStep', 'batchTreeStep'] as const;
 
 /** The profile in FILE, checked; DEFAULT_PROFILE when no file is given. */
 export function loadProfile(path: string | undefined): ClockProfile {

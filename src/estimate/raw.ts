@@ -5,12 +5,14 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { CliError, describeSystemError } from '../cli/errors.js';
 import { CHUNK_BYTES, PAGE_SIZE, type ImageSource } from './source.js';
+import { ImageError, rawImageRanges } from '../images/layout.js';
 
 /** Checks a raw image file and returns it as a source. */
 export function openRawImage(path: string, size = statImage(path)): ImageSource {
-  if (size === 0) throw new CliError('input', `${path}: empty file (an image needs at least one page of ${PAGE_SIZE} bytes)`);
-  if (size % PAGE_SIZE !== 0) {
-    throw new CliError('input', `${path}: size ${size} bytes is not a multiple of ${PAGE_SIZE} (not a raw image, and not an ELF core file)`);
+  try {
+    rawImageRanges(path, size);
+  } catch (error) {
+    throw error instanceof ImageError ? new CliError('input', error.message) : error;
   }
   return { name: path, pages: size / PAGE_SIZE, read: (sink) => readRange(path, 0, size, sink) };
 }

@@ -65,8 +65,8 @@ function footer(run: EstimateRun): string[] {
     `Time for ksmd to get there, by its wall clock from run=1 (a ${sleep} ms sleep lasts ${ticks} ticks of ${tick} ms, ${ticks * tick} ms; plus its CPU):`,
     ...s.paces.map((p) => `  ${p.label.padEnd(32)} ${`${p.pagesToScan} pages / ${p.sleepMillisecs} ms`.padEnd(22)} settled ${duration(p.settleMs).padStart(9)}   ` +
       `last scan ${duration(p.lastMs).padStart(9)}   ksmd CPU to settle ${duration(p.settleCpuMs).padStart(9)}, steady ${pct(p.steadyCpuShare)} of a core`),
-    `ksmd's CPU from a cost per batch, page seen, merged page visited, other page, merge and tree level (${profileName(run)});`,
-    '  checked against the free-running kernel (docs/clock.md): CPU within 25 %, time within 10 % (within the CPU\'s 25 % where ksmd\'s CPU is most of it).',
+    `ksmd's CPU from a cost per batch, page seen, merged page visited, stable-tree hit, other page, two-page merge and tree level (${profileName(run)});`,
+    '  checked against the free-running kernel (docs/clock.md): time within 10 %, CPU within 25 %, on the host and session the profile was measured in.',
     (run.shards ?? 1) > 1
       ? `This run: ${duration(s.last.wallMs)} of scanning in ${run.shards} content shards side by side (the slowest shard's time, scan by scan; starting their engines took ${duration(run.startupMs ?? 0)}, not counted).`
       : `This run: ${duration(s.last.wallMs)} of scanning in the engine.`,

@@ -99,7 +99,7 @@ export function formatVerdict(v: VerdictInputs): string[] {
   }
   out.push(recommendation(v, fastest, defaults, inputs));
   out.push(`  Thresholds: CPU cap ${pct(v.cap)} of one core (--cpu-cap), against the larger of ksmd's share while settling and after; ` +
-    `worth running if it saves at least ${pct(WORTH_IT_SHARE)} of the inputs' memory; CPU from the clock profile's costs per batch, page and merge (docs/clock.md: within 25% of the real ksmd on the recorded runs).`);
+    `worth running if it saves at least ${pct(WORTH_IT_SHARE)} of the inputs' memory; CPU from the clock profile's costs per batch, page and merge (docs/clock.md: within 25% of the real ksmd on the recorded runs of the session it was measured in).`);
   return out;
 }
 
