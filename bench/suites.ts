@@ -12,10 +12,11 @@ import { primitives } from './primitives.js';
 import { procread } from './proc-read.js';
 import { scaling } from './scaling.js';
 import { scans } from './scans.js';
+import { shards } from './shards.js';
 import { trees } from './trees.js';
 
 export const SUITES: Record<string, (ctx: Context) => Promise<void>> = {
-  primitives, scans, api, memory, modes, kernel, fleet: fleetSuite, procread, scaling, trees,
+  primitives, scans, api, memory, modes, kernel, fleet: fleetSuite, procread, shards, scaling, trees,
 };
 
 /** Seconds each suite needs at least (wall, on a busy 2-core machine), so earlier ones leave room. */
@@ -28,6 +29,7 @@ export const MINIMUM_SECONDS: Record<string, { quick: number; full: number }> = 
   kernel: { quick: 6, full: 20 },
   fleet: { quick: 20, full: 40 },
   procread: { quick: 4, full: 40 },
+  shards: { quick: 6, full: 20 },
   scaling: { quick: 4, full: 15 },
   trees: { quick: 4, full: 12 },
 };

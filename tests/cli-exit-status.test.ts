@@ -66,7 +66,7 @@ const badInput: Array<[string, string[], RegExp]> = [
   ['replay: an unknown flag', ['replay', failing, '--frobnicate'], /^ksm-wasm replay: unknown option --frobnicate \(see ksm-wasm replay --help\)$/],
   ['replay: a bad engine', ['replay', failing, '--engine', 'native'], /^ksm-wasm replay: --engine must be "wasm" or "reference", got "native"/],
   ['replay: an image directory that is not there', ['replay', failing, '--images', join(dir, 'no-such-dir')], /^ksm-wasm replay: .*failing\.json: --images .*no-such-dir: not a directory$/],
-  ['no command', [], /^ksm-wasm: no command given \(estimate, replay, calibrate\) \(see ksm-wasm --help\)$/],
+  ['no command', [], /^ksm-wasm: no command given \(estimate, fingerprint, merge, replay, calibrate\) \(see ksm-wasm --help\)$/],
 ];
 
 for (const [what, args, message] of badInput) {

@@ -70,7 +70,7 @@ const test = suite('estimate --json');
 
 test('the contract: exactly the keys of DESIGN.md, numbers everywhere', async () => {
   const j = await estimate([...WORKED, '--pages-to-scan', '20000']);
-  assert.equal(Object.keys(j), ['page_size', 'mode', 'knobs', 'scans', 'converged', 'spaces']);
+  assert.equal(Object.keys(j), ['page_size', 'mode', 'shards', 'startup_ms', 'knobs', 'scans', 'converged', 'spaces']);
   assert.is(j.page_size, 4096);
   assert.is(j.mode, 'pages', 'auto takes the page engine for a few pages');
   assert.equal(j.knobs, { pages_to_scan: 20000, sleep_millisecs: 20, max_page_sharing: 256, use_zero_pages: 0, smart_scan: 1, merge_across_nodes: 1 });

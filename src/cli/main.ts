@@ -9,6 +9,8 @@ import { KsmError } from '../errors.js';
 import { calibrateCommand } from '../calibrate/command.js';
 import { estimateCommand } from '../estimate/command.js';
 import { replayCommand } from '../replay/command.js';
+import { fingerprintCommand } from '../fingerprint/command.js';
+import { mergeCommand } from '../shards/merge-command.js';
 import { CliError, EXIT, EXIT_STATUS_HELP, ksmErrorText } from './errors.js';
 
 /** Where a command writes, and the environment it reads (KSM_WASM_DEBUG). */
@@ -38,7 +40,7 @@ export interface Command {
 }
 
 /** Every command. A new one (fingerprint, merge, calibrate, …) is a Command in its own module, added here. */
-export const COMMANDS: readonly Command[] = [estimateCommand, replayCommand, calibrateCommand];
+export const COMMANDS: readonly Command[] = [estimateCommand, fingerprintCommand, mergeCommand, replayCommand, calibrateCommand];
 
 /** Runs one command line (`argv` as process.argv: node, script, command, ...) and returns its exit status. Never throws. */
 export async function runCli(argv: readonly string[], io: CliIO = processIO, commands: readonly Command[] = COMMANDS): Promise<number> {

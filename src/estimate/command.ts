@@ -16,10 +16,14 @@ import { loadProfile } from './profile.js';
 import { checkCap, memoryCap, runEstimate } from './run.js';
 import { formatTable } from './table.js';
 import { bytes } from '../cli/format.js';
+import { engineFits } from '../cli/memory.js';
 import { domainMappings, formatDomainComparison, resolveDomains, tenantCount, type DomainComparison } from './domains.js';
 import { checkHostMemory, runPolicyEstimate } from './policy.js';
 import { DEFAULT_HOST_HEADROOM, formatVerdict } from './verdict.js';
-import type { EstimateRun } from './run.js';
+import type { EstimateRun, EstimateSettings } from './run.js';
+import { runShardedEstimate } from '../shards/coordinator.js';
+import { shardCount } from '../shards/choose.js';
+import { estimateFromFingerprints } from '../shards/from-command.js';
 import { formatPolicy, policyJson } from './policy-table.js';
 import { summarize } from './summary.js';
 import type { ImageSource } from './source.js';
@@ -58,7 +62,8 @@ export const estimateCommand: Command = {
       .option('--advisor', 'none or scan-time (the advisor sets pages_to_scan) (default none)')
       .option('--max-scans', 'Stop after this many full scans (default 50)')
       .option('--stable-scans', 'Stop once the merge state is unchanged for this many full scans (default 3)')
-      .option('--max-memory', 'Engine memory cap, MiB (at most 4096) (default: what the inputs need)')
+      .option('--max-memory', 'Engine memory cap, MiB (at most 4096; with --threads, each shard\'s) (default: what the inputs need)')
+      .option('--threads', 'Content shards, each on a worker thread; the counters do not depend on it (default: the machine\'s cores, at least 64 MiB of pages each; 1 with --advisor scan-time or --policy)')
       .option('--domain', 'Sharing domain NAME=INPUT[,INPUT…] (repeatable; INPUT may end in *): also compare one domain and a domain per input')
       .option('--domain-map', 'File of NAME=INPUT[,INPUT…] lines, as --domain')
       .option('--policy', 'Let a policy run ksmd over simulated time: ksmtuned (needs --host-memory)')
@@ -67,36 +72,43 @@ export const estimateCommand: Command = {
       .option('--verdict', 'End with the verdict (--no-verdict: leave it out)', true)
       .option('--profile', 'Clock profile from ksm-wasm calibrate, for simulated_ms and ksmd_cpu_ms (default: the one shipped, measured on the reference host)')
       .option('--mode', 'pages (the page engine, every page whole), fingerprints (a 128-bit fingerprint per page: any size) or auto (default)')
+      .option('--from', 'Fingerprint files (ksm-wasm fingerprint) as the inputs; every IMAGE given after it is one too')
+      .option('--shard', 'With --from: run only shard I of K (I from 0 to K-1), exactly --max-scans full scans, and print its result for ksm-wasm merge (needs --json)')
       .option('--json', 'Print the JSON of DESIGN.md on stdout', false)
       .option('--report', 'Also write a self-contained HTML report to this file')
       .example('estimate guest0.img guest1.img --pages-to-scan 5000')
       .example('estimate --scenario clones --report clones.html')
       .example('estimate --scenario clones --domain acme=clones/guest0,clones/guest1 --domain globex=clones/guest2')
       .example('estimate --scenario clones --policy ksmtuned --host-memory 80M')
+      .example('estimate --from host1.kfp host2.kfp --shard 0/4 --json > shard-0.json')
       .action(async (opts: Record<string, unknown> & { _: unknown[] }) => estimate(opts, argv, io));
   },
 };
 
 async function estimate(opts: Record<string, unknown> & { _: unknown[] }, argv: readonly string[], io: CliIO): Promise<number> {
   const options = estimateOptions(opts, argv);
+  if (options.from.length) return estimateFromFingerprints(options, io);
   const profile = loadProfile(options.profile);
   const sources = openInputs(options.inputs, options.live);
+  const pages = sources.reduce((n, s) => n + s.pages, 0);
   const hugePages = sources.some((s) => (s.hugeSpans?.length ?? 0) > 0);
-  const engine = engineOf(resolveMode(options.mode, sources.reduce((n, s) => n + s.pages, 0), options.maxMemory, hugePages));
-  const maxMemory = options.maxMemory ?? memoryCap(sources, engine);
-  checkCap(sources, maxMemory, engine);
+  const engine = engineOf(resolveMode(options.mode, pages, options.maxMemory, hugePages));
+  const shards = shardCount(options.threads, options.knobs, options.policy, sources);
+  const maxMemory = options.maxMemory ?? memoryCap(sources, engine); // with shards: each shard's cap
+  // Inputs one engine could hold are held to the cap as one engine's; beyond that, each shard is.
+  if (shards === 1 || engineFits(pages)) checkCap(sources, maxMemory, engine);
   const mappings = domainMappings(options.domainFlags, options.domainMap);
   const domains = resolveDomains(mappings, sources);
   const domainOf = mappings.length > 0 ? (i: number) => domains[i] : undefined;
   if (options.policy) return policyEstimate(sources, { ...options, engine }, maxMemory, domainOf, io);
   announceRead(sources.reduce((n, s) => n + s.pages, 0), io.err);
-  const run = await runEstimate(sources, { ...options, engine, profile, maxMemory, onScan: progressReporter(io.err), domainOf });
+  const run = await estimateRun(sources, { ...options, engine, profile, maxMemory, onScan: progressReporter(io.err), domainOf }, shards);
   const report = options.report ? htmlReport(run) : undefined;
-  const compared = domainOf ? await compareDomains(sources, { ...options, engine }, maxMemory, summarize(run).savedBytes, domains) : undefined;
+  const compared = domainOf ? await compareDomains(sources, { ...options, engine }, maxMemory, summarize(run).savedBytes, domains, shards) : undefined;
   if (options.json) io.out(`${JSON.stringify(compared ? { ...estimateJson(run), domains: domainsJson(compared) } : estimateJson(run), null, 1)}\n`);
   else {
     io.out(compared ? `${formatTable(run)}\n${formatDomainComparison(compared, bytes).join('\n')}\n` : formatTable(run));
-    if (options.verdict) io.out(`\n${(await verdict(sources, { ...options, engine }, maxMemory, run, compared, domainOf)).join('\n')}\n`);
+    if (options.verdict) io.out(`\n${(await verdict(sources, { ...options, engine }, maxMemory, run, compared, domainOf, shards)).join('\n')}\n`);
   }
   if (!run.converged) io.err(`ksm-wasm estimate: the merge state did not settle within --max-scans ${options.maxScans} (last change after full scan ${run.settledAt})\n`);
   if (options.report && report) writeReport(options.report, report);
@@ -117,9 +129,9 @@ async function policyEstimate(sources: ImageSource[], options: RunOptions, maxMe
 }
 
 /** With --domain: the same inputs in one domain and with a domain each, for the summary row. */
-async function compareDomains(sources: ImageSource[], options: RunOptions, maxMemory: number, perTenantBytes: number, domains: Array<string | undefined>): Promise<DomainComparison> {
+async function compareDomains(sources: ImageSource[], options: RunOptions, maxMemory: number, perTenantBytes: number, domains: Array<string | undefined>, shards: number): Promise<DomainComparison> {
   const profile = loadProfile(options.profile);
-  const saved = async (domainOf?: (i: number) => string) => summarize(await runEstimate(sources, { ...options, profile, maxMemory, domainOf })).savedBytes;
+  const saved = async (domainOf?: (i: number) => string) => summarize(await estimateRun(sources, { ...options, profile, maxMemory, domainOf }, shards)).savedBytes;
   return {
     oneDomainBytes: await saved(),
     perTenantBytes,
@@ -130,7 +142,7 @@ async function compareDomains(sources: ImageSource[], options: RunOptions, maxMe
 }
 
 /** The verdict: ksmtuned's own simulation, and (without --domain) a run with a domain per input. */
-async function verdict(sources: ImageSource[], options: RunOptions, maxMemory: number, run: EstimateRun, compared: DomainComparison | undefined, domainOf: ((i: number) => string | undefined) | undefined): Promise<string[]> {
+async function verdict(sources: ImageSource[], options: RunOptions, maxMemory: number, run: EstimateRun, compared: DomainComparison | undefined, domainOf: ((i: number) => string | undefined) | undefined, shards: number): Promise<string[]> {
   const pages = sources.reduce((n, s) => n + s.pages, 0);
   const savedBytes = summarize(run).savedBytes;
   const hostMemory = options.hostMemory ?? Math.ceil((pages * 4096 * (1 + DEFAULT_HOST_HEADROOM)) / 1024) * 1024;
@@ -138,10 +150,15 @@ async function verdict(sources: ImageSource[], options: RunOptions, maxMemory: n
   const ksmtuned = await runPolicyEstimate(sources, { policy: 'ksmtuned', knobs: options.knobs, hostMemory, maxMemory, stableScans: options.stableScans, domainOf, engine: options.engine });
   let domains = compared;
   if (!domains && sources.length > 1) {
-    const perSpace = summarize(await runEstimate(sources, { ...options, profile: run.profile, maxMemory, domainOf: (i) => `input${i}` })).savedBytes;
+    const perSpace = summarize(await estimateRun(sources, { ...options, profile: run.profile, maxMemory, domainOf: (i) => `input${i}` }, shards)).savedBytes;
     domains = { oneDomainBytes: savedBytes, perTenantBytes: savedBytes, perSpaceBytes: perSpace, tenants: 1, spaces: sources.length };
   }
   return formatVerdict({ run, savedBytes, cap: options.cpuCap, ksmtuned, hostGiven: options.hostMemory !== undefined, domains, domainsFromMapping: compared !== undefined });
+}
+
+/** One engine, or content shards on worker threads (src/shards/). */
+function estimateRun(sources: ImageSource[], settings: EstimateSettings, shards: number): Promise<EstimateRun> {
+  return shards > 1 ? runShardedEstimate(sources, { ...settings, shards }) : runEstimate(sources, settings);
 }
 
 function domainsJson(c: DomainComparison): Record<string, number> {

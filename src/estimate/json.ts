@@ -12,6 +12,10 @@ export interface EstimateJson {
   page_size: number;
   /** Added to the contract: "pages" (the page engine) or "fingerprints" (--mode). */
   mode: string;
+  /** Content shards the run was split into (added to the contract; the counters do not depend on it). */
+  shards: number;
+  /** ms spent starting the engines (worker threads, compilation) before reading: in no wall_ms. */
+  startup_ms: number;
   knobs: Record<string, number>;
   scans: Array<Record<string, number>>;
   /** The last scan's counters, and the scan the merge state settled at (null: not within --max-scans). */
@@ -34,6 +38,8 @@ export function estimateJson(run: EstimateRun): EstimateJson {
   return {
     page_size: PAGE_SIZE,
     mode: run.mode,
+    shards: run.shards ?? 1,
+    startup_ms: round3(run.startupMs ?? 0),
     knobs: {
       pages_to_scan: k.pagesToScan, sleep_millisecs: k.sleepMillisecs, max_page_sharing: k.maxPageSharing,
       use_zero_pages: k.useZeroPages, smart_scan: k.smartScan, merge_across_nodes: k.mergeAcrossNodes,

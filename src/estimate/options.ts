@@ -12,8 +12,10 @@ import { checkKnob, ESTIMATE_KNOB_DEFAULTS, type EstimateKnobs } from './knobs.j
 import { policyOptions, type PolicyOptions } from './policy-options.js';
 import { parseMode, type ModeChoice } from './mode.js';
 import { parseSize } from './scaled.js';
+import { MAX_THREADS } from '../shards/choose.js';
+import { shardOptions, type ShardOptions } from '../shards/shard-options.js';
 
-export interface EstimateOptions extends PolicyOptions {
+export interface EstimateOptions extends PolicyOptions, ShardOptions {
   inputs: InputSpec[];
   knobs: EstimateKnobs;
   maxScans: number;
@@ -28,6 +30,8 @@ export interface EstimateOptions extends PolicyOptions {
   profile: string | undefined;
   /** --mode: pages, fingerprints or auto (mode.ts). */
   mode: ModeChoice;
+  /** Content shards, each on a worker thread (--threads), if given (else one per core: src/shards/choose.ts). */
+  threads: number | undefined;
 }
 
 /** Flags that take a value (`--flag VALUE` or `--flag=VALUE`), with the knob each one sets. */
@@ -40,13 +44,15 @@ export const KNOB_FLAGS: Readonly<Record<string, keyof EstimateKnobs>> = {
   'merge-across-nodes': 'mergeAcrossNodes',
   'stable-node-chains-prune-millisecs': 'stableNodeChainsPruneMillisecs',
 };
-export const VALUE_FLAGS = [...Object.keys(KNOB_FLAGS), 'advisor', 'max-scans', 'stable-scans', 'max-memory', 'report', 'scenario', 'pid', 'cgroup', 'policy', 'host-memory', 'domain', 'domain-map', 'cpu-cap', 'profile', 'mode', 'size'];
+export const VALUE_FLAGS = [...Object.keys(KNOB_FLAGS), 'advisor', 'max-scans', 'stable-scans', 'max-memory', 'report', 'scenario', 'pid', 'cgroup', 'policy', 'host-memory', 'domain', 'domain-map', 'cpu-cap', 'profile', 'mode', 'size', 'threads', 'from', 'shard'];
 
 type Parsed = Record<string, unknown> & { _: unknown[] };
 
 export function estimateOptions(opts: Parsed, argv: readonly string[]): EstimateOptions {
-  const inputs = scaledInputs(orderedInputs(opts, argv), single(opts, 'size'));
-  if (inputs.length === 0) throw new CliError('usage', 'estimate: nothing to scan (give IMAGE files, --scenario NAME, --pid PID, --cgroup PATH or --all)');
+  const ordered = withSize(opts, orderedInputs(opts, argv));
+  const shards = shardOptions(opts, ordered);
+  const inputs = shards.from.length ? [] : ordered;
+  if (inputs.length === 0 && shards.from.length === 0) throw new CliError('usage', 'estimate: nothing to scan (give IMAGE files, --scenario NAME, --pid PID, --cgroup PATH or --all)');
   const policy = policyOptions(opts, single);
   const knobs = { ...ESTIMATE_KNOB_DEFAULTS } as Record<string, unknown>;
   for (const [flag, knob] of Object.entries(KNOB_FLAGS)) {
@@ -72,11 +78,14 @@ export function estimateOptions(opts: Parsed, argv: readonly string[]): Estimate
     ...policy,
     profile: single(opts, 'profile'),
     mode: parseMode(single(opts, 'mode')),
+    threads: single(opts, 'threads') === undefined ? undefined : count(opts, 'threads', 1, 1, MAX_THREADS),
+    ...shards,
   };
 }
 
 /** --size SIZE scales every --scenario input (scaled.ts); it means nothing without one. */
-function scaledInputs(inputs: InputSpec[], sizeText: string | undefined): InputSpec[] {
+export function withSize(opts: Parsed, inputs: InputSpec[]): InputSpec[] {
+  const sizeText = single(opts, 'size');
   if (sizeText === undefined) return inputs;
   if (!inputs.some((spec) => spec.kind === 'scenario')) throw new CliError('usage', '--size scales a built-in scenario: give --scenario NAME with it');
   const size = parseSize(sizeText);
@@ -93,7 +102,7 @@ function single(opts: Parsed, flag: string): string | undefined {
 }
 
 /** Flags that are not kernel knobs (so the kernel's parsing rules are not the reason). */
-const OWN_FLAGS = new Set(['max-scans', 'stable-scans', 'max-memory']);
+const OWN_FLAGS = new Set(['max-scans', 'stable-scans', 'max-memory', 'threads']);
 
 function decimal(flag: string, text: string): number {
   if (!/^[0-9]{1,15}$/.test(text)) {
@@ -126,7 +135,7 @@ function reportPath(path: string | undefined): string | undefined {
  * The inputs in command-line order. The parser keeps positionals and flags apart, so the order is
  * read back from argv; images are the positionals the parser found.
  */
-function orderedInputs(opts: Parsed, argv: readonly string[]): InputSpec[] {
+export function orderedInputs(opts: Parsed, argv: readonly string[], valueFlags: readonly string[] = VALUE_FLAGS): InputSpec[] {
   const out: InputSpec[] = [];
   const images = opts._.map(String);
   for (let i = 0; i < argv.length; i++) {
@@ -135,7 +144,7 @@ function orderedInputs(opts: Parsed, argv: readonly string[]): InputSpec[] {
     if (!token.startsWith('-') || token === '-') { out.push({ kind: 'image', path: token }); continue; }
     const [name, inline] = splitFlag(token);
     if (name === 'all') out.push({ kind: 'all' });
-    if (!VALUE_FLAGS.includes(name)) continue;
+    if (!valueFlags.includes(name)) continue;
     const value = inline ?? (argv[i + 1] !== undefined && !argv[i + 1].startsWith('-') ? argv[++i] : undefined);
     if (value === undefined || value === '') throw new CliError('usage', `--${name} needs a value`);
     if (name === 'pid') out.push(...value.split(',').map((text) => ({ kind: 'pid' as const, text })));

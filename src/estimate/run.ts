@@ -70,6 +70,10 @@ export interface EstimateRun {
   settledAt: number;
   /** ms spent reading the inputs into the engine. */
   readMs: number;
+  /** ms spent starting the engines (and their worker threads) before reading: not in any scan's wallMs. */
+  startupMs?: number;
+  /** Content shards the run was split into (src/shards/); 1 for one engine. */
+  shards?: number;
 }
 
 export async function runEstimate(sources: ImageSource[], settings: EstimateSettings): Promise<EstimateRun> {
@@ -84,6 +88,7 @@ export async function runEstimate(sources: ImageSource[], settings: EstimateSett
   const clock = new KernelClock(profile, settings.knobs.sleepMillisecs);
   let msPerBatch = 0; // the last scan's, for the engine's clock mid-scan (chain prunes, the advisor)
 
+  const started = performance.now();
   const ksm = await Ksm.create({
     engine,
     maxMemory,
@@ -92,6 +97,7 @@ export async function runEstimate(sources: ImageSource[], settings: EstimateSett
   });
   setKnobs(ksm, settings.knobs);
   const t0 = performance.now();
+  const startupMs = t0 - started;
   const spaces = loadSpaces(ksm, sources, maxMemory, settings.domainOf);
   const readMs = performance.now() - t0;
 
@@ -134,6 +140,8 @@ export async function runEstimate(sources: ImageSource[], settings: EstimateSett
     converged: hasConverged(scans, settings.stableScans),
     settledAt: settledAt(scans),
     readMs,
+    startupMs,
+    shards: 1,
   };
 }
 
@@ -224,7 +232,7 @@ function loadSpace(ksm: Ksm, source: ImageSource, maxMemory: number, parent?: Ad
   }
 }
 
-function spaceRecord(space: AddressSpace): SpaceRecord {
+export function spaceRecord(space: AddressSpace): SpaceRecord {
   const st = space.ksmStat();
   return { name: space.name, ksmRmapItems: st.ksmRmapItems, ksmMergingPages: st.ksmMergingPages, ksmZeroPages: st.ksmZeroPages, ksmProcessProfit: st.ksmProcessProfit };
 }

@@ -67,7 +67,9 @@ function footer(run: EstimateRun): string[] {
       `last scan ${duration(p.lastMs).padStart(9)}   ksmd CPU to settle ${duration(p.settleCpuMs).padStart(9)}, steady ${pct(p.steadyCpuShare)} of a core`),
     `ksmd's CPU from a cost per batch, page seen, merged page visited, stable-tree hit, other page, two-page merge and tree level (${profileName(run)});`,
     '  checked against the free-running kernel (docs/clock.md): time within 10 %, CPU within 25 %, on the host and session the profile was measured in.',
-    `This run: ${duration(s.last.wallMs)} of scanning in the engine.`,
+    (run.shards ?? 1) > 1
+      ? `This run: ${duration(s.last.wallMs)} of scanning in ${run.shards} content shards side by side (the slowest shard's time, scan by scan; starting their engines took ${duration(run.startupMs ?? 0)}, not counted).`
+      : `This run: ${duration(s.last.wallMs)} of scanning in the engine.`,
   ];
 }
 

@@ -1,0 +1,181 @@
+/**
+ * The fingerprint file (docs/fingerprint-file.md): what `ksm-wasm fingerprint` writes and
+ * `estimate --from` reads. Every input's pages as fingerprint records, with their page indices,
+ * in the inputs' order; a header that names the inputs; a SHA-256 over the whole file at its end.
+ *
+ *   offset 0   8 bytes   magic "KSMW-FP\n"
+ *          8   u32 LE    version (1)
+ *         12   u32 LE    header length H
+ *         16   H bytes   header, UTF-8 JSON (FingerprintHeader)
+ *       16+H   entries   for each input in order, `pages` entries of ENTRY_SIZE bytes:
+ *                        u32 LE page index in the space, then the 24-byte record (hash.ts)
+ *        end   32 bytes  SHA-256 of every byte before it
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { CliError, describeSystemError } from '../cli/errors.js';
+import { PAGE_SIZE, type ImageSource } from '../estimate/source.js';
+import { FP_RECORD_SIZE, PageHasher } from './hash.js';
+
+export const FILE_MAGIC = 'KSMW-FP\n';
+export const FILE_VERSION = 1;
+/** Bytes per page in the file: its page index and its record. */
+export const ENTRY_SIZE = 4 + FP_RECORD_SIZE;
+const PREFIX = 16;
+const CHECKSUM_SIZE = 32;
+
+/** One input as the file describes it. */
+export interface FileInput {
+  name: string;
+  /** Pages in the file for it (present pages). */
+  pages: number;
+  /** Its space's size in pages (pages placed by index, with holes). */
+  space_pages: number;
+  /** Space page indices where a transparent huge page of 512 pages starts. */
+  huge_spans: number[];
+  /** Index (in this file) of the input it is a fork of, or null. */
+  fork_of: number | null;
+  /** With fork_of: page indices the parent maps and this one does not. */
+  drop_pages: number[];
+}
+
+export interface FingerprintHeader {
+  page_size: number;
+  record_size: number;
+  inputs: FileInput[];
+}
+
+/** A file read and checked: its header, and each input's entries (ENTRY_SIZE bytes each). */
+export interface FingerprintFile {
+  path: string;
+  header: FingerprintHeader;
+  /** entries[i]: input i's entries, in address order. */
+  entries: Uint8Array[];
+  /** The file's SHA-256 (hex): names the input of every shard run from it. */
+  checksum: string;
+}
+
+/** Writes the fingerprint file of `sources` to `path` (through a temporary file: nothing is left at `path` unless all went well). */
+export function writeFingerprintFile(path: string, sources: readonly ImageSource[]): { pages: number; bytes: number } {
+  const header = headerOf(sources);
+  const temporary = `${path}.${process.pid}.tmp`;
+  const fd = openOutput(temporary);
+  const sha = createHash('sha256');
+  let bytes = 0;
+  const write = (data: Uint8Array) => {
+    sha.update(data);
+    for (let at = 0; at < data.length;) at += writeSync(fd, data, at);
+    bytes += data.length;
+  };
+  try {
+    write(prefix(header));
+    const hasher = new PageHasher();
+    sources.forEach((source) => writeEntries(source, hasher, write));
+    const digest = new Uint8Array(sha.digest());
+    for (let at = 0; at < digest.length;) at += writeSync(fd, digest, at);
+    closeSync(fd);
+    renameSync(temporary, path);
+    return { pages: header.inputs.reduce((n, i) => n + i.pages, 0), bytes: bytes + CHECKSUM_SIZE };
+  } catch (error) {
+    closeSync(fd);
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+}
+
+function headerOf(sources: readonly ImageSource[]): FingerprintHeader {
+  return {
+    page_size: PAGE_SIZE,
+    record_size: FP_RECORD_SIZE,
+    inputs: sources.map((s) => ({
+      name: s.name,
+      pages: s.pages,
+      space_pages: s.spacePages ?? s.pages,
+      huge_spans: [...(s.hugeSpans ?? [])],
+      fork_of: s.forkOf ? sources.indexOf(s.forkOf) : null,
+      drop_pages: [...(s.dropPages ?? [])],
+    })),
+  };
+}
+
+function prefix(header: FingerprintHeader): Uint8Array {
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const out = new Uint8Array(PREFIX + json.length);
+  out.set(new TextEncoder().encode(FILE_MAGIC));
+  const view = new DataView(out.buffer);
+  view.setUint32(8, FILE_VERSION, true);
+  view.setUint32(12, json.length, true);
+  out.set(json, PREFIX);
+  return out;
+}
+
+/** One source's pages as entries, chunk by chunk. */
+function writeEntries(source: ImageSource, hasher: PageHasher, write: (data: Uint8Array) => void): void {
+  let next = 0;
+  let written = 0;
+  source.read((chunk, page = next) => {
+    const n = chunk.length / PAGE_SIZE;
+    const records = hasher.fingerprintPages(chunk);
+    const entries = new Uint8Array(n * ENTRY_SIZE);
+    const view = new DataView(entries.buffer);
+    for (let i = 0; i < n; i++) {
+      view.setUint32(i * ENTRY_SIZE, page + i, true);
+      entries.set(records.subarray(i * FP_RECORD_SIZE, (i + 1) * FP_RECORD_SIZE), i * ENTRY_SIZE + 4);
+    }
+    write(entries);
+    written += n;
+    next = page + n;
+  });
+  if (written !== source.pages) throw new CliError('input', `${source.name}: ${written} pages read where ${source.pages} were expected (did it change while being read?)`);
+}
+
+function openOutput(path: string): number {
+  try {
+    return openSync(path, 'w');
+  } catch (error) {
+    throw describeSystemError(`-o ${path}`, error);
+  }
+}
+
+/** Reads and checks a fingerprint file; anything wrong with it is one CliError naming the file. */
+export function readFingerprintFile(path: string): FingerprintFile {
+  let bytes: Uint8Array;
+  try {
+    const buffer = readFileSync(path);
+    bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.length);
+  } catch (error) {
+    throw describeSystemError(path, error);
+  }
+  const fail = (what: string) => new CliError('input', `${path}: ${what}`);
+  if (bytes.length < PREFIX || new TextDecoder().decode(bytes.subarray(0, 8)) !== FILE_MAGIC) throw fail('not a ksm-wasm fingerprint file (no "KSMW-FP" magic at its start; make one with ksm-wasm fingerprint)');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = view.getUint32(8, true);
+  if (version !== FILE_VERSION) throw fail(`fingerprint file version ${version}; this ksm-wasm reads version ${FILE_VERSION}`);
+  const headerLength = view.getUint32(12, true);
+  if (PREFIX + headerLength + CHECKSUM_SIZE > bytes.length) throw fail(`truncated: ${bytes.length} bytes, shorter than its own header says`);
+  const header = parseHeader(bytes.subarray(PREFIX, PREFIX + headerLength), fail);
+  const expected = PREFIX + headerLength + header.inputs.reduce((n, i) => n + i.pages, 0) * ENTRY_SIZE + CHECKSUM_SIZE;
+  if (bytes.length < expected) throw fail(`truncated: ${bytes.length} bytes where its header says ${expected}`);
+  if (bytes.length > expected) throw fail(`corrupted: ${bytes.length - expected} bytes more than its header says`);
+  const body = bytes.subarray(0, expected - CHECKSUM_SIZE);
+  const digest = createHash('sha256').update(body).digest('hex');
+  if (digest !== Buffer.from(bytes.subarray(expected - CHECKSUM_SIZE)).toString('hex')) throw fail('corrupted: its SHA-256 does not match its contents');
+  let at = PREFIX + headerLength;
+  const entries = header.inputs.map((input) => bytes.subarray(at, (at += input.pages * ENTRY_SIZE)));
+  return { path, header, entries, checksum: digest };
+}
+
+function parseHeader(text: Uint8Array, fail: (what: string) => CliError): FingerprintHeader {
+  let header: FingerprintHeader;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(text)) as FingerprintHeader;
+  } catch {
+    throw fail('corrupted: its header is not JSON');
+  }
+  const count = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;
+  const good = header && header.page_size === PAGE_SIZE && header.record_size === FP_RECORD_SIZE && Array.isArray(header.inputs)
+    && header.inputs.every((i, k) => typeof i?.name === 'string' && count(i.pages) && count(i.space_pages) && i.pages <= i.space_pages
+      && Array.isArray(i.huge_spans) && Array.isArray(i.drop_pages) && (i.fork_of === null || (count(i.fork_of) && (i.fork_of as number) < k)));
+  if (!good) throw fail(`corrupted: its header is not one of a version ${FILE_VERSION} fingerprint file (page size ${PAGE_SIZE}, records of ${FP_RECORD_SIZE} bytes, inputs)`);
+  return header;
+}

@@ -1,0 +1,70 @@
+/**
+ * `estimate` over content shards: the pages are dealt by content to `shards` engines (each on its
+ * own worker thread by default), which step full scan by full scan together; after each full scan
+ * the shards' counters are summed (sum.ts), the time figures computed from the sums and
+ * convergence decided on them (reduce.ts). The counters are those of one engine over all the
+ * pages; which dup of a chain takes a page may differ.
+ *
+ * Starting the workers and compiling their engines is startupMs; reading and dealing the pages is
+ * readMs; neither is in any scan's wallMs.
+ */
+import { memoryCap } from '../estimate/run.js';
+import { modeOf } from '../estimate/mode.js';
+import { loadProfile } from '../estimate/profile.js';
+import type { EstimateRun, EstimateSettings } from '../estimate/run.js';
+import type { ImageSource } from '../estimate/source.js';
+import type { ShardSpec } from './engine.js';
+import type { ShardHost, ShardHostFactory } from './host.js';
+import { dealPages } from './partition.js';
+import { ScanReducer, shardedRun } from './reduce.js';
+import { sumShardScans } from './sum.js';
+import { workerShard } from './worker-host.js';
+
+export interface ShardedSettings extends EstimateSettings {
+  shards: number;
+  /** Where each shard runs (default: a worker thread each). */
+  host?: ShardHostFactory;
+}
+
+export async function runShardedEstimate(sources: ImageSource[], settings: ShardedSettings): Promise<EstimateRun> {
+  const profile = settings.profile ?? loadProfile(undefined);
+  const pages = sources.reduce((n, s) => n + s.pages, 0);
+  const spec: ShardSpec = {
+    knobs: settings.knobs,
+    spaces: sources.map((s, i) => ({ name: s.name, spacePages: s.spacePages ?? s.pages, domain: settings.domainOf?.(i) })),
+    maxMemory: settings.maxMemory ?? memoryCap(sources, settings.engine),
+    profile,
+    engine: settings.engine,
+  };
+  const t0 = performance.now();
+  const hosts = await startShards(settings.host ?? workerShard, spec, settings.shards);
+  try {
+    const t1 = performance.now();
+    dealPages(sources, settings.shards, (shard, batch) => hosts[shard].write(batch));
+    await Promise.all(hosts.map((h) => h.start()));
+    const t2 = performance.now();
+    const reducer = new ScanReducer(settings.knobs, profile);
+    while (reducer.scans.length < settings.maxScans && !reducer.converged(settings.stableScans)) {
+      const start = performance.now();
+      const parts = await Promise.all(hosts.map((h) => h.fullScan()));
+      const record = reducer.add(sumShardScans(parts), performance.now() - start);
+      settings.onScan?.(record, { pages });
+    }
+    const spaces = sources.map((s) => ({ name: s.name, pages: s.pages, live: s.live }));
+    return shardedRun(reducer, { spaces, stableScans: settings.stableScans, readMs: t2 - t1, startupMs: t1 - t0, shards: settings.shards, mode: modeOf(settings.engine ?? 'wasm') });
+  } finally {
+    await Promise.all(hosts.map((h) => h.close()));
+  }
+}
+
+/** Every shard's engine, started together; if one fails, the others are closed. */
+async function startShards(factory: ShardHostFactory, spec: ShardSpec, shards: number): Promise<ShardHost[]> {
+  const started = await Promise.allSettled(Array.from({ length: shards }, () => factory(spec)));
+  const hosts = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failure = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failure) {
+    await Promise.all(hosts.map((h) => h.close()));
+    throw failure.reason;
+  }
+  return hosts;
+}

@@ -1,0 +1,43 @@
+/**
+ * Where a shard's engine runs: in this thread (tests, one shard) or on a worker thread
+ * (worker-host.ts). The coordinator sees only this interface.
+ */
+import { ShardEngine, type ShardScan, type ShardSpec } from './engine.js';
+import type { PageBatch } from './partition.js';
+import { releaseChunk } from './chunk-pool.js';
+
+export interface ShardHost {
+  /** Pages for the shard's engine (the batch's index arrays may be handed over; its chunk is released once read). */
+  write(batch: PageBatch): void;
+  /** All pages given: spaces mergeable, ksmd running. Rejects with what went wrong loading. */
+  start(): Promise<void>;
+  /** One full scan; the shard's counters at its end. */
+  fullScan(): Promise<ShardScan>;
+  close(): Promise<void>;
+}
+
+export type ShardHostFactory = (spec: ShardSpec) => Promise<ShardHost>;
+
+/** A shard in this thread. */
+export const inProcessShard: ShardHostFactory = async (spec) => {
+  const engine = await ShardEngine.create(spec);
+  engine.createSpaces();
+  let failure: unknown;
+  return {
+    write(batch) {
+      try {
+        if (failure === undefined) engine.write(batch.space, batch.pages, batch.slots, batch.data);
+      } catch (error) {
+        failure = error;
+      } finally {
+        releaseChunk(batch);
+      }
+    },
+    async start() {
+      if (failure !== undefined) throw failure;
+      engine.start();
+    },
+    async fullScan() { return engine.fullScan(); },
+    async close() { engine.close(); },
+  };
+};

@@ -1,0 +1,21 @@
+/**
+ * The messages between the coordinator and a shard's worker thread. Requests are answered in
+ * order; page batches are not answered (a failure to load them is reported at `start`).
+ */
+import type { CliErrorKind } from '../cli/errors.js';
+import type { ShardScan, ShardSpec } from './engine.js';
+import type { PageBatch } from './partition.js';
+
+export type ToShard =
+  | { type: 'init'; spec: ShardSpec }
+  | ({ type: 'pages' } & PageBatch)
+  | { type: 'start' }
+  | { type: 'scan' }
+  | { type: 'close' };
+
+export type FromShard =
+  | { type: 'ready' }
+  | { type: 'started' }
+  | { type: 'scanned'; scan: ShardScan }
+  | { type: 'closed' }
+  | { type: 'failed'; kind: CliErrorKind | undefined; message: string };

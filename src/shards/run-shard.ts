@@ -1,0 +1,66 @@
+/**
+ * The run step of one map/reduce job: shard I of K of fingerprint files, exactly `maxScans` full
+ * scans, the shard's counters after each (all the pages as one shard may stop once settled). The engine behind it is this one function: today the
+ * page engine over stand-in pages (from-records.ts); an engine of fingerprint records replaces it
+ * here without anything else changing (the lead's merge of the fingerprint engine).
+ */
+import { CliError } from '../cli/errors.js';
+import { engineMemoryFor, fingerprintMemoryFor } from '../cli/memory.js';
+import type { EstimateKnobs } from '../estimate/knobs.js';
+import type { EstimateSettings } from '../estimate/run.js';
+import type { ClockProfile } from '../estimate/profile.js';
+import type { FingerprintFile } from '../fingerprint/file.js';
+import { ShardEngine, type ShardScan } from './engine.js';
+import { shardSources, type ShardId } from './from-records.js';
+import { unsplittable } from './partition.js';
+import { hasConverged } from '../estimate/convergence.js';
+import { kernelStats } from '../stats.js';
+
+export interface ShardRunSettings {
+  knobs: EstimateKnobs;
+  maxScans: number;
+  profile: ClockProfile;
+  /** The shard engine's memory cap (default: what its pages need). */
+  maxMemory?: number;
+  /** Which engine holds the stand-in pages (default the page engine; the fingerprint engine fingerprints them again). */
+  engine?: EstimateSettings['engine'];
+  /** Only for all the pages in one shard: stop once the merge state has been the same for this many full scans. */
+  stableScans?: number;
+}
+
+export interface ShardRunResult {
+  scans: ShardScan[];
+  /** ms to make the engine (compilation). */
+  startupMs: number;
+  /** ms to load the shard's pages. */
+  readMs: number;
+}
+
+export type ShardRunner = (files: readonly FingerprintFile[], shard: ShardId, settings: ShardRunSettings) => Promise<ShardRunResult>;
+
+/** Shard `shard` of `files` on the page engine, over stand-in pages. */
+export const runShard: ShardRunner = async (files, shard, settings) => {
+  const sources = shardSources(files, shard);
+  const tied = unsplittable(sources);
+  if (tied && shard.count > 1) throw new CliError('input', `--shard ${shard.index}/${shard.count}: ${tied}, so these inputs run as one shard (--shard 0/1)`);
+  const pages = sources.reduce((n, s) => n + s.pages, 0);
+  const spec = { knobs: settings.knobs, spaces: [], maxMemory: settings.maxMemory ?? (settings.engine === 'fingerprints' ? fingerprintMemoryFor : engineMemoryFor)(pages), profile: settings.profile, engine: settings.engine };
+  const t0 = performance.now();
+  const engine = await ShardEngine.create(spec);
+  try {
+    const t1 = performance.now();
+    engine.loadSources(sources);
+    engine.start();
+    const t2 = performance.now();
+    const scans: ShardScan[] = [];
+    while (scans.length < settings.maxScans && !settled(scans, shard, settings.stableScans)) scans.push(engine.fullScan());
+    return { scans, startupMs: t1 - t0, readMs: t2 - t1 };
+  } finally {
+    engine.close();
+  }
+};
+
+/** A run of all the pages (one shard) can stop where the estimate settles; a shard of several never does. */
+function settled(scans: readonly ShardScan[], shard: ShardId, stableScans: number | undefined): boolean {
+  return shard.count === 1 && stableScans !== undefined && hasConverged(scans.map((s) => kernelStats(s.counters)), stableScans);
+}

@@ -1,0 +1,54 @@
+/**
+ * A shard's worker thread: one ShardEngine, driven by the coordinator's messages (protocol.ts),
+ * handled one after the other. A failure while loading pages is kept and reported at `start`.
+ */
+import { parentPort } from 'node:worker_threads';
+import { CliError } from '../cli/errors.js';
+import { ShardEngine } from './engine.js';
+import type { FromShard, ToShard } from './protocol.js';
+import { releaseChunk } from './chunk-pool.js';
+
+const port = parentPort!;
+let engine: ShardEngine | undefined;
+let loadFailure: unknown;
+let queue: Promise<void> = Promise.resolve();
+
+const reply = (message: FromShard): void => port.postMessage(message);
+
+function failed(error: unknown): FromShard {
+  if (error instanceof CliError) return { type: 'failed', kind: error.kind, message: error.message };
+  return { type: 'failed', kind: undefined, message: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
+}
+
+async function handle(message: ToShard): Promise<void> {
+  switch (message.type) {
+    case 'init':
+      engine = await ShardEngine.create(message.spec);
+      engine.createSpaces();
+      return reply({ type: 'ready' });
+    case 'pages':
+      try {
+        if (loadFailure === undefined) engine!.write(message.space, message.pages, message.slots, message.data);
+      } finally {
+        releaseChunk(message);
+      }
+      return;
+    case 'start':
+      if (loadFailure !== undefined) throw loadFailure;
+      engine!.start();
+      return reply({ type: 'started' });
+    case 'scan':
+      return reply({ type: 'scanned', scan: engine!.fullScan() });
+    case 'close':
+      engine?.close();
+      reply({ type: 'closed' });
+      port.close();
+  }
+}
+
+port.on('message', (message: ToShard) => {
+  queue = queue.then(() => handle(message)).catch((error: unknown) => {
+    if (message.type === 'pages') loadFailure ??= error;
+    else reply(failed(error));
+  });
+});

@@ -1,0 +1,110 @@
+/**
+ * Content shards from the command line: `estimate --threads N` on worker threads, and the
+ * map/reduce run (`fingerprint`, then `estimate --from --shard I/K` in K separate processes, then
+ * `merge`) give the counters of a one-shard run, byte for byte in the JSON (all but wall_ms,
+ * startup_ms and shards). Bad input to any step is one line and a non-zero exit.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { runCli } from '../src/cli/main.js';
+import { PageContent } from '../src/pagespec.js';
+import { WORKLOADS } from './conformance/workloads.js';
+import { CLI, refused, runNode, type Result } from './helpers/run-cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ksm-wasm-shards-'));
+const at = (name: string) => join(dir, name);
+
+// A mix of OS images, libraries, 0xFF and zero pages, in-guest pairs and unique data (a conformance workload).
+const mix = WORKLOADS.find((w) => w.name.startsWith('a mix'))!;
+const IMAGES = mix.guests.map((pages, g) => {
+  writeFileSync(at(`guest${g}.img`), new PageContent(7).image(pages));
+  return at(`guest${g}.img`);
+});
+const KNOBS = ['--pages-to-scan', '37', '--use-zero-pages', '1', '--max-page-sharing', '4', '--max-scans', '12'];
+const K = 3;
+
+/** The JSON without what the run's own speed and split decide. */
+function counters(stdout: string): string {
+  const j = JSON.parse(stdout);
+  const drop = ({ wall_ms: _, ...rest }: Record<string, unknown>) => rest;
+  const { startup_ms: _s, shards: _k, ...rest } = j;
+  return JSON.stringify({ ...rest, scans: j.scans.map(drop), converged: drop(j.converged) });
+}
+
+function ok(r: Result, what: string): string {
+  assert.is(r.code, 0, `${what}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** The CLI in this process (for the refusals: faster than a process each). */
+async function cli(...args: string[]): Promise<Result> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(['node', 'ksm-wasm', ...args], { out: (t) => { stdout += t; }, err: (t) => { stderr += t; }, env: {} });
+  return { code, stdout, stderr };
+}
+
+const test = suite('estimate --threads, fingerprint, estimate --from --shard, merge');
+
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('K separate processes, the threaded run, --from without --shard and a one-shard run: the same JSON counters', async () => {
+  ok(await runNode([CLI, 'fingerprint', ...IMAGES, '-o', at('fp.kfp')]), 'fingerprint');
+  const shards = await Promise.all(Array.from({ length: K }, (_, i) => runNode([CLI, 'estimate', '--from', at('fp.kfp'), '--shard', `${i}/${K}`, '--json', ...KNOBS])));
+  shards.forEach((r, i) => writeFileSync(at(`shard-${i}.json`), ok(r, `shard ${i}`)));
+  const [merged, whole, threaded, one] = await Promise.all([
+    runNode([CLI, 'merge', ...shards.map((_, i) => at(`shard-${i}.json`)), '--json']),
+    runNode([CLI, 'estimate', '--from', at('fp.kfp'), '--json', ...KNOBS]),
+    runNode([CLI, 'estimate', ...IMAGES, '--threads', '2', '--json', ...KNOBS]),
+    runNode([CLI, 'estimate', ...IMAGES, '--threads', '1', '--json', ...KNOBS]),
+  ]);
+  assert.equal(JSON.parse(ok(merged, 'merge')).shards, K);
+  assert.equal(JSON.parse(ok(threaded, 'threaded')).shards, 2);
+  assert.equal(JSON.parse(ok(one, 'one shard')).shards, 1);
+  assert.ok(JSON.parse(one.stdout).converged.pages_sharing > 0, 'the workload merges something');
+  assert.is(counters(merged.stdout), counters(one.stdout), 'K processes, merged = one shard');
+  assert.is(counters(threaded.stdout), counters(one.stdout), 'threads = one shard');
+  assert.is(counters(ok(whole, '--from, all pages')), counters(one.stdout), 'estimate --from FILE (no --shard) = one shard');
+  assert.ok(JSON.parse(threaded.stdout).startup_ms > 0, 'worker start-up is reported apart');
+});
+
+test('a fingerprint file that is truncated, corrupted or foreign: one line each', async () => {
+  const good = new Uint8Array(readFileSync(at('fp.kfp')));
+  writeFileSync(at('short.kfp'), good.subarray(0, good.length - 100));
+  const flipped = good.slice();
+  flipped[Math.floor(flipped.length / 2)] ^= 1;
+  writeFileSync(at('flipped.kfp'), flipped);
+  refused(await cli('estimate', '--from', at('short.kfp'), '--shard', '0/2', '--json'), /short\.kfp: truncated: \d+ bytes where its header says \d+/);
+  refused(await cli('estimate', '--from', at('flipped.kfp'), '--shard', '0/2', '--json'), /flipped\.kfp: corrupted: its SHA-256 does not match/);
+  refused(await cli('estimate', '--from', IMAGES[0], '--json'), /guest0\.img: not a ksm-wasm fingerprint file/);
+  refused(await cli('estimate', '--from', at('nowhere.kfp'), '--json'), /nowhere\.kfp: no such file/);
+});
+
+test('merge refuses what is not the K shards of one run', async () => {
+  const shard = (i: number) => at(`shard-${i}.json`);
+  ok(await cli('fingerprint', IMAGES[0], '-o', at('other.kfp')), 'fingerprint of other inputs');
+  writeFileSync(at('other-1.json'), ok(await cli('estimate', '--from', at('other.kfp'), '--shard', `1/${K}`, '--json', ...KNOBS), 'other inputs'));
+  writeFileSync(at('knobs-1.json'), ok(await cli('estimate', '--from', at('fp.kfp'), '--shard', `1/${K}`, '--json', ...KNOBS, '--smart-scan', '0'), 'other knobs'));
+  refused(await cli('merge', shard(0), at('other-1.json'), shard(2)), /other-1\.json and .*shard-0\.json: shards of different inputs/);
+  refused(await cli('merge', shard(0), at('knobs-1.json'), shard(2)), /knobs-1\.json and .*shard-0\.json: run under different knobs/);
+  refused(await cli('merge', shard(0), shard(1)), /shard 2\/3 missing \(given: 0, 1\)/);
+  refused(await cli('merge', shard(0), shard(1), shard(1)), /shard-1\.json and .*shard-1\.json are both shard 1\/3/);
+  refused(await cli('merge', IMAGES[0]), /guest0\.img: not JSON/);
+  writeFileSync(at('cut.json'), readFileSync(shard(0), 'utf8').trimEnd().replace(/"scans":\[.*\]\}$/s, '"scans":[]}'));
+  refused(await cli('merge', at('cut.json'), shard(1), shard(2)), /cut\.json: a shard result with missing or malformed fields/);
+});
+
+test('bad --shard and --threads', async () => {
+  refused(await cli('estimate', '--from', at('fp.kfp'), '--shard', '3/2', '--json'), /--shard 3\/2: no shard 3 of 2/);
+  refused(await cli('estimate', '--from', at('fp.kfp'), '--shard', 'two', '--json'), /--shard two: give I\/K/);
+  refused(await cli('estimate', '--from', at('fp.kfp'), '--shard', '0/2'), /--shard prints a shard result .*add --json/);
+  refused(await cli('estimate', '--shard', '0/2', '--json', ...IMAGES), /--shard I\/K needs --from FILE/);
+  refused(await cli('estimate', ...IMAGES, '--threads', '0'), /--threads 0: must be from 1 to 256/);
+  refused(await cli('estimate', ...IMAGES, '--threads', '2', '--advisor', 'scan-time'), /--threads 2: --advisor scan-time .* runs as one shard/);
+  refused(await cli('estimate', ...IMAGES, '--threads', '3', '--policy', 'ksmtuned', '--host-memory', '64M'), /--threads 3: --policy ksmtuned .* runs as one shard/);
+});
+
+test.run();
