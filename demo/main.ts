@@ -10,6 +10,7 @@ import { Guest, GUEST_PAGES, MAX_GUESTS, baseImage, regionOf } from './guests.js
 import { PageMap, STATES, type PageMapHost } from './pagemap.js';
 import { PolicyControl, type PolicyMode } from './policy.js';
 import { wireImageCard } from './images/image-card.js';
+import { estimateImages, showEstimate } from './images/estimate.js';
 
 /** Slower than the kernel's 100 pages per 20 ms: a full scan takes a few seconds, so you can follow it. */
 const START_KNOBS: Partial<Knobs> = { pagesToScan: 50, sleepMillisecs: 40 };
@@ -327,7 +328,7 @@ async function main(): Promise<void> {
   refresh();
   sample();
   requestAnimationFrame(frame);
-  wireImageCard(report);
+  wireImageCard(report, async (images) => showEstimate(await estimateImages(images), $('#image-estimate')));
   document.body.classList.add('ready');
 }
 

@@ -145,6 +145,12 @@ export interface KsmBackend {
 
   /** Write bytes at a byte address of the space (may span pages, all mapped). Copy-on-write as needed. 0 or ENOMEM. */
   write(id: number, address: number, data: Uint8Array): number;
+  /**
+   * The fingerprint engine only: pages from `firstVpn` get the contents whose fingerprint records
+   * (FP_RECORD_SIZE bytes each) are given, as writes of those whole pages would. 0, or ENOMEM with
+   * nothing written.
+   */
+  writeFingerprints?(id: number, firstVpn: number, records: Uint8Array): number;
   /** Read bytes at a byte address of the space (pages mapped; absent pages read as zeros). */
   read(id: number, address: number, out: Uint8Array): void;
   /** A zero-copy view of one mapped page, valid until the next call into the engine. Never write through it. */

@@ -196,16 +196,19 @@ export class WasmBackend implements KsmBackend {
 
   /**
    * Fingerprint engine: pages from `firstVpn` get the contents whose records (FP_RECORD_SIZE bytes
-   * each, src/fingerprint/hash.ts) are given, as a write of those whole pages would. 0 or ENOMEM.
+   * each, src/fingerprint/hash.ts) are given, as a write of those whole pages would. 0, or ENOMEM
+   * with nothing written (the pages are prepared together first, as a multi-page write's are).
    */
   writeFingerprints(id: number, firstVpn: number, records: Uint8Array): number {
     if (this.engine !== 'fingerprints') throw new KsmError('EINVAL', 'only the fingerprint engine takes fingerprint records');
     const count = records.length / abi.FP_RECORD_SIZE;
+    if (count === 0) return 0;
+    if (this.core.prepareWrite(id, firstVpn, count, 1, 1) !== 0) return ENOMEM;
+    const { bytes } = this.#views(); // after prepareWrite: memory may have grown
     for (let i = 0; i < count; i++) {
-      const at = this.core.prepareWritePage(id, firstVpn + i, 1) >>> 0;
-      if (at === 0) return ENOMEM;
+      const at = this.core.pageAddress(id, firstVpn + i) >>> 0;
       const from = i * abi.FP_RECORD_SIZE + abi.FP_FINGERPRINT_LOW;
-      this.#views().bytes.set(records.subarray(from, from + 16), at + abi.FP_FINGERPRINT_LOW);
+      bytes.set(records.subarray(from, from + 16), at + abi.FP_FINGERPRINT_LOW);
     }
     return 0;
   }

@@ -8,6 +8,7 @@ import {
   type Advice, type KsmBackend, type PageInfo,
 } from './backend.js';
 import { ENOMEM, KsmError } from './errors.js';
+import { FP_RECORD_SIZE } from './generated/core-abi.js';
 import { kernelKsmStat, type KsmStat } from './stats.js';
 
 export type MadviseAdvice = 'mergeable' | 'unmergeable' | 'dontneed' | 'collapse';
@@ -110,6 +111,24 @@ export class AddressSpace {
     if (data.length === 0) return;
     const status = this.host.backend.write(this.id, address, data);
     if (status === ENOMEM) throw this.#noMemory(`write of ${data.length} bytes at page ${page}`);
+  }
+
+  /**
+   * The fingerprint engine only (`Ksm.create({ engine: 'fingerprints' })`): pages from `page` get
+   * the contents whose fingerprint records are given (FP_RECORD_SIZE bytes each, as
+   * src/fingerprint/hash.ts makes them), as writes of those whole pages would. For frozen inputs
+   * fingerprinted elsewhere: a Web Worker, a fingerprint file. ENOMEM if they do not fit under the
+   * memory cap; then nothing is written.
+   */
+  writeFingerprints(page: number, records: Uint8Array): void {
+    const what = `writeFingerprints to space "${this.name}"`;
+    const backend = this.host.backend;
+    if (backend.engine !== 'fingerprints' || !backend.writeFingerprints) throw new KsmError('EINVAL', `${what}: only a Ksm of engine 'fingerprints' takes fingerprint records (this one is '${backend.engine}')`);
+    if (!(records instanceof Uint8Array) || records.length % FP_RECORD_SIZE !== 0) throw new KsmError('EINVAL', `${what}: records must be a Uint8Array of whole ${FP_RECORD_SIZE}-byte records`);
+    const count = records.length / FP_RECORD_SIZE;
+    this.#checkRange(page, count, 'writeFingerprints');
+    if (count === 0) return;
+    if (backend.writeFingerprints(this.id, page, records) === ENOMEM) throw this.#noMemory(`writeFingerprints of ${count} pages at page ${page}`);
   }
 
   /** madvise(MADV_MERGEABLE | MADV_UNMERGEABLE | MADV_DONTNEED | MADV_COLLAPSE) on pages [first, first + count). */

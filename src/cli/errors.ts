@@ -59,7 +59,7 @@ const ERRNO_WORDS: Record<string, string> = {
 
 /** "what: problem" for a Node system error, as an input error without its stack. */
 export function describeSystemError(what: string, error: unknown): CliError {
-  const code = (error as NodeJS.ErrnoException)?.code;
+  const code = (error as { code?: string } | undefined)?.code;
   const words = code && ERRNO_WORDS[code] ? `${ERRNO_WORDS[code]} (${code})` : String((error as Error)?.message ?? error);
   return new CliError('input', `${what}: ${words}`);
 }

@@ -25,7 +25,7 @@
  *
  * The fixtures of tests/fixtures/kernel-clock/ say how close this gets.
  */
-import type { ClockProfile } from './profile.js';
+import type { ClockProfile } from './clock-profile.js';
 
 /** What a full scan did, from the counters at its start and at its end. */
 export interface ScanWork {

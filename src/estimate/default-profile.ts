@@ -2,7 +2,7 @@
  * The clock profile used when `estimate` is given none, measured on the project's reference host:
  * what `ksm-wasm calibrate` writes, verbatim (its `measured.command` says how it was made).
  */
-import type { ClockProfile } from './profile.js';
+import type { ClockProfile } from './clock-profile.js';
 
 export const DEFAULT_PROFILE: ClockProfile = {
  "format": "ksm-wasm-clock-profile",

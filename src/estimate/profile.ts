@@ -9,27 +9,8 @@ import { readFileSync } from 'node:fs';
 import { CliError, describeSystemError } from '../cli/errors.js';
 import { DEFAULT_PROFILE } from './default-profile.js';
 
-export const PROFILE_FORMAT = 'ksm-wasm-clock-profile';
-/** 2: the cost of a merge became two, a stable-tree hit and a two-page merge (cpu.ts). */
-export const PROFILE_VERSION = 2;
-
-export interface ClockProfile {
-  format: typeof PROFILE_FORMAT;
-  version: typeof PROFILE_VERSION;
-  /** The kernel's timer tick rate (CONFIG_HZ): sleeps are whole ticks. */
-  hz: number;
-  /** Ticks a sleep lasts beyond sleep_millisecs rounded up to ticks (the timer wheel never fires early: 1). */
-  extraTicks: number;
-  /** ms from the tick that ends a sleep to ksmd running (its wake-up latency). */
-  wakeMs: number;
-  /** ksmd's CPU per kind of work, µs (cpu.ts). */
-  cpuUs: { batch: number; firstSight: number; cheapVisit: number; otherPage: number; stableHit: number; pairMerge: number; treeStep: number; batchTreeStep: number };
-  /** Where the figures come from: host, kernel, date, the command that made them, how well they fit. */
-  measured: Record<string, unknown>;
-}
-
-/** The kinds of work a profile costs, in its order (cpu.ts). */
-export const CPU_KINDS = ['batch', 'firstSight', 'cheapVisit', 'otherPage', 'stableHit', 'pairMerge', 'treeStep', 'batchTreeStep'] as const;
+export * from './clock-profile.js';
+import { CPU_KINDS, PROFILE_FORMAT, PROFILE_VERSION, type ClockProfile } from './clock-profile.js';
 
 /** The profile in FILE, checked; DEFAULT_PROFILE when no file is given. */
 export function loadProfile(path: string | undefined): ClockProfile {

@@ -14,6 +14,31 @@ const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'
 
 export function htmlReport(run: EstimateRun): string {
   const s = summarize(run);
+  const [counters, memory, overTime] = reportCharts(run);
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>ksm-wasm estimate</title>
+<style>body{font-family:sans-serif;max-width:980px;margin:2em auto;color:#222}pre{background:#f6f6f6;padding:1em;overflow-x:auto;font-size:12px}
+figure{margin:1.5em 0}figcaption{font-weight:bold;margin-bottom:.3em}td,th{padding:2px 8px;text-align:right}table{border-collapse:collapse}
+td.name,th:first-child{text-align:left}td.name{white-space:nowrap}th{vertical-align:bottom}</style></head>
+<body><h1>ksm-wasm estimate</h1>
+<p>${esc(`${run.spaces.length} address spaces, ${s.pages} pages (${bytes(s.pages * PAGE_SIZE)}). Memory saved: ${bytes(s.savedBytes)}; ` +
+    `${run.converged ? `merge state settled after full scan ${s.settledAt}` : `not converged after ${run.scans.length} full scans`}.`)}</p>
+${spacesTable(run)}
+${counters}
+${memory}
+${overTime}
+<h2>Figures</h2>
+<pre>${esc(formatTable(run))}</pre>
+</body></html>
+`;
+}
+
+/**
+ * The report's three charts (inline SVG): the counters and the memory saved after each full scan,
+ * and the memory saved against simulated time at several paces. The demo page shows them too.
+ */
+export function reportCharts(run: EstimateRun): [string, string, string] {
+  const s = summarize(run);
   const scans = run.scans;
   const byScan = (f: (x: EstimateRun['scans'][number]) => number) => scans.map((x): [number, number] => [x.fullScans, f(x)]);
   const saved = (x: EstimateRun['scans'][number]) => (x.pagesSharing + x.ksmZeroPages) * PAGE_SIZE;
@@ -42,22 +67,7 @@ export function htmlReport(run: EstimateRun): string {
       return { name: i === 0 && run.knobs.advisorMode === 'scan-time' ? `advisor / ${p.sleepMillisecs} ms` : `${p.pagesToScan} / ${p.sleepMillisecs} ms`, color: COLORS[i % COLORS.length], points: [[0, 0], ...scans.map((x, j): [number, number] => [times[j], saved(x)])] };
     }),
   });
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>ksm-wasm estimate</title>
-<style>body{font-family:sans-serif;max-width:980px;margin:2em auto;color:#222}pre{background:#f6f6f6;padding:1em;overflow-x:auto;font-size:12px}
-figure{margin:1.5em 0}figcaption{font-weight:bold;margin-bottom:.3em}td,th{padding:2px 8px;text-align:right}table{border-collapse:collapse}
-td.name,th:first-child{text-align:left}td.name{white-space:nowrap}th{vertical-align:bottom}</style></head>
-<body><h1>ksm-wasm estimate</h1>
-<p>${esc(`${run.spaces.length} address spaces, ${s.pages} pages (${bytes(s.pages * PAGE_SIZE)}). Memory saved: ${bytes(s.savedBytes)}; ` +
-    `${run.converged ? `merge state settled after full scan ${s.settledAt}` : `not converged after ${scans.length} full scans`}.`)}</p>
-${spacesTable(run)}
-${counters}
-${memory}
-${overTime}
-<h2>Figures</h2>
-<pre>${esc(formatTable(run))}</pre>
-</body></html>
-`;
+  return [counters, memory, overTime];
 }
 
 /** Each space's ksm_stat after the last scan, byte figures as the terminal table shows them; names without their common directory. */

@@ -20,7 +20,8 @@ import type { LiveFacts } from './proc/facts.js';
 import { PAGE_SIZE, type ImageSource } from './source.js';
 import { HUGE_PAGE_PAGES, type EngineName } from '../backend.js';
 import { KernelClock } from './timing.js';
-import { loadProfile, type ClockProfile } from './profile.js';
+import type { ClockProfile } from './clock-profile.js';
+import { DEFAULT_PROFILE } from './default-profile.js';
 
 export interface EstimateSettings {
   knobs: EstimateKnobs;
@@ -84,7 +85,7 @@ export async function runEstimate(sources: ImageSource[], settings: EstimateSett
   let cpuDone = 0;
   let scanStart: KsmStats | undefined;
   let batchesAtScanStart = 0;
-  const profile = settings.profile ?? loadProfile(undefined);
+  const profile = settings.profile ?? DEFAULT_PROFILE; // (profile.ts reads files: not here, so browsers run this too)
   const clock = new KernelClock(profile, settings.knobs.sleepMillisecs);
   let msPerBatch = 0; // the last scan's, for the engine's clock mid-scan (chain prunes, the advisor)
 
@@ -213,11 +214,14 @@ export function loadSpaces(ksm: Ksm, sources: readonly ImageSource[], maxMemory:
 function loadSpace(ksm: Ksm, source: ImageSource, maxMemory: number, parent?: AddressSpace, domain?: string): AddressSpace {
   try {
     const space = parent ? parent.fork(source.name) : ksm.createSpace({ name: source.name, pages: Math.max(1, source.spacePages ?? source.pages), domain });
-    let next = 0;
-    source.read((chunk, page = next) => {
-      space.write(page, chunk);
-      next = page + chunk.length / PAGE_SIZE;
-    });
+    if (source.readRecords && ksm.engine === 'fingerprints') source.readRecords((records, page) => space.writeFingerprints(page, records));
+    else {
+      let next = 0;
+      source.read((chunk, page = next) => {
+        space.write(page, chunk);
+        next = page + chunk.length / PAGE_SIZE;
+      });
+    }
     if (parent) for (const page of source.dropPages ?? []) space.dontneed(page, 1);
     else {
       for (const first of source.hugeSpans ?? []) space.collapse(first, HUGE_PAGE_PAGES);

@@ -22,6 +22,12 @@ export interface ImageSource {
    * valid only during the call (a reader may reuse its buffer): copy what you keep.
    */
   read(sink: (chunk: Uint8Array, page?: number) => void): void;
+  /**
+   * A source already fingerprinted (a fingerprint file, the browser's workers): streams its pages'
+   * fingerprint records (src/fingerprint/hash.ts), `page` the space's page index of the first. The
+   * fingerprint engine loads these instead of reading pages; the page engine cannot take them.
+   */
+  readRecords?(sink: (records: Uint8Array, page: number) => void): void;
   /** Size of the space in pages when pages are placed by index, with holes (default: pages). */
   readonly spacePages?: number;
   /** Space page indices where a whole transparent huge page starts (512 pages each): collapsed once written. */

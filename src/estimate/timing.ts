@@ -11,7 +11,7 @@
  * shorter than what is left of its tick costs no wall time at all; a longer one pushes the next
  * wake by whole ticks. The first batch starts as soon as run=1 is written.
  */
-import type { ClockProfile } from './profile.js';
+import type { ClockProfile } from './clock-profile.js';
 import { scanCpuMs, type ScanWork } from './cpu.js';
 
 /** sleep_millisecs as ticks (msecs_to_jiffies rounds up). */

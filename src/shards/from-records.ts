@@ -1,10 +1,10 @@
 /**
- * Shard I of K of fingerprint files, as sources of pages the page engine can scan: the STAND-IN
- * until an engine of fingerprint records runs the shards. Each record becomes a page that stands
- * for its contents: all zeros for a zero page, else the record itself (its 128-bit fingerprint)
- * followed by zeros, so two stand-in pages are equal exactly when their fingerprints are. KSM's
- * counters depend only on which pages are equal (DESIGN.md, "Beyond one linear memory"), so they
- * come out as from the pages themselves; the stand-in costs a whole page of engine memory per page.
+ * Shard I of K of fingerprint files, as sources: the fingerprint engine takes their records as
+ * they are (readRecords). For the page engine (--mode pages) each record becomes a stand-in page:
+ * all zeros for a zero page, else the record itself (its 128-bit fingerprint) followed by zeros, so
+ * two stand-in pages are equal exactly when their fingerprints are. KSM's counters depend only on
+ * which pages are equal (DESIGN.md, "Beyond one linear memory"), so they come out as from the pages
+ * themselves; a stand-in costs a whole page of engine memory per page.
  */
 import type { ImageSource } from '../estimate/source.js';
 import { PAGE_SIZE } from '../estimate/source.js';
@@ -37,6 +37,7 @@ export function shardSources(files: readonly FingerprintFile[], shard: ShardId):
       forkOf: forkOf === null ? undefined : sources[forkOf],
       dropPages: input.drop_pages,
       read: (sink) => standInPages(mine, sink),
+      readRecords: (sink) => recordRuns(mine, sink),
     });
   }
   return sources;
@@ -68,4 +69,24 @@ function standInPages(entries: Uint8Array, sink: (chunk: Uint8Array, page?: numb
     if (!recordIsZero(record)) page.set(record);
     sink(page, view.getUint32(at, true));
   }
+}
+
+/** Records to hand over at most at a time. */
+const RUN_RECORDS = 4096;
+
+/** The entries' records, in runs of consecutive page indices. */
+function recordRuns(entries: Uint8Array, sink: (records: Uint8Array, page: number) => void): void {
+  const view = new DataView(entries.buffer, entries.byteOffset, entries.byteLength);
+  const run = new Uint8Array(RUN_RECORDS * FP_RECORD_SIZE);
+  let first = 0;
+  let count = 0;
+  const flush = () => { if (count) sink(run.subarray(0, count * FP_RECORD_SIZE), first); count = 0; };
+  for (let at = 0; at < entries.length; at += ENTRY_SIZE) {
+    const page = view.getUint32(at, true);
+    if (count && (page !== first + count || count === RUN_RECORDS)) flush();
+    if (count === 0) first = page;
+    run.set(entries.subarray(at + 4, at + ENTRY_SIZE), count * FP_RECORD_SIZE);
+    count++;
+  }
+  flush();
 }
