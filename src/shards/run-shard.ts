@@ -1,8 +1,8 @@
 /**
  * The run step of one map/reduce job: shard I of K of fingerprint files, exactly `maxScans` full
- * scans, the shard's counters after each (all the pages as one shard may stop once settled). The engine behind it is this one function: today the
- * page engine over stand-in pages (from-records.ts); an engine of fingerprint records replaces it
- * here without anything else changing (the lead's merge of the fingerprint engine).
+ * scans, the shard's counters after each (all the pages as one shard may stop once settled). The
+ * fingerprint engine takes the files' records as they are; the page engine (--mode pages) takes
+ * stand-in pages made from them (from-records.ts).
  */
 import { CliError } from '../cli/errors.js';
 import { engineMemoryFor, fingerprintMemoryFor } from '../cli/memory.js';
@@ -22,7 +22,7 @@ export interface ShardRunSettings {
   profile: ClockProfile;
   /** The shard engine's memory cap (default: what its pages need). */
   maxMemory?: number;
-  /** Which engine holds the stand-in pages (default the page engine; the fingerprint engine fingerprints them again). */
+  /** Which engine runs the shard: the fingerprint engine takes the records, the page engine (default) stand-in pages. */
   engine?: EstimateSettings['engine'];
   /** Only for all the pages in one shard: stop once the merge state has been the same for this many full scans. */
   stableScans?: number;
@@ -38,7 +38,7 @@ export interface ShardRunResult {
 
 export type ShardRunner = (files: readonly FingerprintFile[], shard: ShardId, settings: ShardRunSettings) => Promise<ShardRunResult>;
 
-/** Shard `shard` of `files` on the page engine, over stand-in pages. */
+/** Shard `shard` of `files` on the settings' engine. */
 export const runShard: ShardRunner = async (files, shard, settings) => {
   const sources = shardSources(files, shard);
   const tied = unsplittable(sources);
