@@ -68,8 +68,8 @@ function footer(run: EstimateRun): string[] {
     `ksmd's CPU from a cost per batch, page seen, merged page visited, stable-tree hit, other page, two-page merge and tree level (${profileName(run)});`,
     '  checked against the free-running kernel (docs/clock.md): time within 10 %, CPU within 25 %, on the host and session the profile was measured in.',
     (run.shards ?? 1) > 1
-      ? `This run: ${duration(s.last.wallMs)} of scanning in ${run.shards} content shards side by side (the slowest shard's time, scan by scan; starting their engines took ${duration(run.startupMs ?? 0)}, not counted).`
-      : `This run: ${duration(s.last.wallMs)} of scanning in the engine.`,
+      ? `This run: ${duration(s.last.wallMs)} of scanning in ${run.shards} content shards of the ${engineWords(run)} side by side (the slowest shard's time, scan by scan; starting their engines took ${duration(run.startupMs ?? 0)}, not counted).`
+      : `This run: ${duration(s.last.wallMs)} of scanning in the ${engineWords(run)}.`,
   ];
 }
 
@@ -80,3 +80,7 @@ function profileName(run: EstimateRun): string {
 }
 
 const pct = (x: number): string => `${(x * 100).toFixed(x < 0.1 ? 2 : 1)}%`;
+
+/** Which engine ran, in words (--mode; docs/fingerprints.md). */
+const engineWords = (run: EstimateRun): string =>
+  run.mode === 'fingerprints' ? 'fingerprint engine (a 128-bit fingerprint per page)' : 'page engine (whole pages compared)';
