@@ -5,6 +5,9 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CLI, refused, runNode } from './helpers/run-cli.js';
 import { openScaledScenario, parseSize } from '../src/estimate/scaled.js';
 
@@ -74,6 +77,27 @@ test('bad values: one line each, exit 2', async () => {
   refused(await runNode([CLI, 'estimate', '--scenario', 'nosuch', '--size', '1G']), /--scenario nosuch: no such scenario/);
   refused(await runNode([CLI, 'estimate', '--scenario', 'clones', '--size', '4K']), /--size .*too small/);
   refused(await runNode([CLI, 'estimate', 'README.md', '--size', '1G']), /--size scales a built-in scenario/);
+});
+
+test('an input larger than one address space (2 GiB) is refused in one line, before it is read', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ksm-wasm-big-'));
+  try {
+    const big = join(dir, 'big.img');
+    const fd = openSync(big, 'w');
+    ftruncateSync(fd, 3 * 2 ** 30); // sparse: nothing written
+    closeSync(fd);
+    for (const threads of ['1', '2']) refused(await runNode([CLI, 'estimate', big, '--threads', threads]), /big\.img: 3\.0 GiB of address space, more than one space of the engine holds \(2\.0 GiB\)/);
+    refused(await runNode([CLI, 'fingerprint', big, '-o', join(dir, 'big.kfp')]), /more than one space of the engine holds/);
+    refused(await runNode([CLI, 'estimate', '--scenario', 'mixed', '--size', '20G']), /mixed's 6 guests would hold \d+ pages each, more than an address space holds/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('clones scaled past 16 GiB gets more guests of 2 GiB at most', () => {
+  const guests = openScaledScenario('clones', 64 * 2 ** 30);
+  assert.is(guests.length, 32);
+  assert.ok(guests.every((g) => g.pages === 524_288));
 });
 
 test.run();

@@ -13,7 +13,7 @@ import { estimateOptions, VALUE_FLAGS } from './options.js';
 import { announceRead, progressReporter } from './progress.js';
 import { htmlReport } from './report.js';
 import { loadProfile } from './profile.js';
-import { checkCap, memoryCap, runEstimate } from './run.js';
+import { checkCap, checkSpaceSizes, memoryCap, runEstimate } from './run.js';
 import { formatTable } from './table.js';
 import { bytes } from '../cli/format.js';
 import { engineFits } from '../cli/memory.js';
@@ -97,6 +97,7 @@ async function estimate(opts: Record<string, unknown> & { _: unknown[] }, argv: 
   const maxMemory = options.maxMemory ?? memoryCap(sources, engine); // with shards: each shard's cap
   // Inputs one engine could hold are held to the cap as one engine's; beyond that, each shard is.
   if (shards === 1 || engineFits(pages)) checkCap(sources, maxMemory, engine);
+  else checkSpaceSizes(sources);
   const mappings = domainMappings(options.domainFlags, options.domainMap);
   const domains = resolveDomains(mappings, sources);
   const domainOf = mappings.length > 0 ? (i: number) => domains[i] : undefined;

@@ -18,7 +18,7 @@ import { modeOf, type EstimateMode } from './mode.js';
 import { KNOB_WRITE_ORDER, type EstimateKnobs } from './knobs.js';
 import type { LiveFacts } from './proc/facts.js';
 import { PAGE_SIZE, type ImageSource } from './source.js';
-import { HUGE_PAGE_PAGES, type EngineName } from '../backend.js';
+import { HUGE_PAGE_PAGES, MAX_SPACE_PAGES, type EngineName } from '../backend.js';
 import { KernelClock } from './timing.js';
 import type { ClockProfile } from './clock-profile.js';
 import { DEFAULT_PROFILE } from './default-profile.js';
@@ -172,6 +172,7 @@ export const memoryCap = (sources: readonly ImageSource[], engine: EngineName = 
  * engine that runs out of memory says so in terms of the cap.
  */
 export function checkCap(sources: readonly ImageSource[], maxMemory: number, engine: EngineName = 'wasm'): void {
+  checkSpaceSizes(sources);
   const pages = inputPages(sources);
   const held = `the inputs hold ${bytes(pages * PAGE_SIZE)} of pages`;
   if (engine === 'fingerprints') {
@@ -186,6 +187,14 @@ export function checkCap(sources: readonly ImageSource[], maxMemory: number, eng
     throw new CliError('input', `${held}, ${bytes(engineMemoryNeeded(pages))} with the engine's records: more than one engine can have (${bytes(ENGINE_MEMORY_LIMIT)}, the limit of wasm32); --mode fingerprints holds them`);
   }
   if (pages * PAGE_SIZE > maxMemory) throw new CliError('input', `${held}, more than the engine's memory cap of ${bytes(maxMemory)}${RAISE_CAP}; --mode fingerprints holds them in less`);
+}
+
+/** Refuses an input larger than one address space of the engine (MAX_SPACE_PAGES pages), before anything is read. */
+export function checkSpaceSizes(sources: readonly ImageSource[]): void {
+  const big = sources.find((s) => (s.spacePages ?? s.pages) > MAX_SPACE_PAGES);
+  if (big) {
+    throw new CliError('input', `${big.name}: ${bytes((big.spacePages ?? big.pages) * PAGE_SIZE)} of address space, more than one space of the engine holds (${bytes(MAX_SPACE_PAGES * PAGE_SIZE)}); split it into several inputs`);
+  }
 }
 
 export function setKnobs(ksm: Ksm, knobs: EstimateKnobs): void {

@@ -19,6 +19,7 @@
  */
 import { CliError } from '../cli/errors.js';
 import { CHUNK_BYTES, PAGE_SIZE, type ImageSource } from './source.js';
+import { MAX_SPACE_PAGES } from '../backend.js';
 
 const WORDS = PAGE_SIZE / 4;
 
@@ -78,8 +79,8 @@ function guestSource(name: string, pages: number, pageAt: (i: number) => Page): 
 
 // ---- clones -------------------------------------------------------------------------------------
 
-function clones(pagesPerGuest: number): ImageSource[] {
-  return Array.from({ length: 8 }, (_, g) => guestSource(`clones/guest${g}`, pagesPerGuest, (i): Page => {
+function clones(guests: number, pagesPerGuest: number): ImageSource[] {
+  return Array.from({ length: guests }, (_, g) => guestSource(`clones/guest${g}`, pagesPerGuest, (i): Page => {
     const u = draw(1, g, i);
     if (u < 0.10) return { fill: 0 };
     if (u < 0.25) return { kind: KIND.dirty, a: g, b: i, c: 0 };
@@ -153,18 +154,26 @@ function mixed(n: number): ImageSource[] {
 
 // ---- the command line ---------------------------------------------------------------------------
 
-const SCALED: Readonly<Record<string, { guests: number; make: (pagesPerGuest: number) => ImageSource[] }>> = {
-  clones: { guests: 8, make: clones },
-  mixed: { guests: 6, make: mixed },
+/**
+ * The scalable scenarios: their guests at least, whether more guests of the same recipe may be
+ * added (each guest is one address space, of at most MAX_SPACE_PAGES pages: 2 GiB), and the maker.
+ */
+const SCALED: Readonly<Record<string, { guests: number; moreGuests: boolean; make: (guests: number, pagesPerGuest: number) => ImageSource[] }>> = {
+  clones: { guests: 8, moreGuests: true, make: clones },
+  mixed: { guests: 6, moreGuests: false, make: (_guests, pages) => mixed(pages) },
 };
 
 /** The guests of scenario `name` scaled to `size` bytes in all (each guest a whole number of pages). */
 export function openScaledScenario(name: string, size: number): ImageSource[] {
   const scenario = Object.hasOwn(SCALED, name) ? SCALED[name] : undefined;
   if (!scenario) throw new CliError('input', `--scenario ${name}: no such scenario (known: ${Object.keys(SCALED).join(', ')})`);
-  const pagesPerGuest = Math.floor(size / PAGE_SIZE / scenario.guests);
+  const pages = Math.floor(size / PAGE_SIZE);
+  // clones: 8 guests, more of them (booted from the same image) where 8 would pass a space's size.
+  const guests = scenario.moreGuests ? Math.max(scenario.guests, Math.ceil(pages / MAX_SPACE_PAGES)) : scenario.guests;
+  const pagesPerGuest = Math.floor(pages / guests);
   if (pagesPerGuest < 1) throw new CliError('input', `--size ${size}: too small for ${name}'s ${scenario.guests} guests (at least ${scenario.guests * PAGE_SIZE} bytes)`);
-  return scenario.make(pagesPerGuest);
+  if (pagesPerGuest > MAX_SPACE_PAGES) throw new CliError('input', `--size ${size}: ${name}'s ${guests} guests would hold ${pagesPerGuest} pages each, more than an address space holds (${MAX_SPACE_PAGES} pages, 2 GiB)`);
+  return scenario.make(guests, pagesPerGuest);
 }
 
 const UNITS: Readonly<Record<string, number>> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40, P: 2 ** 50 };

@@ -11,6 +11,7 @@ import { bytes } from '../cli/format.js';
 import { openInputs } from '../cli/inputs.js';
 import type { CliIO, Command } from '../cli/main.js';
 import { orderedInputs, withSize } from '../estimate/options.js';
+import { checkSpaceSizes } from '../estimate/run.js';
 import { writeFingerprintFile } from './file.js';
 
 const VALUE_FLAGS = ['scenario', 'size', 'pid', 'cgroup', 'o', 'output'];
@@ -46,6 +47,7 @@ async function fingerprint(opts: Record<string, unknown> & { _: unknown[] }, arg
   const inputs = withSize(opts, orderedInputs(opts, argv, VALUE_FLAGS));
   if (inputs.length === 0) throw new CliError('usage', 'nothing to read (give IMAGE files, --scenario NAME, --pid PID, --cgroup PATH or --all)');
   const sources = openInputs(inputs, { question: opts['merge-any'] === true ? 'merge-any' : 'mergeable', freeze: opts.freeze === true });
+  checkSpaceSizes(sources); // an estimate of the file could not hold them
   const t0 = performance.now();
   const written = writeFingerprintFile(output, sources);
   io.err(`ksm-wasm fingerprint: ${written.pages} pages of ${sources.length} inputs in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${output} (${bytes(written.bytes)})\n`);
