@@ -11,12 +11,12 @@ import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 // @ts-expect-error: a plain .mjs script, no type declarations
 import { staticServer } from '../scripts/serve.mjs';
-import { cannotRun, skipTest } from './helpers/can-run.js';
+import { skipTest } from './helpers/can-run.js';
+import { launchChromium, noChromium } from './helpers/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SITE = `${ROOT}dist/demo`;
 const SCREENSHOT = `${ROOT}out/demo.png`;
@@ -25,9 +25,9 @@ const WAIT_MS = 20_000;
 
 const test = suite('demo page in Chromium');
 
-const noBrowser = cannotRun({ files: [CHROMIUM] });
+const noBrowser = noChromium();
 if (noBrowser) {
-  skipTest(test, 'end to end', `${noBrowser}: install Debian's chromium package (apt-get install -y chromium; .ci/run does)`);
+  skipTest(test, 'end to end', noBrowser);
 } else {
   let server: Server;
   let browser: Browser;
@@ -50,12 +50,7 @@ if (noBrowser) {
     execFileSync(process.execPath, ['scripts/build-demo.mjs'], { cwd: ROOT, stdio: 'pipe' });
     server = staticServer(SITE);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
-        '--no-first-run', '--disable-component-update', '--disable-sync'],
-      timeout: 30_000,
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
     page.on('console', (message) => { if (message.type() === 'error') problems.push(`console error: ${message.text()}`); });

@@ -15,12 +15,12 @@ import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 // @ts-expect-error: a plain .mjs script, no type declarations
 import { staticServer } from '../scripts/serve.mjs';
 import { cannotRun, skipTest } from './helpers/can-run.js';
+import { launchChromium, noChromium } from './helpers/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PAGE = 4096;
 /** Distinct contents shared by the pages that repeat. */
@@ -90,9 +90,9 @@ function descendantsRss(): number {
   return total;
 }
 
-const noBrowser = cannotRun({ files: [CHROMIUM, '/proc/self/stat'] });
+const noBrowser = noChromium() ?? cannotRun({ files: ['/proc/self/stat'] });
 if (noBrowser) {
-  skipTest(test, 'a 1 GiB image streams through Web Workers with flat memory', `${noBrowser}: install Debian's chromium package (apt-get install -y chromium; .ci/run does)`);
+  skipTest(test, 'a 1 GiB image streams through Web Workers with flat memory', noBrowser);
 } else {
   let server: Server;
   let browser: Browser;
@@ -102,11 +102,7 @@ if (noBrowser) {
     execFileSync(process.execPath, ['scripts/build-demo.mjs'], { cwd: ROOT, stdio: 'pipe' });
     server = staticServer(`${ROOT}dist/demo`);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', '--disable-component-update', '--disable-sync'],
-      timeout: 30_000,
-    });
+    browser = await launchChromium();
     dir = mkdtempSync(join(tmpdir(), 'ksm-wasm-demo-image-'));
   });
 

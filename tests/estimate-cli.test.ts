@@ -128,17 +128,22 @@ for (const [what, args, pattern] of [
 }
 
 test('inputs more than one engine can hold are refused by the memory rule before a page is read', () => {
-  const huge: ImageSource = { name: 'huge.img', pages: 5 * 2 ** 18, read: () => { throw new Error('read'); } }; // 5 GiB
-  const error = (() => { try { checkCap([huge], ENGINE_MEMORY_LIMIT); } catch (e) { return e; } })();
+  const image = (pages: number, i: number): ImageSource => ({ name: `guest${i}.img`, pages, read: () => { throw new Error('read'); } });
+  const huge = Array.from({ length: 5 }, (_, i) => image(2 ** 18, i)); // 5 GiB in 1 GiB spaces (a space holds 2 GiB)
+  const error = (() => { try { checkCap(huge, ENGINE_MEMORY_LIMIT); } catch (e) { return e; } })();
   assert.instance(error, CliError);
   assert.is((error as CliError).exitStatus, 2);
   assert.is((error as CliError).message, "the inputs hold 5.0 GiB of pages, 5.2 GiB with the engine's records: more than one engine can have (4.0 GiB, the limit of wasm32); --mode fingerprints holds them");
-  assert.not.throws(() => checkCap([{ ...huge, pages: 2 ** 18 }], ENGINE_MEMORY_LIMIT), '1 GiB fits');
+  assert.not.throws(() => checkCap(huge.slice(0, 1), ENGINE_MEMORY_LIMIT), '1 GiB fits');
   // The fingerprint engine holds them, up to its frame numbers.
-  assert.not.throws(() => checkCap([huge], ENGINE_MEMORY_LIMIT, 'fingerprints'), '5 GiB fits the fingerprint engine');
-  const tooMany = (() => { try { checkCap([{ ...huge, pages: 2 ** 24 }], ENGINE_MEMORY_LIMIT, 'fingerprints'); } catch (e) { return e; } })();
+  assert.not.throws(() => checkCap(huge, ENGINE_MEMORY_LIMIT, 'fingerprints'), '5 GiB fits the fingerprint engine');
+  const sixtyFour = Array.from({ length: 32 }, (_, i) => image(2 ** 19, i));
+  const tooMany = (() => { try { checkCap(sixtyFour, ENGINE_MEMORY_LIMIT, 'fingerprints'); } catch (e) { return e; } })();
   assert.instance(tooMany, CliError);
   assert.match((tooMany as CliError).message, /^the inputs hold 64\.0 GiB of pages \(16777216 pages\), more than one fingerprint engine holds \(16777197 pages/);
+  // One space holds 2 GiB, whatever the engine.
+  const wide = (() => { try { checkCap([image(2 ** 19 + 1, 0)], ENGINE_MEMORY_LIMIT, 'fingerprints'); } catch (e) { return e; } })();
+  assert.match((wide as CliError).message, /^guest0\.img: 2\.0 GiB of address space, more than one space of the engine holds/);
 });
 
 test('a good input still works (the cases above fail for their own reason)', async () => {

@@ -13,13 +13,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cannotRun, testIf } from './helpers/can-run.js';
+import { launchChromium, noChromium } from './helpers/chromium.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
 const dir = mkdtempSync(join(tmpdir(), 'ksm-wasm-packaging-'));
 const consumer = join(dir, 'consumer');
 const installed = join(consumer, 'node_modules', 'ksm-wasm');
@@ -138,15 +137,12 @@ test('the ksm-wasm bin named in package.json runs from the installed package', (
   assert.is(run(process.execPath, [join(installed, bin), '--version'], consumer).trim(), `ksm-wasm, ${pkg.version}`);
 });
 
-testIf(test, cannotRun({ files: [CHROMIUM] }))('an esbuild bundle of the consumer runs in Chromium', async () => {
+testIf(test, noChromium())('an esbuild bundle of the consumer runs in Chromium', async () => {
   needConsumer();
   const bundle = await build({
     entryPoints: [join(consumer, 'out/main.js')], absWorkingDir: consumer, bundle: true, platform: 'browser', format: 'esm', write: false, logLevel: 'silent',
   });
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM, timeout: 30_000,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage();
     const problems: string[] = [];
