@@ -190,7 +190,8 @@ export function memorySize(): f64 { return <f64>memoryBytes(); }
  * The allocator's own account of the engine's memory, in cells C_PAGE_INFO.. : 0 blocks of record
  * slabs, 1 blocks of page tables, 2 the most of 0 + 1 at once so far, 3 bytes of the frame table,
  * 4 blocks in use in all (frames too), 5 bytes before the first block (static regions and frame
- * table).
+ * table), 6 bytes of data in use: blocks in use and, in the fingerprint engine, its fingerprint
+ * frames in use.
  */
 export function memoryInfo(): void {
   setCounter(C_PAGE_INFO, <i64>slabBlocks);
@@ -199,10 +200,8 @@ export function memoryInfo(): void {
   setCounter(C_PAGE_INFO + 3, <i64>frameTableBytes());
   setCounter(C_PAGE_INFO + 4, <i64>blocksInUse());
   setCounter(C_PAGE_INFO + 5, <i64>(frameTableBytes() + FRAME_TABLE_LOCATION));
+  setCounter(C_PAGE_INFO + 6, <i64>bytesInUse());
 }
-
-/** Bytes the engine's data take now, by its allocator: blocks and fingerprint frames in use (fixed regions not counted). */
-export function dataBytesInUse(): f64 { return <f64>bytesInUse(); }
 
 // ---- primitives, for tests and benchmarks -------------------------------------------------------
 

@@ -91,11 +91,11 @@ async function measureMemory(input: string, sources: readonly ImageSource[]): Pr
   const pages = sources.reduce((n, s) => n + s.pages, 0);
   const ksm = await Ksm.create({ engine: 'fingerprints', maxMemory: 1 << 30, knobs: { pages_to_scan: 1 << 20 } });
   loadSpaces(ksm, sources, 1 << 30);
-  const loaded = (ksm.backend as WasmBackend).dataBytesInUse();
+  const loaded = (ksm.backend as WasmBackend).engineMemory().dataBytes;
   ksm.setKnob('run', 1);
   while (ksm.stats().fullScans < 3) ksm.scan();
   const backend = ksm.backend as WasmBackend;
-  const settled = backend.dataBytesInUse();
+  const settled = backend.engineMemory().dataBytes;
   const s = ksm.stats();
   ksm.close();
   return [

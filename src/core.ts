@@ -334,12 +334,10 @@ export class WasmBackend implements KsmBackend {
       frameTableBytes: cell(3),
       blocksInUse: cell(4),
       fixedBytes: cell(5),
+      dataBytes: cell(6),
       recordsInUse: this.#counter(abi.C_RECORDS_IN_USE),
     };
   }
-
-  /** Bytes the engine's data take now, by its allocator: blocks and fingerprint frames in use (not its fixed regions). */
-  dataBytesInUse(): number { return this.core.dataBytesInUse(); }
 
   #refuseBytes(): void {
     if (this.engine === 'fingerprints') throw new KsmError('EINVAL', 'the fingerprint engine keeps no page bytes to read');
@@ -377,6 +375,8 @@ export interface EngineMemory {
   blocksInUse: number;
   /** Linear memory before the first block: static regions and the frame table. */
   fixedBytes: number;
+  /** Bytes of data in use now: blocks in use, and the fingerprint engine's fingerprint frames (fixed regions not counted). */
+  dataBytes: number;
   recordsInUse: number;
 }
 
