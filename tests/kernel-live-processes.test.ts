@@ -14,6 +14,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compare, equal, estimatePids, table } from './live/compare.js';
 import { liveUnavailable } from './live/kernel.js';
+import { skipTest } from './helpers/can-run.js';
 import { killAll, launched, perlArgs, perlReady, pythonArgs, startForkedPython, startStopped } from './live/programs.js';
 
 const test = suite('live processes vs the real ksmd');
@@ -41,7 +42,7 @@ function assertEqual(c: Awaited<ReturnType<typeof compare>>, labels: string[]): 
 
 if (why) {
   for (const name of ['opted in from inside: default', 'opted in from inside: --merge-any', 'started by a launcher: default', 'after fork']) {
-    test.skip(`${name} (skipped: ${why})`, () => {});
+    skipTest(test, name, why);
   }
 } else {
   test('opted in from inside (prctl through the FFI), default question: equal to the kernel', async () => {
