@@ -6,6 +6,7 @@
 import { PAGE_SIZE } from '../../src/generated/core-abi.js';
 import { fingerprintFiles, type FingerprintedImage } from './fingerprint-pool.js';
 import { contentStats } from './content-stats.js';
+import { esc } from '../../src/estimate/svg.js';
 
 const WORKER_URL = './fingerprint-worker.js';
 
@@ -54,7 +55,7 @@ async function run(files: File[], onImages?: (images: FingerprintedImage[]) => P
 
 function showStats(images: FingerprintedImage[], seconds: number): void {
   const stats = contentStats(images);
-  const rows = images.map((image) => `<tr><td>${escapeHtml(image.name)}</td><td>${image.pages}</td><td>${mib(image.pages)}</td></tr>`);
+  const rows = images.map((image) => `<tr><td>${esc(image.name)}</td><td>${image.pages}</td><td>${mib(image.pages)}</td></tr>`);
   $('#image-spaces').innerHTML = rows.join('');
   const figures = $('#image-figures');
   figures.dataset.pages = String(stats.pages);
@@ -62,8 +63,4 @@ function showStats(images: FingerprintedImage[], seconds: number): void {
   figures.dataset.distinct = String(stats.distinct);
   figures.textContent = `${stats.pages} pages (${mib(stats.pages)}) in ${seconds.toFixed(1)} s: ${stats.distinct} distinct contents, `
     + `${stats.zeroPages} zero pages; at most ${stats.duplicates} pages (${mib(stats.duplicates)}) could be freed by merging.`;
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
