@@ -7,10 +7,12 @@ import {
   ITEM_STATE_UNSTABLE, ITEM_STATE_VOLATILE, ITEM_UNSTABLE, LEAF_SHIFT, MADV_COLLAPSE, MADV_MERGEABLE,
   MADV_UNMERGEABLE, MAPPING_ABSENT, MAPPING_COW, MAPPING_KSM, MAPPING_PRIVATE, MAPPING_SPLIT_ZERO,
   MAPPING_UNMAPPED, MAPPING_ZERO, PTE_MAPPED, PTE_MERGEABLE, PTE_SPLIT_ZERO, PTE_ZERO, REGISTERED_FIRST, SPACE_ALIVE, SPACE_EXITING, S_MERGEABLE, S_MERGING,
-  S_RMAP_ITEMS, S_ZERO, MAX_DOMAINS, N_KPFN_BITS, FRAME_TABLE_LOCATION,
+  S_RMAP_ITEMS, S_ZERO, MAX_DOMAINS, N_KPFN_BITS, FRAME_TABLE_LOCATION, FP_FINGERPRINT_LOW, FP_RECORD_SIZE,
 } from './layout';
 import { ZERO_PFN, contentsChecksum, initContents } from './contents';
 import { fingerprintRun } from './fingerprint';
+import { generatePages } from './generate';
+export { PLAN_WORDS } from './generate';
 import {
   allocArena, blocksInUse, bytesInUse, frameAddress, frameNode, frameTableBytes, initMemory, mapcount, memoryBytes, peakMetadataBlocks, slabBlocks, tableBlocks,
 } from './alloc';
@@ -215,6 +217,23 @@ export function copyAt(to: u32, from: u32): void { memory.copy(to, from, 4096); 
 
 /** Records (FP_RECORD_SIZE bytes each) of `count` pages at `src`, written to `out`. */
 export function fingerprintPages(src: u32, count: u32, out: u32): void { fingerprintRun(src, count, out); }
+
+/**
+ * Fingerprint engine: pages vpns[0..count) of `space` (u32s at `vpns`, each once) get the contents
+ * of the fingerprint records at `records` (FP_RECORD_SIZE bytes each), as whole-page writes would:
+ * all of them or, on E_NOMEM, none. One call for a batch of scattered pages (a content shard's).
+ */
+export function writeFingerprintRecords(space: u32, vpns: u32, count: u32, records: u32): i32 {
+  if (mm.prepareWriteList(space, vpns, count) != 0) return E_NOMEM;
+  for (let i: u32 = 0; i < count; i++) {
+    const at = pageAddress(space, load<u32>(vpns + (i << 2)));
+    memory.copy(at + FP_FINGERPRINT_LOW, records + i * FP_RECORD_SIZE + FP_FINGERPRINT_LOW, 16);
+  }
+  return 0;
+}
+
+/** The scaled scenarios' pages from their plans (assembly/generate.ts), for a hashing instance. */
+export function generateScenarioPages(plans: u32, count: u32, out: u32): void { generatePages(plans, count, out); }
 
 /** `bytes` of contiguous memory for the driver's own use (a hashing instance's buffers), or 0. */
 export function reserveArena(bytes: u32): u32 { return allocArena(bytes); }

@@ -83,6 +83,18 @@ export function prepareWrite(space: u32, first: u32, count: u32, firstWhole: boo
   return 0;
 }
 
+/**
+ * prepareWrite of whole pages vpns[0..count) (u32s at `vpns`, in any order, each once) of `space`:
+ * frames for all of them are reserved first, so it is all or nothing. 0 or E_NOMEM.
+ */
+export function prepareWriteList(space: u32, vpns: u32, count: u32): i32 {
+  let need: u32 = 0;
+  for (let i: u32 = 0; i < count; i++) if (writeNeedsFrame(pteAt(entryOf(space, load<u32>(vpns + (i << 2)))))) need++;
+  if (!reserveFrames(need)) return E_NOMEM;
+  for (let i: u32 = 0; i < count; i++) prepareWrite(space, load<u32>(vpns + (i << 2)), 1, true, true);
+  return 0;
+}
+
 // ---- madvise, munmap, prctl -----------------------------------------------------------------------
 
 /** Pages of the range a KSM unmerge must copy: mergeable ones mapping a KSM page or the zero page. */

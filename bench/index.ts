@@ -6,6 +6,7 @@
  *   npm run bench                      every suite (under 5 minutes on 2 cores)
  *   npm run bench -- --quick           a smoke run: small sizes, short samples (under a minute)
  *   npm run bench -- --only scans,api  some suites
+ *   npm run bench -- --only host       a 64 GiB host estimated by the CLI (minutes; never in a full run)
  *   npm run bench -- --json FILE       where the figures go (default bench/results/latest.json)
  *
  * Suites: primitives, trees, scans, api, memory, kernel. Tables go to stdout; every figure, with
@@ -16,7 +17,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Context, environment, type Options } from './lib.js';
-import { MINIMUM_SECONDS, SUITES } from './suites.js';
+import { MINIMUM_SECONDS, ON_REQUEST, SUITES } from './suites.js';
 import { printTargets } from './targets.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -34,7 +35,7 @@ function parse(argv: string[]): Options {
     else if (a === '--silent') options.verbose = false;
     else if (a === '--help' || a === '-h') {
       console.log('usage: npm run bench -- [--quick] [--only SUITE,…] [--json FILE] [--kernel-wait SECONDS] [--silent]');
-      console.log(`suites: ${Object.keys(SUITES).join(', ')}`);
+      console.log(`suites: ${Object.keys(SUITES).join(', ')} (${[...ON_REQUEST].join(', ')} only when named)`);
       process.exit(0);
     } else {
       console.error(`bench: unknown argument ${a} (try --help)`);
@@ -68,7 +69,7 @@ async function main(): Promise<void> {
   console.log('Warm-up: V8 compiles WebAssembly lazily (a baseline tier, then optimised code for hot functions) and JS likewise,');
   console.log('so every engine runs each workload once, untimed, before its timed runs, and tinybench warms each micro task up.');
 
-  const names = options.only.length ? options.only : Object.keys(SUITES);
+  const names = options.only.length ? options.only : Object.keys(SUITES).filter((name) => !ON_REQUEST.has(name));
   for (const name of names) {
     const t0 = performance.now();
     console.log(`\n━━ ${name} ${'━'.repeat(Math.max(0, 90 - name.length))}`);

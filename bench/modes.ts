@@ -4,6 +4,8 @@
  *   fingerprinting  records of 64 MiB of pages through src/fingerprint/hash.ts (each 1 MiB chunk
  *                   copied into the hasher's memory, then one read per page), against the kernel's
  *                   checksum alone over the same chunks (the same copy, XXH64 only);
+ *   against floor   the core's fingerprinting in place over 256 MiB of pages (out of cache), against
+ *                   the read-once floor (bench/floor.ts) over the same pages, runs interleaved;
  *   memory          the fingerprint engine's bytes per page, measured from its allocator (blocks
  *                   and fingerprint frames in use) after the estimate settled;
  *   estimate        `estimate --scenario clones --size S` in both modes: reading the inputs into the
@@ -16,13 +18,15 @@ import { PageHasher } from '../src/fingerprint/hash.js';
 import { loadSpaces, runEstimate, type EstimateRun } from '../src/estimate/run.js';
 import { openScaledScenario } from '../src/estimate/scaled.js';
 import { ESTIMATE_KNOB_DEFAULTS } from '../src/estimate/knobs.js';
-import { round, stopwatch, type Context, type Row } from './lib.js';
+import { median, round, stopwatch, type Context, type Row } from './lib.js';
+import { floorFor } from './floor.js';
 import type { ImageSource } from '../src/estimate/source.js';
 
 const MiB = 2 ** 20;
 
 export async function modes(ctx: Context): Promise<void> {
   fingerprinting(ctx);
+  fingerprintingAgainstFloor(ctx);
   await memoryPerPage(ctx);
   await estimates(ctx);
 }
@@ -58,6 +62,38 @@ function fingerprinting(ctx: Context): void {
   ctx.table('Fingerprinting 64 MiB of pages (best of 3; each 1 MiB chunk copied into the hasher, then read once)', [
     { what: 'fingerprint records (checksum + 128-bit fingerprint + zero flag)', ms: round(fpMs), 'GB/s': gbs(fpMs), 'M pages/s': round(bytes / 4096 / fpMs / 1e3) },
     { what: 'the kernel checksum alone (same copy)', ms: round(ckMs), 'GB/s': gbs(ckMs), 'M pages/s': round(bytes / 4096 / ckMs / 1e3) },
+  ]);
+}
+
+/**
+ * Issue 10's target: fingerprinting (checksum and fingerprint from one read) ≥ 60 % of the read-once
+ * floor, per core. Both read the same pages in the core's memory, with no copy: the floor's SIMD
+ * loop over the region, the core's fingerprintPages over its pages; five runs each, interleaved.
+ */
+function fingerprintingAgainstFloor(ctx: Context): void {
+  const bytes = (ctx.options.smoke ? 8 : 256) * MiB;
+  const core = instantiateCoreSync();
+  if (core.init((bytes + 32 * MiB) / 65536) !== 0) throw new Error('modes: no memory for the floor comparison');
+  const at = core.reserveArena(bytes) >>> 0;
+  const out = core.reserveArena((bytes / 4096) * 24) >>> 0;
+  const words = new Uint32Array(core.memory.buffer, at, bytes / 4);
+  for (let i = 0; i < words.length; i++) words[i] = Math.imul(i, 0x9e3779b1) ^ (i >>> 7);
+  const floor = floorFor(core.memory);
+  const floorMs: number[] = [];
+  const fpMs: number[] = [];
+  for (let r = 0; r < 6; r++) { // the first round warms both up (V8 tiers WebAssembly up lazily)
+    const t0 = stopwatch(); floor.readSimd(at, bytes); const f = t0();
+    const t1 = stopwatch(); core.fingerprintPages(at, bytes / 4096, out); const p = t1();
+    if (r > 0) { floorMs.push(f); fpMs.push(p); }
+  }
+  const ratios = floorMs.map((f, i) => f / fpMs[i]);
+  ctx.figure('modes.fingerprinting.overFloor.median', median(ratios));
+  ctx.figure('modes.fingerprinting.overFloor.min', Math.min(...ratios));
+  ctx.figure('modes.fingerprinting.overFloor.max', Math.max(...ratios));
+  const gbs = (ms: number) => round(bytes / ms / 1e6);
+  ctx.table(`Fingerprinting in place vs the read-once floor, ${bytes / MiB} MiB (out of cache; 5 runs each, interleaved)`, [
+    { what: 'read-once floor (SIMD loads, 4 accumulators)', 'median ms': round(median(floorMs)), 'GB/s': gbs(median(floorMs)) },
+    { what: 'fingerprint records (checksum + 128-bit fingerprint + zero flag)', 'median ms': round(median(fpMs)), 'GB/s': gbs(median(fpMs)), 'of the floor': `${round(100 * median(ratios))} % (${round(100 * Math.min(...ratios))}–${round(100 * Math.max(...ratios))} %)` },
   ]);
 }
 

@@ -5,6 +5,7 @@
 import type { Context } from './lib.js';
 import { api } from './api.js';
 import { fleetSuite } from './fleet.js';
+import { host } from './host.js';
 import { kernel } from './kernel.js';
 import { memory } from './memory.js';
 import { modes } from './modes.js';
@@ -16,8 +17,11 @@ import { shards } from './shards.js';
 import { trees } from './trees.js';
 
 export const SUITES: Record<string, (ctx: Context) => Promise<void>> = {
-  primitives, scans, api, memory, modes, kernel, fleet: fleetSuite, procread, shards, scaling, trees,
+  primitives, scans, api, memory, modes, kernel, fleet: fleetSuite, procread, shards, scaling, trees, host,
 };
+
+/** Suites run only when named (--only): they take minutes of their own. */
+export const ON_REQUEST: ReadonlySet<string> = new Set(['host']);
 
 /** Seconds each suite needs at least (wall, on a busy 2-core machine), so earlier ones leave room. */
 export const MINIMUM_SECONDS: Record<string, { quick: number; full: number }> = {
@@ -32,4 +36,5 @@ export const MINIMUM_SECONDS: Record<string, { quick: number; full: number }> = 
   shards: { quick: 6, full: 20 },
   scaling: { quick: 4, full: 15 },
   trees: { quick: 4, full: 12 },
+  host: { quick: 15, full: 90 },
 };

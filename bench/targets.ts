@@ -1,5 +1,5 @@
 /**
- * The headline targets (issues 4 and 11), each computed from figures measured in this run and
+ * The headline targets (issues 4, 10 and 11), each computed from figures measured in this run and
  * printed as a row with PASS or MISS (n/a when the suite it needs did not run, with the reason).
  * A target measured over repeated runs (the fleet suite's) shows the median and the spread, and
  * says SPREAD CROSSES when some runs meet the goal and others do not.
@@ -41,6 +41,22 @@ function fleetTargets(ctx: Context): Target[] {
       (x) => `${round(x)} B`, 'memory suite: the allocator\'s counters (peak and settled) ÷ rmap items; workloads clones, unique, zeros, prefix, twins, fleet'),
     row('records + rmap item pointer per tracked page, worst workload, measured', f['memory.recordBytesPerTrackedPage.max'], '≤ 40 B', (x) => x <= 40,
       (x) => `${round(x)} B`, 'memory suite: slab blocks ÷ rmap items + 4 B (the narrower account of the issue; the kernel: 64 B per rmap_item and per stable_node)'),
+  ];
+}
+
+/** The targets of issue 10: any host, on every core. */
+function hostTargets(ctx: Context): Target[] {
+  const f = ctx.figures;
+  const pct = (x: number) => `${round(100 * x)} %`;
+  const hostRun = f['host.sizeGiB'] === 64 ? 'host suite (run it with --only host)' : undefined;
+  const hostWhy = f['host.sizeGiB'] === undefined ? 'host suite not run (it runs only when named: --only host)' : `host suite ran ${f['host.sizeGiB']} GiB, not 64 (quick run)`;
+  const cores = Object.keys(f).map((k) => /^shards\.(\d+)\.speedup$/.exec(k)?.[1]).filter(Boolean).map(Number);
+  const most = cores.length ? Math.max(...cores) : undefined;
+  return [
+    row('64 GiB clones host, fingerprint mode, all cores: wall', hostRun && f['host.wallMs'], '< 60 s', (x) => x < 60_000, (x) => `${round(x / 1000)} s`, hostRun ?? hostWhy),
+    row('64 GiB clones host: peak RSS', hostRun && f['host.maxRssBytes'], '< 2 GiB', (x) => x < 2 ** 31, (x) => `${round(x / 2 ** 30)} GiB`, hostRun ?? hostWhy),
+    row('content shards: threads ÷ one thread, scanning to the settled state', most === undefined ? undefined : f[`shards.${most}.speedup`], '≥ 1.7×', (x) => x >= 1.7, (x) => `${round(x)}× (${most} threads)`, 'shards suite (325 MiB of cloned guests, page engine)'),
+    spreadRow('fingerprinting vs the read-once floor, per core', f, 'modes.fingerprinting.overFloor', '≥ 60 %', (x) => x >= 0.6, pct, 'modes suite: floor ms ÷ fingerprinting ms over the same 256 MiB in place, interleaved runs'),
   ];
 }
 
@@ -101,13 +117,14 @@ export function computeTargets(ctx: Context): Target[] {
   t.push(row(`estimate --pid reading a ${mib ?? 4096} MiB process ÷ sequential /proc/PID/mem of the same ranges`, f['procread.ratio'], '≤ 2×', (x) => x <= 2,
     (x) => `${round(x)}× (${round(f['procread.pid.MiBps'])} vs ${round(f['procread.sequential.MiBps'])} MiB/s)`, 'procread suite: best of 2 each, walk included'));
   t.push(...fleetTargets(ctx));
+  t.push(...hostTargets(ctx));
   return t;
 }
 
 export function printTargets(ctx: Context): void {
   const targets = computeTargets(ctx);
   ctx.targets.push(...targets);
-  console.log(`\n━━ targets (issues 4 and 11) ${'━'.repeat(64)}`);
+  console.log(`\n━━ targets (issues 4, 10 and 11) ${'━'.repeat(64)}`);
   console.table(targets.map((x) => ({ target: x.target, measured: x.measured, goal: x.goal, result: x.result })));
   for (const x of targets) console.log(`${x.result.padEnd(14)}  ${x.target}: ${x.measured} (goal ${x.goal}) — ${x.basis}`);
 }

@@ -151,6 +151,12 @@ export interface KsmBackend {
    * nothing written.
    */
   writeFingerprints?(id: number, firstVpn: number, records: Uint8Array): number;
+  /**
+   * The fingerprint engine only: page vpns[i] gets the contents of record i, for pages scattered
+   * over the space (a content shard's). 0, or ENOMEM: then the pages of the failing batch
+   * (FINGERPRINT_BATCH_PAGES of them at most, src/core.ts) are unwritten, earlier batches written.
+   */
+  writeFingerprintsAt?(id: number, vpns: Uint32Array, records: Uint8Array): number;
   /** Read bytes at a byte address of the space (pages mapped; absent pages read as zeros). */
   read(id: number, address: number, out: Uint8Array): void;
   /** A zero-copy view of one mapped page, valid until the next call into the engine. Never write through it. */

@@ -113,6 +113,11 @@ function exportedConstant(core: CoreExports, name: string): number {
   return Number(global.value);
 }
 
+/** Fingerprint records loaded per call into the core: their page indices and records fill the scratch area. */
+export const FINGERPRINT_BATCH_PAGES = Math.floor(abi.SCRATCH_SIZE / (4 + abi.FP_RECORD_SIZE) / 64) * 64;
+/** Where a batch's records are staged: after its page indices, in the scratch area. */
+const RECORDS_STAGE = abi.SCRATCH_LOCATION + FINGERPRINT_BATCH_PAGES * 4;
+
 export class WasmBackend implements KsmBackend {
   readonly engine: 'wasm' | 'fingerprints';
   /** Bytes of an rmap item or stable node in this build. */
@@ -200,17 +205,32 @@ export class WasmBackend implements KsmBackend {
    * with nothing written (the pages are prepared together first, as a multi-page write's are).
    */
   writeFingerprints(id: number, firstVpn: number, records: Uint8Array): number {
-    if (this.engine !== 'fingerprints') throw new KsmError('EINVAL', 'only the fingerprint engine takes fingerprint records');
+    this.#refuseRecords();
     const count = records.length / abi.FP_RECORD_SIZE;
     if (count === 0) return 0;
+    // All or nothing: every page made writable first; the batches after cannot run out of memory.
     if (this.core.prepareWrite(id, firstVpn, count, 1, 1) !== 0) return ENOMEM;
-    const { bytes } = this.#views(); // after prepareWrite: memory may have grown
-    for (let i = 0; i < count; i++) {
-      const at = this.core.pageAddress(id, firstVpn + i) >>> 0;
-      const from = i * abi.FP_RECORD_SIZE + abi.FP_FINGERPRINT_LOW;
-      bytes.set(records.subarray(from, from + 16), at + abi.FP_FINGERPRINT_LOW);
+    const vpns = Uint32Array.from({ length: count }, (_, i) => firstVpn + i);
+    if (this.writeFingerprintsAt(id, vpns, records) !== 0) throw new Error('fingerprint records failed to load after their pages were prepared');
+    return 0;
+  }
+
+  writeFingerprintsAt(id: number, vpns: Uint32Array, records: Uint8Array): number {
+    this.#refuseRecords();
+    if (records.length !== vpns.length * abi.FP_RECORD_SIZE) throw new RangeError(`${vpns.length} pages need ${vpns.length * abi.FP_RECORD_SIZE} bytes of records, not ${records.length}`);
+    for (let first = 0; first < vpns.length; first += FINGERPRINT_BATCH_PAGES) {
+      const n = Math.min(FINGERPRINT_BATCH_PAGES, vpns.length - first);
+      // Both staged in the scratch area: the page indices, then their records.
+      const { bytes } = this.#views();
+      new Uint32Array(bytes.buffer, abi.SCRATCH_LOCATION, n).set(vpns.subarray(first, first + n));
+      bytes.set(records.subarray(first * abi.FP_RECORD_SIZE, (first + n) * abi.FP_RECORD_SIZE), RECORDS_STAGE);
+      if (this.core.writeFingerprintRecords(id, abi.SCRATCH_LOCATION, n, RECORDS_STAGE) !== 0) return ENOMEM;
     }
     return 0;
+  }
+
+  #refuseRecords(): void {
+    if (this.engine !== 'fingerprints') throw new KsmError('EINVAL', 'only the fingerprint engine takes fingerprint records');
   }
 
   read(id: number, address: number, out: Uint8Array): void {

@@ -18,6 +18,7 @@ import { modeOf, type EstimateMode } from './mode.js';
 import { KNOB_WRITE_ORDER, type EstimateKnobs } from './knobs.js';
 import type { LiveFacts } from './proc/facts.js';
 import { PAGE_SIZE, type ImageSource } from './source.js';
+import { fingerprintPlanned } from '../fingerprint/hash.js';
 import { HUGE_PAGE_PAGES, MAX_SPACE_PAGES, type EngineName } from '../backend.js';
 import { KernelClock } from './timing.js';
 import type { ClockProfile } from './clock-profile.js';
@@ -224,7 +225,10 @@ function loadSpace(ksm: Ksm, source: ImageSource, maxMemory: number, parent?: Ad
   try {
     const space = parent ? parent.fork(source.name) : ksm.createSpace({ name: source.name, pages: Math.max(1, source.spacePages ?? source.pages), domain });
     if (source.readRecords && ksm.engine === 'fingerprints') source.readRecords((records, page) => space.writeFingerprints(page, records));
-    else {
+    else if (source.readPlans && ksm.engine === 'fingerprints') {
+      // Generated pages are made and fingerprinted in the hasher's memory, not copied through here.
+      source.readPlans((plans, page) => space.writeFingerprints(page, fingerprintPlanned(plans)));
+    } else {
       let next = 0;
       source.read((chunk, page = next) => {
         space.write(page, chunk);

@@ -12,18 +12,18 @@
  *           and unique data, in the recipe's proportions, placed by a fixed permutation of the
  *           guest's pages (a 4-round Feistel network walked back into range).
  * Bytes: a page is its 1024 32-bit words from xorshift128 started at (kind, a, b, c) — the page's
- * identity — after 8 discarded steps; distinct identities give distinct pages (the generator's step
- * is a bijection of its state, and 4 consecutive words are the state). Zero pages are zeros and
- * 0xFF pages 0xFF. The same name, size and page always give the same bytes; they are not the
+ * identity, its plan — after 8 discarded steps; distinct identities give distinct pages (the
+ * generator's step is a bijection of its state, and 4 consecutive words are the state). Zero pages
+ * are zeros and 0xFF pages 0xFF. The core makes the bytes from the plans (assembly/generate.ts),
+ * so sharded runs make them on the worker threads that fingerprint them. The same name, size and page always give the same bytes; they are not the
  * oracle's SHAKE-256 bytes of the plain --scenario (which would take minutes per GiB).
  */
 import { CliError } from '../cli/errors.js';
 import { CHUNK_BYTES, PAGE_SIZE, type ImageSource } from './source.js';
 import { MAX_SPACE_PAGES } from '../backend.js';
+import { PLAN_WORDS, sharedHasher } from '../fingerprint/hash.js';
 
-const WORDS = PAGE_SIZE / 4;
-
-/** Identities of page kinds (the generator's first state word). */
+/** Identities of page kinds (the generator's first state word; 0 is a fill). */
 const KIND = { base: 1, dirty: 2, os: 3, update: 4, lib: 5, dataset: 6, forkheap: 7, anon: 8 } as const;
 
 /** A 32-bit mix of integers (murmur3's finaliser over a running xor-multiply). */
@@ -41,38 +41,43 @@ function mix(...parts: number[]): number {
 /** A draw in [0, 1) for (parts…). */
 const draw = (...parts: number[]): number => mix(...parts) / 2 ** 32;
 
-/** Writes the page of identity (kind, a, b, c) into `words` at `at` (a word index). */
-function fillPage(words: Uint32Array, at: number, kind: number, a: number, b: number, c: number): void {
-  let x = kind >>> 0, y = a >>> 0, z = b >>> 0, w = (c ^ 0x6a09e667) >>> 0;
-  for (let i = -8; i < WORDS; i++) {
-    const t = x ^ (x << 11);
-    x = y; y = z; z = w;
-    w = (w ^ (w >>> 19) ^ (t ^ (t >>> 8))) >>> 0;
-    if (i >= 0) words[at + i] = w;
-  }
-}
-
 /** What a page holds: zeros, 0xFF, or the generated page of an identity. */
 type Page = { fill: 0 | 255 } | { kind: number; a: number; b: number; c: number };
 
-/** Streams a guest of `pages` pages, page i being `pageAt(i)`. */
+/** Pages planned per call (the chunk the estimate reads at a time). */
+const CHUNK_PAGES = CHUNK_BYTES / PAGE_SIZE;
+
+/** Writes the plans (PLAN_WORDS words each: kind, a, b, c; kind 0 fills with byte a) of pages first..first+n-1. */
+function planPages(pageAt: (i: number) => Page, first: number, n: number, plans: Uint32Array): void {
+  for (let j = 0; j < n; j++) {
+    const page = pageAt(first + j);
+    const at = j * PLAN_WORDS;
+    if ('fill' in page) plans.set([0, page.fill, 0, 0], at);
+    else plans.set([page.kind, page.a, page.b, page.c], at);
+  }
+}
+
+/** Streams a guest of `pages` pages, page i being `pageAt(i)`: as plans, or as the bytes made from them. */
 function guestSource(name: string, pages: number, pageAt: (i: number) => Page): ImageSource {
+  const readPlans = (sink: (plans: Uint32Array, page: number) => void): void => {
+    const plans = new Uint32Array(CHUNK_PAGES * PLAN_WORDS);
+    for (let first = 0; first < pages; first += CHUNK_PAGES) {
+      const n = Math.min(CHUNK_PAGES, pages - first);
+      planPages(pageAt, first, n, plans);
+      sink(plans.subarray(0, n * PLAN_WORDS), first);
+    }
+  };
   return {
     name,
     pages,
+    readPlans,
     read(sink) {
-      const perChunk = CHUNK_BYTES / PAGE_SIZE;
       const buffer = new Uint8Array(CHUNK_BYTES);
-      const words = new Uint32Array(buffer.buffer);
-      for (let first = 0; first < pages; first += perChunk) {
-        const n = Math.min(perChunk, pages - first);
-        for (let j = 0; j < n; j++) {
-          const page = pageAt(first + j);
-          if ('fill' in page) buffer.fill(page.fill, j * PAGE_SIZE, (j + 1) * PAGE_SIZE);
-          else fillPage(words, j * WORDS, page.kind, page.a, page.b, page.c);
-        }
-        sink(buffer.subarray(0, n * PAGE_SIZE), first);
-      }
+      readPlans((plans, first) => {
+        const bytes = buffer.subarray(0, (plans.length / PLAN_WORDS) * PAGE_SIZE);
+        sharedHasher().generateInto(plans, bytes);
+        sink(bytes, first);
+      });
     },
   };
 }

@@ -28,6 +28,12 @@ export interface ImageSource {
    * fingerprint engine loads these instead of reading pages; the page engine cannot take them.
    */
   readRecords?(sink: (records: Uint8Array, page: number) => void): void;
+  /**
+   * A generated source (--scenario NAME --size SIZE): streams its pages' plans (PLAN_WORDS words
+   * each, src/estimate/scaled.ts), from which the core makes the same bytes read() gives, so they
+   * can be made on the thread that fingerprints them. `page` is the space's page index of the first.
+   */
+  readPlans?(sink: (plans: Uint32Array, page: number) => void): void;
   /** Size of the space in pages when pages are placed by index, with holes (default: pages). */
   readonly spacePages?: number;
   /** Space page indices where a whole transparent huge page starts (512 pages each): collapsed once written. */

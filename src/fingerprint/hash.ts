@@ -5,15 +5,16 @@
  *
  * The hashing runs in a core instance of its own (never an engine's): pages are copied into its
  * memory CHUNK_PAGES at a time and the records copied out, so any amount of input goes through a
- * fixed 1 MiB buffer.
+ * fixed 1 MiB buffer. Generated pages (the scaled scenarios' plans, src/estimate/scaled.ts) are
+ * made in that buffer and fingerprinted where they are.
  */
 import { instantiateCoreSync } from '../core.js';
 import {
-  FP_CHECKSUM, FP_FINGERPRINT_HIGH, FP_FINGERPRINT_LOW, FP_FLAGS, FP_RECORD_SIZE, FP_ZERO, PAGE_SIZE,
+  FP_CHECKSUM, FP_FINGERPRINT_HIGH, FP_FINGERPRINT_LOW, FP_FLAGS, FP_RECORD_SIZE, FP_ZERO, PAGE_SIZE, PLAN_WORDS,
 } from '../generated/core-abi.js';
 import type { CoreExports } from '../generated/core-abi.js';
 
-export { FP_RECORD_SIZE };
+export { FP_RECORD_SIZE, PLAN_WORDS };
 
 /** Pages hashed per call into the core. */
 const CHUNK_PAGES = 256;
@@ -25,6 +26,7 @@ export class PageHasher {
   readonly #core: CoreExports;
   readonly #input: number;
   readonly #output: number;
+  readonly #plans: number;
   readonly #bytes: Uint8Array;
 
   constructor() {
@@ -32,7 +34,8 @@ export class PageHasher {
     if (this.#core.init(HASHER_MAX_MEMORY / 65536) !== 0) throw new RangeError('the page hasher does not fit its memory cap');
     this.#input = this.#core.reserveArena(CHUNK_PAGES * PAGE_SIZE) >>> 0;
     this.#output = this.#core.reserveArena(CHUNK_PAGES * FP_RECORD_SIZE) >>> 0;
-    if (this.#input === 0 || this.#output === 0) throw new RangeError('the page hasher does not fit its memory cap');
+    this.#plans = this.#core.reserveArena(CHUNK_PAGES * PLAN_WORDS * 4) >>> 0;
+    if (this.#input === 0 || this.#output === 0 || this.#plans === 0) throw new RangeError('the page hasher does not fit its memory cap');
     // Memory does not grow after the arenas are reserved, so this view stays valid.
     this.#bytes = new Uint8Array(this.#core.memory.buffer);
   }
@@ -49,6 +52,34 @@ export class PageHasher {
     }
   }
 
+  /** Writes the records of the pages planned by `plans` (PLAN_WORDS words each) to `out` from byte `at`. */
+  fingerprintPlanned(plans: Uint32Array, out: Uint8Array, at = 0): void {
+    const count = planCount(plans);
+    if (out.length - at < count * FP_RECORD_SIZE) throw new RangeError(`room for ${count} records needed in the output`);
+    for (let first = 0; first < count; first += CHUNK_PAGES) {
+      const n = Math.min(CHUNK_PAGES, count - first);
+      this.#generate(plans.subarray(first * PLAN_WORDS, (first + n) * PLAN_WORDS));
+      this.#core.fingerprintPages(this.#input, n, this.#output);
+      out.set(this.#bytes.subarray(this.#output, this.#output + n * FP_RECORD_SIZE), at + first * FP_RECORD_SIZE);
+    }
+  }
+
+  /** The bytes of the pages planned by `plans`, written to `out` (room for them all). */
+  generateInto(plans: Uint32Array, out: Uint8Array): void {
+    const count = planCount(plans);
+    for (let first = 0; first < count; first += CHUNK_PAGES) {
+      const n = Math.min(CHUNK_PAGES, count - first);
+      this.#generate(plans.subarray(first * PLAN_WORDS, (first + n) * PLAN_WORDS));
+      out.set(this.#bytes.subarray(this.#input, this.#input + n * PAGE_SIZE), first * PAGE_SIZE);
+    }
+  }
+
+  /** Generates up to CHUNK_PAGES planned pages into the input buffer. */
+  #generate(plans: Uint32Array): void {
+    new Uint32Array(this.#bytes.buffer, this.#plans, plans.length).set(plans);
+    this.#core.generateScenarioPages(this.#plans, plans.length / PLAN_WORDS, this.#input);
+  }
+
   /** The records of `pages` (a whole number of pages), FP_RECORD_SIZE bytes each. */
   fingerprintPages(pages: Uint8Array): Uint8Array {
     const out = new Uint8Array(pageCount(pages) * FP_RECORD_SIZE);
@@ -62,12 +93,29 @@ function pageCount(pages: Uint8Array): number {
   return pages.length / PAGE_SIZE;
 }
 
+function planCount(plans: Uint32Array): number {
+  if (plans.length % PLAN_WORDS !== 0) throw new RangeError(`${plans.length} words is not a whole number of ${PLAN_WORDS}-word plans`);
+  return plans.length / PLAN_WORDS;
+}
+
 let shared: PageHasher | undefined;
+
+/** This thread's shared hasher. */
+export function sharedHasher(): PageHasher {
+  shared ??= new PageHasher();
+  return shared;
+}
 
 /** The records of `pages` (pages.length a multiple of 4096), by one hasher shared in this thread. */
 export function fingerprintPages(pages: Uint8Array): Uint8Array {
-  shared ??= new PageHasher();
-  return shared.fingerprintPages(pages);
+  return sharedHasher().fingerprintPages(pages);
+}
+
+/** The records of the pages planned by `plans` (src/estimate/scaled.ts), by this thread's shared hasher. */
+export function fingerprintPlanned(plans: Uint32Array): Uint8Array {
+  const out = new Uint8Array((plans.length / PLAN_WORDS) * FP_RECORD_SIZE);
+  sharedHasher().fingerprintPlanned(plans, out);
+  return out;
 }
 
 // ---- one record (record `index` of `records`) ---------------------------------------------------

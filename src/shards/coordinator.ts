@@ -5,8 +5,8 @@
  * convergence decided on them (reduce.ts). The counters are those of one engine over all the
  * pages; which dup of a chain takes a page may differ.
  *
- * Starting the workers and compiling their engines is startupMs; reading and dealing the pages is
- * readMs; neither is in any scan's wallMs.
+ * Starting the workers and compiling their engines is startupMs; reading, fingerprinting and
+ * dealing the pages is readMs; neither is in any scan's wallMs.
  */
 import { memoryCap } from '../estimate/run.js';
 import { modeOf } from '../estimate/mode.js';
@@ -16,6 +16,8 @@ import type { ImageSource } from '../estimate/source.js';
 import type { ShardSpec } from './engine.js';
 import type { ShardHost, ShardHostFactory } from './host.js';
 import { dealPages } from './partition.js';
+import { dealRecords } from './deal-records.js';
+import { runHashJob } from './hash-ring.js';
 import { ScanReducer, shardedRun } from './reduce.js';
 import { sumShardScans } from './sum.js';
 import { workerShard } from './worker-host.js';
@@ -40,8 +42,7 @@ export async function runShardedEstimate(sources: ImageSource[], settings: Shard
   const hosts = await startShards(settings.host ?? workerShard, spec, settings.shards);
   try {
     const t1 = performance.now();
-    dealPages(sources, settings.shards, (shard, batch) => hosts[shard].write(batch));
-    await Promise.all(hosts.map((h) => h.start()));
+    await loadShards(sources, settings, hosts);
     const t2 = performance.now();
     const reducer = new ScanReducer(settings.knobs, profile);
     while (reducer.scans.length < settings.maxScans && !reducer.converged(settings.stableScans)) {
@@ -55,6 +56,26 @@ export async function runShardedEstimate(sources: ImageSource[], settings: Shard
   } finally {
     await Promise.all(hosts.map((h) => h.close()));
   }
+}
+
+/**
+ * Deals the inputs to the shards and starts them: the fingerprint engine's as records, fingerprinted
+ * on the shards' threads as they are read; the page engine's as pages. A shard's failure to load is
+ * what start() rejects with, and it is the error reported even when the reader stopped first.
+ */
+async function loadShards(sources: ImageSource[], settings: ShardedSettings, hosts: ShardHost[]): Promise<void> {
+  try {
+    if (settings.engine === 'fingerprints') {
+      const runners = hosts.flatMap((h) => (h.hash ? [h.hash] : []));
+      dealRecords(sources, settings.shards, runners.length > 0 ? runners : [(job) => runHashJob(job)], (shard, batch) => hosts[shard].writeRecords(batch));
+    } else {
+      dealPages(sources, settings.shards, (shard, batch) => hosts[shard].write(batch));
+    }
+  } catch (error) {
+    await Promise.all(hosts.map((h) => h.start()));
+    throw error;
+  }
+  await Promise.all(hosts.map((h) => h.start()));
 }
 
 /** Every shard's engine, started together; if one fails, the others are closed. */

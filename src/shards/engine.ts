@@ -88,6 +88,14 @@ export class ShardEngine {
     }
   }
 
+  /** Fingerprint engine: page pages[i] of space `space` gets the contents of record i (deal-records.ts's RecordBatch). */
+  writeRecords(space: number, pages: Uint32Array, records: Uint8Array): void {
+    const target = this.#spaces[space];
+    const backend = this.#ksm.backend;
+    if (!backend.writeFingerprintsAt) throw new KsmError('EINVAL', `a shard of engine '${backend.engine}' takes pages, not fingerprint records`);
+    if (backend.writeFingerprintsAt(target.id, pages, records) !== 0) throw this.#outOfMemory(new KsmError('ENOMEM', 'no memory'), `${target.name}: its pages in this shard do not fit`);
+  }
+
   /** Every space mergeable, ksmd running. */
   start(): void {
     for (const space of this.#spaces) space.mergeable();

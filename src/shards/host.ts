@@ -5,10 +5,16 @@
 import { ShardEngine, type ShardScan, type ShardSpec } from './engine.js';
 import type { PageBatch } from './partition.js';
 import { releaseChunk } from './chunk-pool.js';
+import type { RecordBatch } from './deal-records.js';
+import type { HashJobRunner } from './hash-ring.js';
 
 export interface ShardHost {
   /** Pages for the shard's engine (the batch's index arrays may be handed over; its chunk is released once read). */
   write(batch: PageBatch): void;
+  /** Fingerprint records for the shard's engine (the fingerprint engine; the batch's arrays may be handed over). */
+  writeRecords(batch: RecordBatch): void;
+  /** Fingerprints chunks on the shard's thread while the inputs are read; absent: they are hashed in the reader's thread. */
+  readonly hash?: HashJobRunner;
   /** All pages given: spaces mergeable, ksmd running. Rejects with what went wrong loading. */
   start(): Promise<void>;
   /** One full scan; the shard's counters at its end. */
@@ -31,6 +37,13 @@ export const inProcessShard: ShardHostFactory = async (spec) => {
         failure = error;
       } finally {
         releaseChunk(batch);
+      }
+    },
+    writeRecords(batch) {
+      try {
+        if (failure === undefined) engine.writeRecords(batch.space, batch.pages, batch.records);
+      } catch (error) {
+        failure = error;
       }
     },
     async start() {

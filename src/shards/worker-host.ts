@@ -38,6 +38,8 @@ export const workerShard: ShardHostFactory = async (spec) => {
   await request({ type: 'init', spec });
   return {
     write(batch) { worker.postMessage({ type: 'pages', ...batch } satisfies ToShard, [batch.pages.buffer as ArrayBuffer, batch.slots.buffer as ArrayBuffer]); },
+    writeRecords(batch) { worker.postMessage({ type: 'records', ...batch } satisfies ToShard, [batch.pages.buffer as ArrayBuffer, batch.records.buffer as ArrayBuffer]); },
+    hash(job) { worker.postMessage({ type: 'hash', ...job } satisfies ToShard); },
     async start() { await request({ type: 'start' }); },
     async fullScan() { return ((await request({ type: 'scan' })) as { scan: ShardScan }).scan; },
     async close() {

@@ -7,6 +7,7 @@ import { CliError } from '../cli/errors.js';
 import { ShardEngine } from './engine.js';
 import type { FromShard, ToShard } from './protocol.js';
 import { releaseChunk } from './chunk-pool.js';
+import { runHashJob } from './hash-ring.js';
 
 const port = parentPort!;
 let engine: ShardEngine | undefined;
@@ -33,6 +34,12 @@ async function handle(message: ToShard): Promise<void> {
         releaseChunk(message);
       }
       return;
+    case 'records':
+      if (loadFailure === undefined) engine!.writeRecords(message.space, message.pages, message.records);
+      return;
+    case 'hash':
+      runHashJob(message);
+      return;
     case 'start':
       if (loadFailure !== undefined) throw loadFailure;
       engine!.start();
@@ -48,7 +55,7 @@ async function handle(message: ToShard): Promise<void> {
 
 port.on('message', (message: ToShard) => {
   queue = queue.then(() => handle(message)).catch((error: unknown) => {
-    if (message.type === 'pages') loadFailure ??= error;
+    if (message.type === 'pages' || message.type === 'records' || message.type === 'hash') loadFailure ??= error;
     else reply(failed(error));
   });
 });

@@ -1,0 +1,59 @@
+/**
+ * The fingerprint engine's inputs dealt to their shards as records (24 bytes a page, never the
+ * pages): every source read once, in order, fingerprinted on the hashing threads (hash-ring.ts),
+ * and each chunk's records split by shard (key.ts) into batches of one space's pages with their
+ * page indices, in address order within each space, as dealPages deals bytes to the page engine.
+ */
+import { CHUNK_BYTES, PAGE_SIZE, type ImageSource } from '../estimate/source.js';
+import { FP_RECORD_SIZE, PLAN_WORDS } from '../fingerprint/hash.js';
+import { HashRing, type HashJobRunner } from './hash-ring.js';
+import { shardsOfRecords } from './key.js';
+
+/** Records of one space's pages for one shard: page pages[i] has the record at i × FP_RECORD_SIZE. */
+export interface RecordBatch { space: number; pages: Uint32Array; records: Uint8Array }
+
+const CHUNK_PAGES = CHUNK_BYTES / PAGE_SIZE;
+const RECORD_WORDS = FP_RECORD_SIZE / 4;
+
+/** Reads every source once, fingerprinting on `runners` (in turn), and hands each shard its records. */
+export function dealRecords(sources: readonly ImageSource[], shards: number, runners: readonly HashJobRunner[], emit: (shard: number, batch: RecordBatch) => void): void {
+  const ring = new HashRing(runners, (records, space, first) => splitRecords(records, space, first, shards, emit));
+  sources.forEach((source, space) => {
+    if (source.readRecords) {
+      source.readRecords((records, page) => inSlots(records.length / FP_RECORD_SIZE, (from, to) => ring.records(records.subarray(from * FP_RECORD_SIZE, to * FP_RECORD_SIZE), space, page + from)));
+    } else if (source.readPlans) {
+      source.readPlans((plans, page) => inSlots(plans.length / PLAN_WORDS, (from, to) => ring.plans(plans.subarray(from * PLAN_WORDS, to * PLAN_WORDS), space, page + from)));
+    } else {
+      let next = 0;
+      source.read((chunk, page = next) => {
+        inSlots(chunk.length / PAGE_SIZE, (from, to) => ring.bytes(chunk.subarray(from * PAGE_SIZE, to * PAGE_SIZE), space, page + from));
+        next = page + chunk.length / PAGE_SIZE;
+      });
+    }
+  });
+  ring.finish();
+}
+
+/** Pages [0, pages) in runs that fit a ring slot. */
+function inSlots(pages: number, run: (from: number, to: number) => void): void {
+  for (let from = 0; from < pages; from += CHUNK_PAGES) run(from, Math.min(pages, from + CHUNK_PAGES));
+}
+
+/** The records of pages first.. of `space`, split by shard and copied out (the ring reuses its slots). */
+function splitRecords(records: Uint8Array, space: number, first: number, shards: number, emit: (shard: number, batch: RecordBatch) => void): void {
+  const count = records.length / FP_RECORD_SIZE;
+  const keys = shardsOfRecords(records, shards);
+  const sizes = new Uint32Array(shards);
+  for (let i = 0; i < count; i++) sizes[keys[i]]++;
+  const batches = Array.from(sizes, (n) => ({ space, pages: new Uint32Array(n), records: new Uint8Array(n * FP_RECORD_SIZE) }));
+  const words = batches.map((b) => new Uint32Array(b.records.buffer));
+  const from = new Uint32Array(records.buffer, records.byteOffset, count * RECORD_WORDS);
+  const filled = new Uint32Array(shards);
+  for (let i = 0; i < count; i++) {
+    const s = keys[i];
+    const j = filled[s]++;
+    batches[s].pages[j] = first + i;
+    for (let w = 0; w < RECORD_WORDS; w++) words[s][j * RECORD_WORDS + w] = from[i * RECORD_WORDS + w];
+  }
+  batches.forEach((batch, s) => { if (batch.pages.length > 0) emit(s, batch); });
+}

@@ -1,0 +1,129 @@
+/**
+ * Fingerprinting on every core while the inputs are read, in their order: a ring of slots in shared
+ * memory. The reader fills the next slot with a chunk's pages (bytes, or a generated source's plans)
+ * and hands a job to a hashing thread, taking the threads in turn; the thread writes the chunk's
+ * records into the slot and marks it done. Before the reader reuses a slot, the records in it are
+ * handed on, so records come out in the order the pages were read, whichever thread made them.
+ * Sources already fingerprinted (readRecords) go through a slot too, done at once, to keep that order.
+ *
+ * control[i] is slot i's state (FREE, PENDING, DONE, FAILED); a reader waits on it with Atomics.wait.
+ */
+import { CHUNK_BYTES, PAGE_SIZE } from '../estimate/source.js';
+import { FP_RECORD_SIZE, PLAN_WORDS, sharedHasher, type PageHasher } from '../fingerprint/hash.js';
+
+const SLOTS = 8;
+const CHUNK_PAGES = CHUNK_BYTES / PAGE_SIZE;
+const FREE = 0, PENDING = 1, DONE = 2;
+/** A slot's state when its hashing threw (exported for tests that play a failing thread). */
+export const FAILED = 3;
+/** A reader that has had no slot done for this long gives up: a hashing thread stopped. */
+const STALL_MS = 120_000;
+
+/** A slot to fingerprint (plain data: it crosses to worker threads; its arrays are shared). */
+export interface HashJob {
+  slot: number;
+  control: Int32Array;
+  input: 'bytes' | 'plans';
+  pages: number;
+  data: Uint8Array;
+  plans: Uint32Array;
+  records: Uint8Array;
+}
+
+/** Runs a job: on a worker thread (posted) or here. Completion is seen in the slot's state. */
+export type HashJobRunner = (job: HashJob) => void;
+
+/** Fingerprints a job's pages into its slot's records and marks the slot (on the hashing thread). */
+export function runHashJob(job: HashJob, hasher: PageHasher = sharedHasher()): void {
+  let state = FAILED;
+  try {
+    if (job.input === 'plans') hasher.fingerprintPlanned(job.plans.subarray(0, job.pages * PLAN_WORDS), job.records);
+    else hasher.fingerprintInto(job.data.subarray(0, job.pages * PAGE_SIZE), job.records);
+    state = DONE;
+  } finally {
+    Atomics.store(job.control, job.slot, state);
+    Atomics.notify(job.control, job.slot);
+  }
+}
+
+/** Records of consecutive pages of one space, in read order. */
+export type RecordsSink = (records: Uint8Array, space: number, firstPage: number) => void;
+
+interface Held { space: number; first: number; pages: number }
+
+export class HashRing {
+  readonly #control = new Int32Array(new SharedArrayBuffer(4 * SLOTS));
+  readonly #data: Uint8Array[] = [];
+  readonly #plans = Array.from({ length: SLOTS }, () => new Uint32Array(new SharedArrayBuffer(CHUNK_PAGES * PLAN_WORDS * 4)));
+  readonly #records = Array.from({ length: SLOTS }, () => new Uint8Array(new SharedArrayBuffer(CHUNK_PAGES * FP_RECORD_SIZE)));
+  readonly #held: Array<Held | undefined> = new Array(SLOTS).fill(undefined);
+  #next = 0;
+  #jobs = 0;
+
+  constructor(private readonly runners: readonly HashJobRunner[], private readonly sink: RecordsSink) {
+    if (runners.length === 0) throw new RangeError('a hash ring needs at least one hashing thread');
+  }
+
+  /** Pages as bytes (at most CHUNK_BYTES), pages first.. of `space`. */
+  bytes(chunk: Uint8Array, space: number, first: number): void {
+    const slot = this.#take(space, first, chunk.length / PAGE_SIZE);
+    this.#data[slot] ??= new Uint8Array(new SharedArrayBuffer(CHUNK_BYTES));
+    this.#data[slot].set(chunk);
+    this.#submit(slot, 'bytes');
+  }
+
+  /** Generated pages as plans (at most CHUNK_PAGES of them). */
+  plans(plans: Uint32Array, space: number, first: number): void {
+    const slot = this.#take(space, first, plans.length / PLAN_WORDS);
+    this.#plans[slot].set(plans);
+    this.#submit(slot, 'plans');
+  }
+
+  /** Pages already fingerprinted (at most CHUNK_PAGES records). */
+  records(records: Uint8Array, space: number, first: number): void {
+    const slot = this.#take(space, first, records.length / FP_RECORD_SIZE);
+    this.#records[slot].set(records);
+    Atomics.store(this.#control, slot, DONE);
+  }
+
+  /** Waits for every slot still out, handing on their records. */
+  finish(): void {
+    for (let i = 0; i < SLOTS; i++) this.#drain((this.#next + i) % SLOTS);
+  }
+
+  /** The next slot, free: the records it held handed on first (the oldest in the ring). */
+  #take(space: number, first: number, pages: number): number {
+    if (pages > CHUNK_PAGES) throw new RangeError(`${pages} pages is more than a slot's ${CHUNK_PAGES}`);
+    const slot = this.#next;
+    this.#drain(slot);
+    this.#next = (slot + 1) % SLOTS;
+    this.#held[slot] = { space, first, pages };
+    return slot;
+  }
+
+  #submit(slot: number, input: HashJob['input']): void {
+    Atomics.store(this.#control, slot, PENDING);
+    const job: HashJob = { slot, control: this.#control, input, pages: this.#held[slot]!.pages, data: this.#data[slot] ?? new Uint8Array(0), plans: this.#plans[slot], records: this.#records[slot] };
+    this.runners[this.#jobs++ % this.runners.length](job);
+  }
+
+  #drain(slot: number): void {
+    const held = this.#held[slot];
+    if (!held) return;
+    this.#wait(slot);
+    this.#held[slot] = undefined;
+    Atomics.store(this.#control, slot, FREE);
+    this.sink(this.#records[slot].subarray(0, held.pages * FP_RECORD_SIZE), held.space, held.first);
+  }
+
+  #wait(slot: number): void {
+    const started = performance.now();
+    for (;;) {
+      const state = Atomics.load(this.#control, slot);
+      if (state === DONE) return;
+      if (state === FAILED) throw new Error('a hashing thread failed to fingerprint a chunk of pages');
+      Atomics.wait(this.#control, slot, state, 1000);
+      if (performance.now() - started > STALL_MS) throw new Error(`no chunk fingerprinted for ${STALL_MS / 1000} s (a hashing thread stopped)`);
+    }
+  }
+}
