@@ -1,6 +1,7 @@
 /**
- * Suite "shards": content shards on worker threads against one engine, on a fleet of cloned guests
- * (7 guests, 325 MiB; 64 MiB quick), pages_to_scan 5000, to the settled state. The time compared
+ * Suite "shards": content shards on worker threads against one engine, page engine and fingerprint
+ * engine, on the fleet suite's 7 cloned guests (325 MiB; 64 MiB quick), pages_to_scan 5000, to the
+ * settled state. The time compared
  * is scanning (the settled scan's cumulative wall_ms); starting the workers (startup_ms) and
  * reading the inputs are shown apart. One run each: short runs only. The counters are checked equal.
  */
@@ -11,7 +12,7 @@ import type { ImageSource } from '../src/estimate/source.js';
 import { mergeState } from '../src/estimate/convergence.js';
 import { runShardedEstimate } from '../src/shards/coordinator.js';
 import { ratio, round, type Context, type Row } from './lib.js';
-import { clones, mib, PAGE, renderGuest, totalPages, type Workload } from './workloads.js';
+import { clones, fleet, mib, PAGE, renderGuest, totalPages, type Workload } from './workloads.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 const CHUNK_PAGES = 1024;
@@ -32,30 +33,36 @@ function sources(w: Workload): ImageSource[] {
 }
 
 export async function shards(ctx: Context): Promise<void> {
-  const w = clones((ctx.quick ? 64 : 325) * 256, 7);
+  const w = ctx.quick ? clones(64 * 256, 7) : fleet();
   const settings = { knobs: { ...ESTIMATE_KNOB_DEFAULTS, pagesToScan: 5000 }, maxScans: 20, stableScans: 3 };
   const threads = [...new Set([1, 2, availableParallelism()])];
   const rows: Row[] = [];
-  let one: EstimateRun | undefined;
-  for (const n of threads) {
-    gc?.();
-    const t0 = performance.now();
-    const run = n === 1 ? await runEstimate(sources(w), settings) : await runShardedEstimate(sources(w), { ...settings, shards: n });
-    const total = performance.now() - t0;
-    one ??= run;
-    const settled = run.scans[run.settledAt - 1];
-    if (mergeState(settled) !== mergeState(one.scans[one.settledAt - 1])) throw new Error(`shards bench: ${n} threads changed the counters`);
-    const speedup = one.scans[one.settledAt - 1].wallMs / settled.wallMs;
-    ctx.figure(`shards.${n}.settleWallMs`, settled.wallMs);
-    if (n > 1) ctx.figure(`shards.${n}.speedup`, speedup);
-    rows.push({
-      'guest MiB': round(mib(totalPages(w))), threads: n, shards: run.shards ?? 1,
-      'scanning to settle ms': round(settled.wallMs), 'threads ÷ one thread': n === 1 ? '' : ratio(speedup),
-      'all scans ms': round(run.scans[run.scans.length - 1].wallMs), 'startup ms': round(run.startupMs ?? 0),
-      'read ms': round(run.readMs), 'whole run ms': round(total),
-    });
-    ctx.progress(`shards ${n} threads: settle ${round(settled.wallMs)} ms`);
+  let reference: EstimateRun | undefined;
+  for (const engine of ['wasm', 'fingerprints'] as const) {
+    let one: EstimateRun | undefined;
+    for (const n of threads) {
+      gc?.();
+      const t0 = performance.now();
+      const run = n === 1 ? await runEstimate(sources(w), { ...settings, engine }) : await runShardedEstimate(sources(w), { ...settings, engine, shards: n });
+      const total = performance.now() - t0;
+      one ??= run;
+      reference ??= run;
+      const settled = run.scans[run.settledAt - 1];
+      if (mergeState(settled) !== mergeState(reference.scans[reference.settledAt - 1])) throw new Error(`shards bench: ${engine}, ${n} threads changed the counters`);
+      const speedup = one.scans[one.settledAt - 1].wallMs / settled.wallMs;
+      const key = engine === 'wasm' ? 'shards' : 'shards.fingerprints';
+      ctx.figure(`${key}.${n}.settleWallMs`, settled.wallMs);
+      if (n > 1) ctx.figure(`${key}.${n}.speedup`, speedup);
+      rows.push({
+        engine: engine === 'wasm' ? 'pages' : 'fingerprints', 'guest MiB': round(mib(totalPages(w))), threads: n, shards: run.shards ?? 1,
+        'scanning to settle ms': round(settled.wallMs), 'threads ÷ one thread': n === 1 ? '' : ratio(speedup),
+        'all scans ms': round(run.scans[run.scans.length - 1].wallMs), 'startup ms': round(run.startupMs ?? 0),
+        'read ms': round(run.readMs), 'whole run ms': round(total),
+      });
+      ctx.progress(`shards ${engine} ${n} threads: settle ${round(settled.wallMs)} ms`);
+    }
   }
-  ctx.table('Content shards: threads ÷ one thread, scanning to the settled state (cloned guests, pages_to_scan 5000; one run each)', rows);
+  ctx.table(`Content shards: threads ÷ one thread, scanning to the settled state (${w.name}: ${w.guests} cloned guests, pages_to_scan 5000; one run each)`, rows);
   ctx.note('Scanning is the settled scan\'s cumulative wall_ms; startup (workers, compiling their engines) and reading (with fingerprinting, to deal pages to shards) are apart.');
+  ctx.note('The full run uses the fleet suite\'s workload (bench/workloads.ts fleet()), so its settle time compares with ksmd\'s CPU to settle measured there.');
 }
