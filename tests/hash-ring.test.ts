@@ -23,7 +23,7 @@ function pages(n: number, seed: number): Uint8Array {
   return out;
 }
 
-test('records come out in read order, runners taken in turn, bytes, plans and records alike', () => {
+test('records come out in read order, whichever runner finishes first, bytes, plans and records alike', () => {
   // Jobs are held back and run in reverse order of submission, as slow threads would finish them.
   const held: HashJob[] = [];
   const runners = [0, 1, 2].map(() => (job: HashJob) => { held.push(job); if (held.length === 3) for (const j of held.splice(0).reverse()) runHashJob(j, hasher); });

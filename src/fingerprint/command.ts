@@ -13,6 +13,8 @@ import type { CliIO, Command } from '../cli/main.js';
 import { orderedInputs, withSize } from '../estimate/options.js';
 import { checkSpaceSizes } from '../estimate/run.js';
 import { writeFingerprintFile } from './file.js';
+import { defaultThreads } from '../shards/choose.js';
+import { startHashWorkers } from '../shards/worker-host.js';
 
 const VALUE_FLAGS = ['scenario', 'size', 'pid', 'cgroup', 'o', 'output'];
 
@@ -49,8 +51,15 @@ async function fingerprint(opts: Record<string, unknown> & { _: unknown[] }, arg
   const sources = openInputs(inputs, { question: opts['merge-any'] === true ? 'merge-any' : 'mergeable', freeze: opts.freeze === true });
   checkSpaceSizes(sources); // an estimate of the file could not hold them
   const t0 = performance.now();
-  const written = writeFingerprintFile(output, sources);
-  io.err(`ksm-wasm fingerprint: ${written.pages} pages of ${sources.length} inputs in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${output} (${bytes(written.bytes)})\n`);
+  // The map step fingerprints on every core (one worker thread each) once the inputs are worth it.
+  const threads = defaultThreads(sources.reduce((n, s) => n + s.pages, 0));
+  const workers = threads > 1 ? startHashWorkers(threads) : undefined;
+  try {
+    const written = writeFingerprintFile(output, sources, workers?.runners);
+    io.err(`ksm-wasm fingerprint: ${written.pages} pages of ${sources.length} inputs in ${((performance.now() - t0) / 1000).toFixed(1)} s on ${threads} thread${threads > 1 ? 's' : ''}: ${output} (${bytes(written.bytes)})\n`);
+  } finally {
+    await workers?.close();
+  }
   return EXIT.done;
 }
 

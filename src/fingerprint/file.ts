@@ -15,12 +15,15 @@ import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { CliError, describeSystemError } from '../cli/errors.js';
 import { PAGE_SIZE, type ImageSource } from '../estimate/source.js';
-import { FP_RECORD_SIZE, PageHasher } from './hash.js';
+import { FP_RECORD_SIZE } from './hash.js';
+import { fingerprintSources, hashHere, type HashJobRunner } from '../shards/hash-ring.js';
 
 export const FILE_MAGIC = 'KSMW-FP\n';
 export const FILE_VERSION = 1;
 /** Bytes per page in the file: its page index and its record. */
 export const ENTRY_SIZE = 4 + FP_RECORD_SIZE;
+const ENTRY_WORDS = ENTRY_SIZE / 4;
+const RECORD_WORDS = FP_RECORD_SIZE / 4;
 const PREFIX = 16;
 const CHECKSUM_SIZE = 32;
 
@@ -55,8 +58,11 @@ export interface FingerprintFile {
   checksum: string;
 }
 
-/** Writes the fingerprint file of `sources` to `path` (through a temporary file: nothing is left at `path` unless all went well). */
-export function writeFingerprintFile(path: string, sources: readonly ImageSource[]): { pages: number; bytes: number } {
+/**
+ * Writes the fingerprint file of `sources` to `path` (through a temporary file: nothing is left at
+ * `path` unless all went well), fingerprinting on `runners` (default: in this thread).
+ */
+export function writeFingerprintFile(path: string, sources: readonly ImageSource[], runners: readonly HashJobRunner[] = [hashHere]): { pages: number; bytes: number } {
   const header = headerOf(sources);
   const temporary = `${path}.${process.pid}.tmp`;
   const fd = openOutput(temporary);
@@ -69,8 +75,7 @@ export function writeFingerprintFile(path: string, sources: readonly ImageSource
   };
   try {
     write(prefix(header));
-    const hasher = new PageHasher();
-    sources.forEach((source) => writeEntries(source, hasher, write));
+    writeEntries(sources, runners, write);
     const digest = new Uint8Array(sha.digest());
     for (let at = 0; at < digest.length;) at += writeSync(fd, digest, at);
     closeSync(fd);
@@ -109,24 +114,25 @@ function prefix(header: FingerprintHeader): Uint8Array {
   return out;
 }
 
-/** One source's pages as entries, chunk by chunk. */
-function writeEntries(source: ImageSource, hasher: PageHasher, write: (data: Uint8Array) => void): void {
-  let next = 0;
-  let written = 0;
-  source.read((chunk, page = next) => {
-    const n = chunk.length / PAGE_SIZE;
-    const records = hasher.fingerprintPages(chunk);
-    const entries = new Uint8Array(n * ENTRY_SIZE);
-    const view = new DataView(entries.buffer);
+/** Every source's pages as entries, in order, fingerprinted on `runners`; each source must give the pages it said it has. */
+function writeEntries(sources: readonly ImageSource[], runners: readonly HashJobRunner[], write: (data: Uint8Array) => void): void {
+  const written = new Array<number>(sources.length).fill(0);
+  fingerprintSources(sources, runners, (records, space, first) => {
+    const n = records.length / FP_RECORD_SIZE;
+    // Word by word (entries and records are whole words; the file is little-endian, as is every
+    // machine WebAssembly runs on).
+    const entries = new Uint32Array(n * ENTRY_WORDS);
+    const from = new Uint32Array(records.buffer, records.byteOffset, n * RECORD_WORDS);
     for (let i = 0; i < n; i++) {
-      view.setUint32(i * ENTRY_SIZE, page + i, true);
-      entries.set(records.subarray(i * FP_RECORD_SIZE, (i + 1) * FP_RECORD_SIZE), i * ENTRY_SIZE + 4);
+      entries[i * ENTRY_WORDS] = first + i;
+      for (let w = 0; w < RECORD_WORDS; w++) entries[i * ENTRY_WORDS + 1 + w] = from[i * RECORD_WORDS + w];
     }
-    write(entries);
-    written += n;
-    next = page + n;
+    write(new Uint8Array(entries.buffer));
+    written[space] += n;
   });
-  if (written !== source.pages) throw new CliError('input', `${source.name}: ${written} pages read where ${source.pages} were expected (did it change while being read?)`);
+  sources.forEach((source, i) => {
+    if (written[i] !== source.pages) throw new CliError('input', `${source.name}: ${written[i]} pages read where ${source.pages} were expected (did it change while being read?)`);
+  });
 }
 
 function openOutput(path: string): number {

@@ -4,39 +4,19 @@
  * and each chunk's records split by shard (key.ts) into batches of one space's pages with their
  * page indices, in address order within each space, as dealPages deals bytes to the page engine.
  */
-import { CHUNK_BYTES, PAGE_SIZE, type ImageSource } from '../estimate/source.js';
-import { FP_RECORD_SIZE, PLAN_WORDS } from '../fingerprint/hash.js';
-import { HashRing, type HashJobRunner } from './hash-ring.js';
+import type { ImageSource } from '../estimate/source.js';
+import { FP_RECORD_SIZE } from '../fingerprint/hash.js';
+import { fingerprintSources, type HashJobRunner } from './hash-ring.js';
 import { shardsOfRecords } from './key.js';
 
 /** Records of one space's pages for one shard: page pages[i] has the record at i × FP_RECORD_SIZE. */
 export interface RecordBatch { space: number; pages: Uint32Array; records: Uint8Array }
 
-const CHUNK_PAGES = CHUNK_BYTES / PAGE_SIZE;
 const RECORD_WORDS = FP_RECORD_SIZE / 4;
 
-/** Reads every source once, fingerprinting on `runners` (in turn), and hands each shard its records. */
+/** Reads every source once, fingerprinting on `runners`, and hands each shard its records. */
 export function dealRecords(sources: readonly ImageSource[], shards: number, runners: readonly HashJobRunner[], emit: (shard: number, batch: RecordBatch) => void): void {
-  const ring = new HashRing(runners, (records, space, first) => splitRecords(records, space, first, shards, emit));
-  sources.forEach((source, space) => {
-    if (source.readRecords) {
-      source.readRecords((records, page) => inSlots(records.length / FP_RECORD_SIZE, (from, to) => ring.records(records.subarray(from * FP_RECORD_SIZE, to * FP_RECORD_SIZE), space, page + from)));
-    } else if (source.readPlans) {
-      source.readPlans((plans, page) => inSlots(plans.length / PLAN_WORDS, (from, to) => ring.plans(plans.subarray(from * PLAN_WORDS, to * PLAN_WORDS), space, page + from)));
-    } else {
-      let next = 0;
-      source.read((chunk, page = next) => {
-        inSlots(chunk.length / PAGE_SIZE, (from, to) => ring.bytes(chunk.subarray(from * PAGE_SIZE, to * PAGE_SIZE), space, page + from));
-        next = page + chunk.length / PAGE_SIZE;
-      });
-    }
-  });
-  ring.finish();
-}
-
-/** Pages [0, pages) in runs that fit a ring slot. */
-function inSlots(pages: number, run: (from: number, to: number) => void): void {
-  for (let from = 0; from < pages; from += CHUNK_PAGES) run(from, Math.min(pages, from + CHUNK_PAGES));
+  fingerprintSources(sources, runners, (records, space, first) => splitRecords(records, space, first, shards, emit));
 }
 
 /** The records of pages first.. of `space`, split by shard and copied out (the ring reuses its slots). */

@@ -1,14 +1,14 @@
 /**
  * Fingerprinting on every core while the inputs are read, in their order: a ring of slots in shared
  * memory. The reader fills the next slot with a chunk's pages (bytes, or a generated source's plans)
- * and hands a job to a hashing thread, taking the threads in turn; the thread writes the chunk's
+ * and hands a job to a hashing thread, the one with the fewest jobs not done; the thread writes the chunk's
  * records into the slot and marks it done. Before the reader reuses a slot, the records in it are
  * handed on, so records come out in the order the pages were read, whichever thread made them.
  * Sources already fingerprinted (readRecords) go through a slot too, done at once, to keep that order.
  *
  * control[i] is slot i's state (FREE, PENDING, DONE, FAILED); a reader waits on it with Atomics.wait.
  */
-import { CHUNK_BYTES, PAGE_SIZE } from '../estimate/source.js';
+import { CHUNK_BYTES, PAGE_SIZE, type ImageSource } from '../estimate/source.js';
 import { FP_RECORD_SIZE, PLAN_WORDS, sharedHasher, type PageHasher } from '../fingerprint/hash.js';
 
 const SLOTS = 8;
@@ -57,8 +57,9 @@ export class HashRing {
   readonly #plans = Array.from({ length: SLOTS }, () => new Uint32Array(new SharedArrayBuffer(CHUNK_PAGES * PLAN_WORDS * 4)));
   readonly #records = Array.from({ length: SLOTS }, () => new Uint8Array(new SharedArrayBuffer(CHUNK_PAGES * FP_RECORD_SIZE)));
   readonly #held: Array<Held | undefined> = new Array(SLOTS).fill(undefined);
+  /** Which runner each slot's job went to. */
+  readonly #runnerOf = new Array<number>(SLOTS).fill(0);
   #next = 0;
-  #jobs = 0;
 
   constructor(private readonly runners: readonly HashJobRunner[], private readonly sink: RecordsSink) {
     if (runners.length === 0) throw new RangeError('a hash ring needs at least one hashing thread');
@@ -104,7 +105,16 @@ export class HashRing {
   #submit(slot: number, input: HashJob['input']): void {
     Atomics.store(this.#control, slot, PENDING);
     const job: HashJob = { slot, control: this.#control, input, pages: this.#held[slot]!.pages, data: this.#data[slot] ?? new Uint8Array(0), plans: this.#plans[slot], records: this.#records[slot] };
-    this.runners[this.#jobs++ % this.runners.length](job);
+    const runner = this.#leastBusy();
+    this.#runnerOf[slot] = runner;
+    this.runners[runner](job);
+  }
+
+  /** The runner with the fewest jobs not done yet (the first of them): a slower thread gets fewer. */
+  #leastBusy(): number {
+    const pending = new Array<number>(this.runners.length).fill(0);
+    for (let slot = 0; slot < SLOTS; slot++) if (Atomics.load(this.#control, slot) === PENDING) pending[this.#runnerOf[slot]]++;
+    return pending.indexOf(Math.min(...pending));
   }
 
   #drain(slot: number): void {
@@ -127,3 +137,34 @@ export class HashRing {
     }
   }
 }
+
+/**
+ * Every source read once, in order, and fingerprinted on `runners` (the least busy first): `sink` gets each
+ * chunk's records in read order (valid only during the call). Sources already fingerprinted
+ * (readRecords) pass straight through; generated ones (readPlans) hand over plans, not bytes.
+ */
+export function fingerprintSources(sources: readonly ImageSource[], runners: readonly HashJobRunner[], sink: RecordsSink): void {
+  const ring = new HashRing(runners, sink);
+  sources.forEach((source, space) => {
+    if (source.readRecords) {
+      source.readRecords((records, page) => inSlots(records.length / FP_RECORD_SIZE, (from, to) => ring.records(records.subarray(from * FP_RECORD_SIZE, to * FP_RECORD_SIZE), space, page + from)));
+    } else if (source.readPlans) {
+      source.readPlans((plans, page) => inSlots(plans.length / PLAN_WORDS, (from, to) => ring.plans(plans.subarray(from * PLAN_WORDS, to * PLAN_WORDS), space, page + from)));
+    } else {
+      let next = 0;
+      source.read((chunk, page = next) => {
+        inSlots(chunk.length / PAGE_SIZE, (from, to) => ring.bytes(chunk.subarray(from * PAGE_SIZE, to * PAGE_SIZE), space, page + from));
+        next = page + chunk.length / PAGE_SIZE;
+      });
+    }
+  });
+  ring.finish();
+}
+
+/** Pages [0, pages) in runs that fit a ring slot. */
+function inSlots(pages: number, run: (from: number, to: number) => void): void {
+  for (let from = 0; from < pages; from += CHUNK_PAGES) run(from, Math.min(pages, from + CHUNK_PAGES));
+}
+
+/** Runs jobs here, in the reader's thread (no worker threads). */
+export const hashHere: HashJobRunner = (job) => runHashJob(job);

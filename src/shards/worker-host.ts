@@ -8,6 +8,7 @@ import { CliError } from '../cli/errors.js';
 import type { ShardHostFactory } from './host.js';
 import type { FromShard, ToShard } from './protocol.js';
 import type { ShardScan } from './engine.js';
+import type { HashJobRunner } from './hash-ring.js';
 
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
 
@@ -48,3 +49,15 @@ export const workerShard: ShardHostFactory = async (spec) => {
     },
   };
 };
+
+/**
+ * `count` worker threads that only fingerprint (the map step): each a runner of hash jobs. They
+ * hold no engine; close() ends them (after the ring has seen every job done).
+ */
+export function startHashWorkers(count: number): { runners: HashJobRunner[]; close(): Promise<void> } {
+  const workers = Array.from({ length: count }, startWorker);
+  return {
+    runners: workers.map((worker) => (job) => worker.postMessage({ type: 'hash', ...job } satisfies ToShard)),
+    async close() { await Promise.all(workers.map((w) => w.terminate())); },
+  };
+}
