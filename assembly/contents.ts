@@ -4,7 +4,9 @@
 // equal fingerprints stand for equal pages, the tree order is the fingerprint's (high half, then
 // low, unsigned), which makes the same decisions on a frozen input as memcmp order (every descent
 // asks only "is there an equal page"), and the checksum is the fingerprint's low 32 bits (the
-// kernel's XXH64 checksum, computed when the page was fingerprinted).
+// kernel's XXH64 checksum, computed when the page was fingerprinted). The key, which tree records
+// keep so that most descent steps need not load the frame, is the first 32 bits of that order (the
+// top of the high half): key a < key b means contents a < contents b in either engine.
 import { FP_FINGERPRINT_HIGH, FP_FINGERPRINT_LOW, FP_FRAME_META, PAGE_SHIFT, PAGE_SIZE, ZERO_FRAME_LOCATION } from './layout';
 import { frameAddress } from './alloc';
 import { pageChecksum } from './checksum';
@@ -14,8 +16,11 @@ import { fingerprintPage } from './fingerprint';
 /** The zero frame's number: the frame of the zero page's contents. */
 export const ZERO_PFN: u32 = ZERO_FRAME_LOCATION >> PAGE_SHIFT;
 
-/** Tree records keep a key (the page engine's first 4 bytes) that decides most steps without the frame. */
-export const CONTENTS_HAVE_KEYS: bool = !FINGERPRINTS;
+/**
+ * Tree records keep a key (contentsKey) that decides most steps without the frame. In the fingerprint
+ * engine a step otherwise costs a dependent cache miss on the frame (node, page-table entry, frame).
+ */
+export const CONTENTS_HAVE_KEYS: bool = true;
 
 @inline function high(pfn: u32): u64 { return load<u64>(frameAddress(pfn), FP_FINGERPRINT_HIGH); }
 @inline function low(pfn: u32): u64 { return load<u64>(frameAddress(pfn), FP_FINGERPRINT_LOW); }
@@ -29,9 +34,12 @@ export function compareContents(a: u32, b: u32): i32 {
   return la == lb ? 0 : la < lb ? -1 : 1;
 }
 
-/** The key of a frame's contents (page engine: its first 4 bytes, big-endian: key order is memcmp order). */
+/**
+ * The key of a frame's contents, in compareContents' order where keys differ: the page engine's first
+ * 4 bytes, big-endian (memcmp order); the fingerprint's top 32 bits (its high half decides first).
+ */
 @inline export function contentsKey(pfn: u32): u32 {
-  return FINGERPRINTS ? 0 : pageKey32(frameAddress(pfn));
+  return FINGERPRINTS ? <u32>(high(pfn) >> 32) : pageKey32(frameAddress(pfn));
 }
 
 /** The kernel's checksum of the frame's contents. */

@@ -187,8 +187,8 @@ export const PTE_MAPPED: u32 = 1 << 30;
 
 // ---- records: 28 bytes, from slabs --------------------------------------------------------------
 
-/** 24 in the fingerprint engine: it keeps no key (I_KEY, N_KEY; comparing fingerprints is as cheap). */
-export const RECORD_SIZE: u32 = FINGERPRINTS ? 24 : 28;
+/** Both engines keep the key (I_KEY, N_KEY): in the fingerprint engine it saves a frame load per descent step. */
+export const RECORD_SIZE: u32 = 28;
 export const RECORDS_PER_BLOCK: u32 = PAGE_SIZE / RECORD_SIZE;
 
 // The first three words are the red-black link in both kinds of record (rbtree.ts):
@@ -208,8 +208,9 @@ export const RB_BLACK: u32 = 1;
 // Words 0..8 are the unstable-tree link when UNSTABLE, and {stable node, next, prev in the node's
 // list} when STABLE. entry is the page-table entry of its (space, page): the leaf table holding it
 // records its space (blockOwner), so the item need not. seq is full_scans & 0xff
-// at insertion into the unstable tree. key holds the page's first 4 bytes (big-endian, so integer
-// order is memcmp order) from that insertion; it is valid while ITEM_CLEAN holds (no write since).
+// at insertion into the unstable tree. key holds the page's contentsKey (page engine: first 4 bytes,
+// big-endian, so integer order is memcmp order; fingerprint engine: the fingerprint's top 32 bits)
+// from that insertion; it is valid while ITEM_CLEAN holds (no write since).
 
 export const I_NODE: u32 = 0;   // when STABLE
 export const I_NEXT: u32 = 4;   // when STABLE
@@ -239,8 +240,9 @@ export const ITEM_SKIPPED: u8 = 8;
 // head: first rmap item (regular, dup) or first dup (chain); len: rmap_hlist_len; a chain keeps its
 // last prune time where the others keep kpfn. A frame number has 20 bits (4 GiB of 4 KiB frames):
 // the word's top 12 bits hold the node's sharing domain, so a stale node finds its tree's root
-// (the kernel keeps a NUMA node id in its stable node for the same reason). key: the page's first 4 bytes, big-endian, so that
-// most comparisons of a descent are decided without touching a page (equal keys: full memcmp).
+// (the kernel keeps a NUMA node id in its stable node for the same reason). key: the page's
+// contentsKey, so that most comparisons of a descent are decided without touching a page (equal
+// keys: the full compare).
 
 export const N_DUP_NEXT: u32 = 0;  // when DUP
 export const N_DUP_PREV: u32 = 4;  // when DUP

@@ -37,6 +37,7 @@ import {
 import { stableTreeInsert, stableTreeSearch } from './stable';
 import { unstableTreeSearchInsert } from './unstable';
 import { resetUnstableTrees, spaceDomain } from './domains';
+import { warmAhead } from './lookahead';
 import {
   cursorSeenMergeable, cursorSpace, cursorVpn, markSeenMergeable, setCursor, setCursorVpn, smartScan,
   useZeroPages, zeroChecksum,
@@ -58,6 +59,7 @@ export function scanBatch(budget: u32): u32 {
   while (scanned < budget) {
     const entry = scanGetNextRmapItem();
     if (entry == 0) break;
+    if (FINGERPRINTS) warmAhead(cursorSpace, cursorVpn - 1);
     cmpAndMergePage(cursorSpace, entry);
     addCounter(C_PAGES_SCANNED, 1);
     scanned++;
