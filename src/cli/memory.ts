@@ -28,8 +28,8 @@ export const engineMemoryFor = (frames: number): number => Math.min(ENGINE_MEMOR
 
 // ---- the fingerprint engine (docs/fingerprints.md) ----------------------------------------------
 //
-// It holds no page bytes: per page a 24-byte fingerprint frame, a 24-byte rmap item, an 8-byte
-// page-table entry (56 bytes measured with every page unique), and stable nodes for merged
+// It holds no page bytes: per page a 24-byte fingerprint frame, a 28-byte rmap item, an 8-byte
+// page-table entry (60 bytes measured with every page unique), and stable nodes for merged
 // contents. Its frame region is address space reserved from the cap (FP_CAP_BYTES_PER_FRAME of cap
 // per frame), so the rule gives each page 96 bytes of cap, plus the same fixed 48 MiB.
 
