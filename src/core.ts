@@ -59,6 +59,35 @@ export async function loadWasmBackend({ debug, maxMemory, fingerprints = false }
 
 let releaseModuleSync: WebAssembly.Module | undefined;
 
+/** A build's compiled module, compiled now (synchronously) if this thread has not yet. */
+function compiledSync(build: keyof typeof BUILDS): WebAssembly.Module {
+  if (build === 'release') return (releaseModuleSync ??= new WebAssembly.Module(decodeBase64(releaseWasmBase64) as BufferSource));
+  const module = new WebAssembly.Module(decodeBase64(BUILDS[build]) as BufferSource);
+  compiled.set(build, Promise.resolve(module));
+  return module;
+}
+
+/** Compiled cores, by build: what a worker thread is handed so that it compiles none. */
+export type CompiledCores = Partial<Record<keyof typeof BUILDS, WebAssembly.Module>>;
+
+/**
+ * The release core (the page hasher's) and the engine's build, compiled in this thread, to post to
+ * worker threads. A module posted to a worker shares its compiled code: the worker neither compiles
+ * it again nor starts cold, since V8's optimised code for a hot function serves every thread.
+ */
+export function compiledCores(fingerprints: boolean): CompiledCores {
+  const engine = fingerprints ? 'fingerprints' : 'release';
+  return { release: compiledSync('release'), [engine]: compiledSync(engine) };
+}
+
+/** Takes compiled cores posted by another thread (compiledCores) as this thread's own. */
+export function adoptCompiledCores(cores: CompiledCores): void {
+  for (const [build, module] of Object.entries(cores) as Array<[keyof typeof BUILDS, WebAssembly.Module]>) {
+    compiled.set(build, Promise.resolve(module));
+    if (build === 'release') releaseModuleSync = module;
+  }
+}
+
 /**
  * A fresh release core, compiled and instantiated synchronously (Node, and Web Workers; a browser's
  * main thread refuses synchronous compiles of this size), not yet initialised. For the page hasher

@@ -4,13 +4,15 @@
  * reported at `start`; a hash job's end shows in its ring slot).
  */
 import type { CliErrorKind } from '../cli/errors.js';
+import type { CompiledCores } from '../core.js';
 import type { ShardScan, ShardSpec } from './engine.js';
 import type { PageBatch } from './partition.js';
 import type { RecordBatch } from './deal-records.js';
 import type { HashJob } from './hash-ring.js';
 
 export type ToShard =
-  | { type: 'init'; spec: ShardSpec }
+  | { type: 'init'; spec: ShardSpec; cores: CompiledCores }
+  | { type: 'cores'; cores: CompiledCores }
   | ({ type: 'pages' } & PageBatch)
   | ({ type: 'records' } & RecordBatch)
   | ({ type: 'hash' } & HashJob)

@@ -5,6 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { CliError } from '../cli/errors.js';
+import { compiledCores } from '../core.js';
 import type { ShardHostFactory } from './host.js';
 import type { FromShard, ToShard } from './protocol.js';
 import type { ShardScan } from './engine.js';
@@ -36,7 +37,7 @@ export const workerShard: ShardHostFactory = async (spec) => {
     waiting.push({ resolve, reject });
     worker.postMessage(message);
   });
-  await request({ type: 'init', spec });
+  await request({ type: 'init', spec, cores: compiledCores(spec.engine === 'fingerprints') });
   return {
     write(batch) { worker.postMessage({ type: 'pages', ...batch } satisfies ToShard, [batch.pages.buffer as ArrayBuffer, batch.slots.buffer as ArrayBuffer]); },
     writeRecords(batch) { worker.postMessage({ type: 'records', ...batch } satisfies ToShard, [batch.pages.buffer as ArrayBuffer, batch.records.buffer as ArrayBuffer]); },
@@ -55,7 +56,12 @@ export const workerShard: ShardHostFactory = async (spec) => {
  * hold no engine; close() ends them (after the ring has seen every job done).
  */
 export function startHashWorkers(count: number): { runners: HashJobRunner[]; close(): Promise<void> } {
-  const workers = Array.from({ length: count }, startWorker);
+  const cores = compiledCores(false);
+  const workers = Array.from({ length: count }, () => {
+    const worker = startWorker();
+    worker.postMessage({ type: 'cores', cores } satisfies ToShard);
+    return worker;
+  });
   return {
     runners: workers.map((worker) => (job) => worker.postMessage({ type: 'hash', ...job } satisfies ToShard)),
     async close() { await Promise.all(workers.map((w) => w.terminate())); },

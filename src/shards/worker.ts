@@ -4,6 +4,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { CliError } from '../cli/errors.js';
+import { adoptCompiledCores } from '../core.js';
 import { ShardEngine } from './engine.js';
 import type { FromShard, ToShard } from './protocol.js';
 import { releaseChunk } from './chunk-pool.js';
@@ -23,7 +24,11 @@ function failed(error: unknown): FromShard {
 
 async function handle(message: ToShard): Promise<void> {
   switch (message.type) {
+    case 'cores':
+      adoptCompiledCores(message.cores);
+      return;
     case 'init':
+      adoptCompiledCores(message.cores);
       engine = await ShardEngine.create(message.spec);
       engine.createSpaces();
       return reply({ type: 'ready' });
