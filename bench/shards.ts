@@ -11,7 +11,8 @@ import { runEstimate, type EstimateRun } from '../src/estimate/run.js';
 import type { ImageSource } from '../src/estimate/source.js';
 import { mergeState } from '../src/estimate/convergence.js';
 import { runShardedEstimate } from '../src/shards/coordinator.js';
-import { ratio, round, type Context, type Row } from './lib.js';
+import { median, ratio, round, type Context, type Row } from './lib.js';
+import { showSpread, spread } from './fleet.js';
 import { clones, fleet, mib, PAGE, renderGuest, totalPages, type Workload } from './workloads.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -32,37 +33,48 @@ function sources(w: Workload): ImageSource[] {
   }));
 }
 
+/** Runs of each engine at each thread count: one thread and N threads alternate, so each ratio pairs runs of one moment. */
+const ROUNDS = 3;
+
 export async function shards(ctx: Context): Promise<void> {
   const w = ctx.quick ? clones(64 * 256, 7) : fleet();
   const settings = { knobs: { ...ESTIMATE_KNOB_DEFAULTS, pagesToScan: 5000 }, maxScans: 20, stableScans: 3 };
   const threads = [...new Set([1, 2, availableParallelism()])];
+  const rounds = ctx.options.smoke ? 1 : ROUNDS;
   const rows: Row[] = [];
   let reference: EstimateRun | undefined;
   for (const engine of ['wasm', 'fingerprints'] as const) {
-    let one: EstimateRun | undefined;
+    const key = engine === 'wasm' ? 'shards' : 'shards.fingerprints';
+    const settle = new Map<number, number[]>(threads.map((n) => [n, []]));
+    const last = new Map<number, { run: EstimateRun; total: number }>();
+    for (let r = 0; r < rounds; r++) {
+      for (const n of threads) {
+        gc?.();
+        const t0 = performance.now();
+        const run = n === 1 ? await runEstimate(sources(w), { ...settings, engine }) : await runShardedEstimate(sources(w), { ...settings, engine, shards: n });
+        last.set(n, { run, total: performance.now() - t0 });
+        reference ??= run;
+        const settled = run.scans[run.settledAt - 1];
+        if (mergeState(settled) !== mergeState(reference.scans[reference.settledAt - 1])) throw new Error(`shards bench: ${engine}, ${n} threads changed the counters`);
+        settle.get(n)!.push(settled.wallMs);
+        ctx.progress(`shards ${engine} ${n} threads, round ${r + 1}: settle ${round(settled.wallMs)} ms`);
+      }
+    }
     for (const n of threads) {
-      gc?.();
-      const t0 = performance.now();
-      const run = n === 1 ? await runEstimate(sources(w), { ...settings, engine }) : await runShardedEstimate(sources(w), { ...settings, engine, shards: n });
-      const total = performance.now() - t0;
-      one ??= run;
-      reference ??= run;
-      const settled = run.scans[run.settledAt - 1];
-      if (mergeState(settled) !== mergeState(reference.scans[reference.settledAt - 1])) throw new Error(`shards bench: ${engine}, ${n} threads changed the counters`);
-      const speedup = one.scans[one.settledAt - 1].wallMs / settled.wallMs;
-      const key = engine === 'wasm' ? 'shards' : 'shards.fingerprints';
-      ctx.figure(`${key}.${n}.settleWallMs`, settled.wallMs);
-      if (n > 1) ctx.figure(`${key}.${n}.speedup`, speedup);
+      const ms = settle.get(n)!;
+      ctx.figure(`${key}.${n}.settleWallMs`, median(ms));
+      const speedups = ms.map((m, r) => settle.get(1)![r] / m);
+      if (n > 1) for (const [k, v] of Object.entries(spread(speedups))) ctx.figure(`${key}.${n}.speedup.${k}`, v);
+      const { run, total } = last.get(n)!;
       rows.push({
         engine: engine === 'wasm' ? 'pages' : 'fingerprints', 'guest MiB': round(mib(totalPages(w))), threads: n, shards: run.shards ?? 1,
-        'scanning to settle ms': round(settled.wallMs), 'threads ÷ one thread': n === 1 ? '' : ratio(speedup),
-        'all scans ms': round(run.scans[run.scans.length - 1].wallMs), 'startup ms': round(run.startupMs ?? 0),
-        'read ms': round(run.readMs), 'whole run ms': round(total),
+        'scanning to settle ms, median (min–max)': showSpread(spread(ms)), 'threads ÷ one thread': n === 1 ? '' : showSpread(spread(speedups), ratio),
+        'all scans ms (last run)': round(run.scans[run.scans.length - 1].wallMs), 'startup ms (last run)': round(run.startupMs ?? 0),
+        'read ms (last run)': round(run.readMs), 'whole run ms (last run)': round(total),
       });
-      ctx.progress(`shards ${engine} ${n} threads: settle ${round(settled.wallMs)} ms`);
     }
   }
-  ctx.table(`Content shards: threads ÷ one thread, scanning to the settled state (${w.name}: ${w.guests} cloned guests, pages_to_scan 5000; one run each)`, rows);
-  ctx.note('Scanning is the settled scan\'s cumulative wall_ms; startup (workers, compiling their engines) and reading (with fingerprinting, to deal pages to shards) are apart.');
+  ctx.table(`Content shards: threads ÷ one thread, scanning to the settled state (${w.name}: ${w.guests} cloned guests, pages_to_scan 5000; ${rounds} rounds, one thread and N threads alternating)`, rows);
+  ctx.note('Scanning is the settled scan\'s cumulative wall_ms; startup (workers, compiling their engines) and reading (with fingerprinting, to deal pages to shards) are apart. Each ratio pairs the runs of one round.');
   ctx.note('The full run uses the fleet suite\'s workload (bench/workloads.ts fleet()), so its settle time compares with ksmd\'s CPU to settle measured there.');
 }
