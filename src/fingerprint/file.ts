@@ -12,7 +12,7 @@
  *        end   32 bytes  SHA-256 of every byte before it
  */
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { CliError, describeSystemError } from '../cli/errors.js';
 import { PAGE_SIZE, type ImageSource } from '../estimate/source.js';
 import { FP_RECORD_SIZE } from './hash.js';
@@ -52,8 +52,8 @@ export interface FingerprintHeader {
 export interface FingerprintFile {
   path: string;
   header: FingerprintHeader;
-  /** entries[i]: input i's entries, in address order. */
-  entries: Uint8Array[];
+  /** Streams input i's entries (ENTRY_SIZE bytes each, in address order), a chunk of them at a time; a chunk is valid during the call. */
+  readEntries(input: number, sink: (entries: Uint8Array) => void): void;
   /** The file's SHA-256 (hex): names the input of every shard run from it. */
   checksum: string;
 }
@@ -143,32 +143,77 @@ function openOutput(path: string): number {
   }
 }
 
-/** Reads and checks a fingerprint file; anything wrong with it is one CliError naming the file. */
+/** Bytes read from a fingerprint file at a time (whole entries). */
+const READ_BYTES = ENTRY_SIZE * 65536;
+
+/**
+ * Reads and checks a fingerprint file; anything wrong with it is one CliError naming the file. The
+ * entries are not kept: the check streams the file once (its SHA-256), and readEntries streams an
+ * input's entries again when they are loaded, so a file of any size takes a few MiB of memory.
+ */
 export function readFingerprintFile(path: string): FingerprintFile {
-  let bytes: Uint8Array;
+  const fail = (what: string) => new CliError('input', `${path}: ${what}`);
+  const file = openFile(path);
   try {
-    const buffer = readFileSync(path);
-    bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.length);
+    const size = file.size;
+    const prefix = file.read(0, Math.min(size, PREFIX));
+    if (prefix.length < PREFIX || new TextDecoder().decode(prefix.subarray(0, 8)) !== FILE_MAGIC) throw fail('not a ksm-wasm fingerprint file (no "KSMW-FP" magic at its start; make one with ksm-wasm fingerprint)');
+    const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
+    const version = view.getUint32(8, true);
+    if (version !== FILE_VERSION) throw fail(`fingerprint file version ${version}; this ksm-wasm reads version ${FILE_VERSION}`);
+    const headerLength = view.getUint32(12, true);
+    if (PREFIX + headerLength + CHECKSUM_SIZE > size) throw fail(`truncated: ${size} bytes, shorter than its own header says`);
+    const header = parseHeader(file.read(PREFIX, headerLength), fail);
+    const expected = PREFIX + headerLength + header.inputs.reduce((n, i) => n + i.pages, 0) * ENTRY_SIZE + CHECKSUM_SIZE;
+    if (size < expected) throw fail(`truncated: ${size} bytes where its header says ${expected}`);
+    if (size > expected) throw fail(`corrupted: ${size - expected} bytes more than its header says`);
+    const sha = createHash('sha256');
+    for (let at = 0; at < expected - CHECKSUM_SIZE; at += READ_BYTES) sha.update(file.read(at, Math.min(READ_BYTES, expected - CHECKSUM_SIZE - at)));
+    const digest = sha.digest('hex');
+    if (digest !== Buffer.from(file.read(expected - CHECKSUM_SIZE, CHECKSUM_SIZE)).toString('hex')) throw fail('corrupted: its SHA-256 does not match its contents');
+    const starts: number[] = [];
+    let at = PREFIX + headerLength;
+    for (const input of header.inputs) { starts.push(at); at += input.pages * ENTRY_SIZE; }
+    const checked = { size, mtimeMs: file.mtimeMs };
+    const readEntries = (input: number, sink: (entries: Uint8Array) => void): void => {
+      const again = openFile(path);
+      try {
+        if (again.size !== checked.size || again.mtimeMs !== checked.mtimeMs) throw fail('changed since it was checked (give the estimate a file that nothing writes to)');
+        const end = starts[input] + header.inputs[input].pages * ENTRY_SIZE;
+        for (let from = starts[input]; from < end; from += READ_BYTES) sink(again.read(from, Math.min(READ_BYTES, end - from)));
+      } finally {
+        again.close();
+      }
+    };
+    return { path, header, readEntries, checksum: digest };
+  } finally {
+    file.close();
+  }
+}
+
+/** A file open for positional reads (each read all of its bytes, or a CliError). */
+function openFile(path: string): { size: number; mtimeMs: number; read(at: number, length: number): Uint8Array; close(): void } {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
   } catch (error) {
     throw describeSystemError(path, error);
   }
-  const fail = (what: string) => new CliError('input', `${path}: ${what}`);
-  if (bytes.length < PREFIX || new TextDecoder().decode(bytes.subarray(0, 8)) !== FILE_MAGIC) throw fail('not a ksm-wasm fingerprint file (no "KSMW-FP" magic at its start; make one with ksm-wasm fingerprint)');
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const version = view.getUint32(8, true);
-  if (version !== FILE_VERSION) throw fail(`fingerprint file version ${version}; this ksm-wasm reads version ${FILE_VERSION}`);
-  const headerLength = view.getUint32(12, true);
-  if (PREFIX + headerLength + CHECKSUM_SIZE > bytes.length) throw fail(`truncated: ${bytes.length} bytes, shorter than its own header says`);
-  const header = parseHeader(bytes.subarray(PREFIX, PREFIX + headerLength), fail);
-  const expected = PREFIX + headerLength + header.inputs.reduce((n, i) => n + i.pages, 0) * ENTRY_SIZE + CHECKSUM_SIZE;
-  if (bytes.length < expected) throw fail(`truncated: ${bytes.length} bytes where its header says ${expected}`);
-  if (bytes.length > expected) throw fail(`corrupted: ${bytes.length - expected} bytes more than its header says`);
-  const body = bytes.subarray(0, expected - CHECKSUM_SIZE);
-  const digest = createHash('sha256').update(body).digest('hex');
-  if (digest !== Buffer.from(bytes.subarray(expected - CHECKSUM_SIZE)).toString('hex')) throw fail('corrupted: its SHA-256 does not match its contents');
-  let at = PREFIX + headerLength;
-  const entries = header.inputs.map((input) => bytes.subarray(at, (at += input.pages * ENTRY_SIZE)));
-  return { path, header, entries, checksum: digest };
+  const { size, mtimeMs } = fstatSync(fd);
+  return {
+    size,
+    mtimeMs,
+    read(at, length) {
+      const out = new Uint8Array(length);
+      for (let done = 0; done < length;) {
+        const n = readSync(fd, out, done, length - done, at + done);
+        if (n === 0) throw new CliError('input', `${path}: ended at byte ${at + done} while being read (did it change?)`);
+        done += n;
+      }
+      return out;
+    },
+    close() { closeSync(fd); },
+  };
 }
 
 function parseHeader(text: Uint8Array, fail: (what: string) => CliError): FingerprintHeader {

@@ -14,29 +14,41 @@ import { FP_RECORD_SIZE, recordIsZero, shardOf } from '../fingerprint/hash.js';
 /** Which shard of how many. */
 export interface ShardId { index: number; count: number }
 
+/** One input of a fingerprint file: its description, and its entries streamed from the file. */
+interface StreamedInput { input: FileInput; readEntries(sink: (entries: Uint8Array) => void): void; forkOf: number | null }
+
 /** The inputs of all files, in order (fork_of indices made global). */
-export function fileInputs(files: readonly FingerprintFile[]): Array<{ input: FileInput; entries: Uint8Array; forkOf: number | null }> {
+export function fileInputs(files: readonly FingerprintFile[]): StreamedInput[] {
   let base = 0;
   return files.flatMap((file) => {
-    const out = file.header.inputs.map((input, i) => ({ input, entries: file.entries[i], forkOf: input.fork_of === null ? null : base + input.fork_of }));
+    const out = file.header.inputs.map((input, i) => ({
+      input, readEntries: (sink: (entries: Uint8Array) => void) => file.readEntries(i, sink), forkOf: input.fork_of === null ? null : base + input.fork_of,
+    }));
     base += out.length;
     return out;
   });
 }
 
-/** Shard `shard`'s pages of every input, as stand-in sources (every input is one, whatever it holds in this shard). */
+/**
+ * Shard `shard`'s pages of every input, as stand-in sources (every input is one, whatever it holds
+ * in this shard). The entries stay in the file: counting a shard's pages reads them once, and
+ * every read of the source streams them again.
+ */
 export function shardSources(files: readonly FingerprintFile[], shard: ShardId): ImageSource[] {
   const sources: ImageSource[] = [];
-  for (const { input, entries, forkOf } of fileInputs(files)) {
-    const mine = entriesOfShard(entries, shard);
+  for (const { input, readEntries, forkOf } of fileInputs(files)) {
+    const mine = (sink: (entries: Uint8Array) => void) => readEntries((entries) => sink(entriesOfShard(entries, shard)));
+    let pages = 0;
+    if (shard.count === 1) pages = input.pages;
+    else mine((entries) => { pages += entries.length / ENTRY_SIZE; });
     sources.push({
       name: input.name,
-      pages: mine.length / ENTRY_SIZE,
+      pages,
       spacePages: input.space_pages,
       hugeSpans: input.huge_spans,
       forkOf: forkOf === null ? undefined : sources[forkOf],
       dropPages: input.drop_pages,
-      read: (sink) => standInPages(mine, sink),
+      read: (sink) => mine((entries) => standInPages(entries, sink)),
       readRecords: (sink) => recordRuns(mine, sink),
     });
   }
@@ -47,12 +59,11 @@ export function shardSources(files: readonly FingerprintFile[], shard: ShardId):
 function entriesOfShard(entries: Uint8Array, shard: ShardId): Uint8Array {
   if (shard.count === 1) return entries;
   const n = entries.length / ENTRY_SIZE;
-  const records = new Uint8Array(n * FP_RECORD_SIZE);
-  for (let i = 0; i < n; i++) records.set(entries.subarray(i * ENTRY_SIZE + 4, (i + 1) * ENTRY_SIZE), i * FP_RECORD_SIZE);
   const out = new Uint8Array(entries.length);
   let kept = 0;
   for (let i = 0; i < n; i++) {
-    if (shardOf(records, shard.count, i) !== shard.index) continue;
+    const record = entries.subarray(i * ENTRY_SIZE + 4, (i + 1) * ENTRY_SIZE);
+    if (shardOf(record, shard.count) !== shard.index) continue;
     out.set(entries.subarray(i * ENTRY_SIZE, (i + 1) * ENTRY_SIZE), kept * ENTRY_SIZE);
     kept++;
   }
@@ -75,18 +86,20 @@ function standInPages(entries: Uint8Array, sink: (chunk: Uint8Array, page?: numb
 const RUN_RECORDS = 4096;
 
 /** The entries' records, in runs of consecutive page indices. */
-function recordRuns(entries: Uint8Array, sink: (records: Uint8Array, page: number) => void): void {
-  const view = new DataView(entries.buffer, entries.byteOffset, entries.byteLength);
+function recordRuns(stream: (sink: (entries: Uint8Array) => void) => void, sink: (records: Uint8Array, page: number) => void): void {
   const run = new Uint8Array(RUN_RECORDS * FP_RECORD_SIZE);
   let first = 0;
   let count = 0;
   const flush = () => { if (count) sink(run.subarray(0, count * FP_RECORD_SIZE), first); count = 0; };
-  for (let at = 0; at < entries.length; at += ENTRY_SIZE) {
-    const page = view.getUint32(at, true);
-    if (count && (page !== first + count || count === RUN_RECORDS)) flush();
-    if (count === 0) first = page;
-    run.set(entries.subarray(at + 4, at + ENTRY_SIZE), count * FP_RECORD_SIZE);
-    count++;
-  }
+  stream((entries) => {
+    const view = new DataView(entries.buffer, entries.byteOffset, entries.byteLength);
+    for (let at = 0; at < entries.length; at += ENTRY_SIZE) {
+      const page = view.getUint32(at, true);
+      if (count && (page !== first + count || count === RUN_RECORDS)) flush();
+      if (count === 0) first = page;
+      run.set(entries.subarray(at + 4, at + ENTRY_SIZE), count * FP_RECORD_SIZE);
+      count++;
+    }
+  });
   flush();
 }
