@@ -10,7 +10,7 @@ import { openInputs } from '../cli/inputs.js';
 import type { CliIO, Command } from '../cli/main.js';
 import { estimateJson } from './json.js';
 import { estimateOptions, VALUE_FLAGS } from './options.js';
-import { announceRead, progressReporter } from './progress.js';
+import { announceRead, progressReporter, withReadProgress } from './progress.js';
 import { htmlReport } from './report.js';
 import { loadProfile } from './profile.js';
 import { checkCap, checkSpaceSizes, memoryCap, runEstimate } from './run.js';
@@ -103,7 +103,7 @@ async function estimate(opts: Record<string, unknown> & { _: unknown[] }, argv: 
   const domainOf = mappings.length > 0 ? (i: number) => domains[i] : undefined;
   if (options.policy) return policyEstimate(sources, { ...options, engine }, maxMemory, domainOf, io);
   announceRead(sources.reduce((n, s) => n + s.pages, 0), io.err);
-  const run = await estimateRun(sources, { ...options, engine, profile, maxMemory, onScan: progressReporter(io.err), domainOf }, shards);
+  const run = await estimateRun(withReadProgress(sources, io.err), { ...options, engine, profile, maxMemory, onScan: progressReporter(io.err), domainOf }, shards);
   const report = options.report ? htmlReport(run) : undefined;
   const compared = domainOf ? await compareDomains(sources, { ...options, engine }, maxMemory, summarize(run).savedBytes, domains, shards) : undefined;
   if (options.json) io.out(`${JSON.stringify(compared ? { ...estimateJson(run), domains: domainsJson(compared) } : estimateJson(run), null, 1)}\n`);
