@@ -15,8 +15,6 @@ import type { CoreExports } from './generated/core-abi.js';
 import { debugWasmBase64, fingerprintsDebugWasmBase64, fingerprintsWasmBase64, releaseWasmBase64 } from './generated/wasm.js';
 import { PageHasher } from './fingerprint/hash.js';
 
-const compiled = new Map<string, Promise<WebAssembly.Module>>();
-
 function decodeBase64(base64: string): Uint8Array {
   const text = atob(base64);
   const bytes = new Uint8Array(text.length);
@@ -29,12 +27,36 @@ const BUILDS = {
   fingerprints: fingerprintsWasmBase64, 'fingerprints-debug': fingerprintsDebugWasmBase64,
 };
 
-/** Compiles each build once per process (or page); every Ksm then instantiates its own memory. */
-function compileCore(build: keyof typeof BUILDS): Promise<WebAssembly.Module> {
-  let module = compiled.get(build);
+type Build = keyof typeof BUILDS;
+
+/**
+ * Each build compiled once per thread (or page), whichever way it was first asked for: async
+ * (engines), sync (the page hasher, modules for worker threads) or handed over by another thread.
+ * Every Ksm then instantiates its own memory.
+ */
+const modules = new Map<Build, WebAssembly.Module>();
+const compiling = new Map<Build, Promise<WebAssembly.Module>>();
+
+function compileCore(build: Build): Promise<WebAssembly.Module> {
+  const ready = modules.get(build);
+  if (ready) return Promise.resolve(ready);
+  let pending = compiling.get(build);
+  if (!pending) {
+    pending = WebAssembly.compile(decodeBase64(BUILDS[build]) as BufferSource).then((module) => {
+      if (!modules.has(build)) modules.set(build, module); // a sync compile meanwhile stays the one
+      return modules.get(build)!;
+    });
+    compiling.set(build, pending);
+  }
+  return pending;
+}
+
+/** A build's module, compiled now (synchronously) if this thread has none yet. */
+function compiledSync(build: Build): WebAssembly.Module {
+  let module = modules.get(build);
   if (!module) {
-    module = WebAssembly.compile(decodeBase64(BUILDS[build]) as BufferSource);
-    compiled.set(build, module);
+    module = new WebAssembly.Module(decodeBase64(BUILDS[build]) as BufferSource);
+    modules.set(build, module);
   }
   return module;
 }
@@ -57,18 +79,8 @@ export async function loadWasmBackend({ debug, maxMemory, fingerprints = false }
   return new WasmBackend(core, Math.ceil(maxMemory / WASM_PAGE_BYTES));
 }
 
-let releaseModuleSync: WebAssembly.Module | undefined;
-
-/** A build's compiled module, compiled now (synchronously) if this thread has not yet. */
-function compiledSync(build: keyof typeof BUILDS): WebAssembly.Module {
-  if (build === 'release') return (releaseModuleSync ??= new WebAssembly.Module(decodeBase64(releaseWasmBase64) as BufferSource));
-  const module = new WebAssembly.Module(decodeBase64(BUILDS[build]) as BufferSource);
-  compiled.set(build, Promise.resolve(module));
-  return module;
-}
-
 /** Compiled cores, by build: what a worker thread is handed so that it compiles none. */
-export type CompiledCores = Partial<Record<keyof typeof BUILDS, WebAssembly.Module>>;
+export type CompiledCores = Partial<Record<Build, WebAssembly.Module>>;
 
 /**
  * The release core (the page hasher's) and the engine's build, compiled in this thread, to post to
@@ -82,10 +94,7 @@ export function compiledCores(fingerprints: boolean): CompiledCores {
 
 /** Takes compiled cores posted by another thread (compiledCores) as this thread's own. */
 export function adoptCompiledCores(cores: CompiledCores): void {
-  for (const [build, module] of Object.entries(cores) as Array<[keyof typeof BUILDS, WebAssembly.Module]>) {
-    compiled.set(build, Promise.resolve(module));
-    if (build === 'release') releaseModuleSync = module;
-  }
+  for (const [build, module] of Object.entries(cores) as Array<[Build, WebAssembly.Module]>) modules.set(build, module);
 }
 
 /**
@@ -94,9 +103,8 @@ export function adoptCompiledCores(cores: CompiledCores): void {
  * (src/fingerprint/hash.ts), which only calls the core's pure functions.
  */
 export function instantiateCoreSync(): CoreExports {
-  releaseModuleSync ??= new WebAssembly.Module(decodeBase64(releaseWasmBase64) as BufferSource);
   const imports = coreImports();
-  return imports.bind(new WebAssembly.Instance(releaseModuleSync, imports.object));
+  return imports.bind(new WebAssembly.Instance(compiledSync('release'), imports.object));
 }
 
 /** The core's one import (abort, which reads its message from the instance's memory once bound). */
