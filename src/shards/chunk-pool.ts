@@ -8,28 +8,25 @@
  * control[i] counts the shards still to read buffer i; control[SLOTS] is bumped on every release
  * (what a waiting reader sleeps on).
  */
-import { CHUNK_BYTES, PAGE_SIZE } from '../estimate/source.js';
-import { FP_RECORD_SIZE } from '../fingerprint/hash.js';
+import { CHUNK_BYTES } from '../estimate/source.js';
 
 const SLOTS = 8;
 /** A reader that has had no buffer back for this long gives up: a shard stopped taking pages. */
 const STALL_MS = 120_000;
 
 /** A buffer of the pool, as handed to the shards (plain data: it crosses to worker threads). */
-export interface PooledChunk { slot: number; control: Int32Array; data: Uint8Array; records: Uint8Array }
+export interface PooledChunk { slot: number; control: Int32Array; data: Uint8Array }
 
 export class ChunkPool {
   readonly #control = new Int32Array(new SharedArrayBuffer(4 * (SLOTS + 1)));
   readonly #data = Array.from({ length: SLOTS }, () => new Uint8Array(new SharedArrayBuffer(CHUNK_BYTES)));
-  readonly #records = Array.from({ length: SLOTS }, () => new Uint8Array(new SharedArrayBuffer((CHUNK_BYTES / PAGE_SIZE) * FP_RECORD_SIZE)));
 
-  /** A free buffer holding copies of `chunk` and its `records`, to be read by `readers` shards. */
-  fill(chunk: Uint8Array, records: Uint8Array, readers: number): PooledChunk {
+  /** A free buffer holding a copy of `chunk`, to be read by `readers` shards. */
+  fill(chunk: Uint8Array, readers: number): PooledChunk {
     const slot = this.#freeSlot();
     this.#data[slot].set(chunk);
-    this.#records[slot].set(records);
     Atomics.store(this.#control, slot, readers);
-    return { slot, control: this.#control, data: this.#data[slot].subarray(0, chunk.length), records: this.#records[slot].subarray(0, records.length) };
+    return { slot, control: this.#control, data: this.#data[slot].subarray(0, chunk.length) };
   }
 
   #freeSlot(): number {

@@ -27,8 +27,7 @@ const SHARD_BITS_OFFSET = ((): number => {
   throw new Error('shardOf reads no aligned 32 bits of the record');
 })();
 
-/** The fingerprint records of the pages of `chunk`, and the shard of each page. */
-export function shardsOfPages(chunk: Uint8Array, k: number): { records: Uint8Array; shards: Uint16Array } {
-  const records = fingerprintPages(chunk);
-  return { records, shards: shardsOfRecords(records, k) };
+/** The shard of each page of `chunk` (from its fingerprint record). */
+export function shardsOfPages(chunk: Uint8Array, k: number): Uint16Array {
+  return shardsOfRecords(fingerprintPages(chunk), k);
 }

@@ -12,8 +12,8 @@ import { shardsOfPages } from './key.js';
 /**
  * Pages of one space for one shard, out of a chunk that all shards share (chunk-pool.ts). The
  * shard's i-th page is page index pages[i] of the space; its bytes are at slots[i] × PAGE_SIZE of
- * `data` and its fingerprint record at slots[i] × FP_RECORD_SIZE of `records` (for an engine of
- * records). The shard calls releaseChunk(batch) once it has read them.
+ * `data`. The shard calls releaseChunk(batch) once it has read them. (The fingerprint engine's
+ * shards are dealt records instead: deal-records.ts.)
  */
 export interface PageBatch extends PooledChunk { space: number; pages: Uint32Array; slots: Uint32Array }
 
@@ -40,10 +40,10 @@ export function dealPages(sources: readonly ImageSource[], shards: number, emit:
 
 function deal(pool: ChunkPool, chunk: Uint8Array, space: number, first: number, shards: number, emit: (shard: number, batch: PageBatch) => void): void {
   const pages = chunk.length / PAGE_SIZE;
-  const { records, shards: keys } = shardsOfPages(chunk, shards);
+  const keys = shardsOfPages(chunk, shards);
   const counts = new Uint32Array(shards);
   for (let p = 0; p < pages; p++) counts[keys[p]]++;
-  const pooled = pool.fill(chunk, records, counts.filter((n) => n > 0).length);
+  const pooled = pool.fill(chunk, counts.filter((n) => n > 0).length);
   const batches = Array.from(counts, (n) => ({ ...pooled, space, pages: new Uint32Array(n), slots: new Uint32Array(n) }));
   const filled = new Uint32Array(shards);
   for (let p = 0; p < pages; p++) {
