@@ -93,7 +93,7 @@ export class ShardEngine {
     const target = this.#spaces[space];
     const backend = this.#ksm.backend;
     if (!backend.writeFingerprintsAt) throw new KsmError('EINVAL', `a shard of engine '${backend.engine}' takes pages, not fingerprint records`);
-    if (backend.writeFingerprintsAt(target.id, pages, records) !== 0) throw this.#outOfMemory(new KsmError('ENOMEM', 'no memory'), `${target.name}: its pages in this shard do not fit`);
+    if (backend.writeFingerprintsAt(target.id, pages, records) !== 0) throw this.#noRoom(`${target.name}: its pages in this shard do not fit`);
   }
 
   /** Every space mergeable, ksmd running. */
@@ -143,7 +143,10 @@ export class ShardEngine {
   #now(): number { return this.#clock.now + (this.#batches - this.#batchesAtScanStart) * this.#msPerBatch; }
 
   #outOfMemory(error: unknown, what: string): unknown {
-    if (error instanceof KsmError && error.code === 'ENOMEM') return new CliError('input', `${what} under a shard's memory cap of ${bytes(this.spec.maxMemory)} (give more shards)`);
-    return error;
+    return error instanceof KsmError && error.code === 'ENOMEM' ? this.#noRoom(what) : error;
+  }
+
+  #noRoom(what: string): CliError {
+    return new CliError('input', `${what} under a shard's memory cap of ${bytes(this.spec.maxMemory)} (give more shards)`);
   }
 }
