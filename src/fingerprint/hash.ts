@@ -42,36 +42,30 @@ export class PageHasher {
 
   /** Writes the records of `pages` (a whole number of pages) to `out` from byte `at`. */
   fingerprintInto(pages: Uint8Array, out: Uint8Array, at = 0): void {
-    const count = pageCount(pages);
-    if (out.length - at < count * FP_RECORD_SIZE) throw new RangeError(`room for ${count} records needed in the output`);
-    for (let first = 0; first < count; first += CHUNK_PAGES) {
-      const n = Math.min(CHUNK_PAGES, count - first);
-      this.#bytes.set(pages.subarray(first * PAGE_SIZE, (first + n) * PAGE_SIZE), this.#input);
-      this.#core.fingerprintPages(this.#input, n, this.#output);
-      out.set(this.#bytes.subarray(this.#output, this.#output + n * FP_RECORD_SIZE), at + first * FP_RECORD_SIZE);
-    }
+    this.#recordsInto(pageCount(pages), out, at, (first, n) => this.#bytes.set(pages.subarray(first * PAGE_SIZE, (first + n) * PAGE_SIZE), this.#input));
   }
 
   /** Writes the records of the pages planned by `plans` (PLAN_WORDS words each) to `out` from byte `at`. */
   fingerprintPlanned(plans: Uint32Array, out: Uint8Array, at = 0): void {
-    const count = planCount(plans);
-    if (out.length - at < count * FP_RECORD_SIZE) throw new RangeError(`room for ${count} records needed in the output`);
-    for (let first = 0; first < count; first += CHUNK_PAGES) {
-      const n = Math.min(CHUNK_PAGES, count - first);
-      this.#generate(plans.subarray(first * PLAN_WORDS, (first + n) * PLAN_WORDS));
-      this.#core.fingerprintPages(this.#input, n, this.#output);
-      out.set(this.#bytes.subarray(this.#output, this.#output + n * FP_RECORD_SIZE), at + first * FP_RECORD_SIZE);
-    }
+    this.#recordsInto(planCount(plans), out, at, (first, n) => this.#generate(plans.subarray(first * PLAN_WORDS, (first + n) * PLAN_WORDS)));
   }
 
   /** The bytes of the pages planned by `plans`, written to `out` (room for them all). */
   generateInto(plans: Uint32Array, out: Uint8Array): void {
-    const count = planCount(plans);
-    for (let first = 0; first < count; first += CHUNK_PAGES) {
-      const n = Math.min(CHUNK_PAGES, count - first);
+    eachChunk(planCount(plans), (first, n) => {
       this.#generate(plans.subarray(first * PLAN_WORDS, (first + n) * PLAN_WORDS));
       out.set(this.#bytes.subarray(this.#input, this.#input + n * PAGE_SIZE), first * PAGE_SIZE);
-    }
+    });
+  }
+
+  /** Records of `count` pages to `out` from byte `at`, CHUNK_PAGES at a time: `fill` puts pages first..first+n-1 in the input buffer. */
+  #recordsInto(count: number, out: Uint8Array, at: number, fill: (first: number, n: number) => void): void {
+    if (out.length - at < count * FP_RECORD_SIZE) throw new RangeError(`room for ${count} records needed in the output`);
+    eachChunk(count, (first, n) => {
+      fill(first, n);
+      this.#core.fingerprintPages(this.#input, n, this.#output);
+      out.set(this.#bytes.subarray(this.#output, this.#output + n * FP_RECORD_SIZE), at + first * FP_RECORD_SIZE);
+    });
   }
 
   /** Generates up to CHUNK_PAGES planned pages into the input buffer. */
@@ -86,6 +80,11 @@ export class PageHasher {
     this.fingerprintInto(pages, out);
     return out;
   }
+}
+
+/** Pages [0, count) in runs of at most CHUNK_PAGES (what the hasher's buffers hold). */
+function eachChunk(count: number, run: (first: number, n: number) => void): void {
+  for (let first = 0; first < count; first += CHUNK_PAGES) run(first, Math.min(CHUNK_PAGES, count - first));
 }
 
 function pageCount(pages: Uint8Array): number {
