@@ -52,8 +52,11 @@ function planPages(pageAt: (i: number) => Page, first: number, n: number, plans:
   for (let j = 0; j < n; j++) {
     const page = pageAt(first + j);
     const at = j * PLAN_WORDS;
-    if ('fill' in page) plans.set([0, page.fill, 0, 0], at);
-    else plans.set([page.kind, page.a, page.b, page.c], at);
+    const fill = 'fill' in page;
+    plans[at] = fill ? 0 : page.kind;
+    plans[at + 1] = fill ? page.fill : page.a;
+    plans[at + 2] = fill ? 0 : page.b;
+    plans[at + 3] = fill ? 0 : page.c;
   }
 }
 
