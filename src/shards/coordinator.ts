@@ -17,7 +17,7 @@ import type { ShardSpec } from './engine.js';
 import type { ShardHost, ShardHostFactory } from './host.js';
 import { dealPages } from './partition.js';
 import { dealRecords } from './deal-records.js';
-import { runHashJob } from './hash-ring.js';
+import { hashHere } from './hash-ring.js';
 import { ScanReducer, shardedRun } from './reduce.js';
 import { sumShardScans } from './sum.js';
 import { workerShard } from './worker-host.js';
@@ -67,7 +67,7 @@ async function loadShards(sources: ImageSource[], settings: ShardedSettings, hos
   try {
     if (settings.engine === 'fingerprints') {
       const runners = hosts.flatMap((h) => (h.hash ? [h.hash] : []));
-      dealRecords(sources, settings.shards, runners.length > 0 ? runners : [(job) => runHashJob(job)], (shard, batch) => hosts[shard].writeRecords(batch));
+      dealRecords(sources, settings.shards, runners.length > 0 ? runners : [hashHere], (shard, batch) => hosts[shard].writeRecords(batch));
     } else {
       dealPages(sources, settings.shards, (shard, batch) => hosts[shard].write(batch));
     }
