@@ -21,6 +21,9 @@ function startWorker(): Worker {
   return new Worker(`import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(source)}); })`, { eval: true });
 }
 
+/** Hash jobs run on `worker` (their end shows in the ring's slot, not in a reply). */
+const hashOn = (worker: Worker): HashJobRunner => (job) => worker.postMessage({ type: 'hash', ...job } satisfies ToShard);
+
 export const workerShard: ShardHostFactory = async (spec) => {
   const worker = startWorker();
   const waiting: Array<{ resolve: (m: FromShard) => void; reject: (e: unknown) => void }> = [];
@@ -41,7 +44,7 @@ export const workerShard: ShardHostFactory = async (spec) => {
   return {
     write(batch) { worker.postMessage({ type: 'pages', ...batch } satisfies ToShard, [batch.pages.buffer as ArrayBuffer, batch.slots.buffer as ArrayBuffer]); },
     writeRecords(batch) { worker.postMessage({ type: 'records', ...batch } satisfies ToShard, [batch.pages.buffer as ArrayBuffer, batch.records.buffer as ArrayBuffer]); },
-    hash(job) { worker.postMessage({ type: 'hash', ...job } satisfies ToShard); },
+    hash: hashOn(worker),
     async start() { await request({ type: 'start' }); },
     async fullScan() { return ((await request({ type: 'scan' })) as { scan: ShardScan }).scan; },
     async close() {
@@ -63,7 +66,7 @@ export function startHashWorkers(count: number): { runners: HashJobRunner[]; clo
     return worker;
   });
   return {
-    runners: workers.map((worker) => (job) => worker.postMessage({ type: 'hash', ...job } satisfies ToShard)),
+    runners: workers.map(hashOn),
     async close() { await Promise.all(workers.map((w) => w.terminate())); },
   };
 }
