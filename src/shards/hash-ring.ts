@@ -1,8 +1,8 @@
 /**
  * Fingerprinting on every core while the inputs are read, in their order: a ring of slots in shared
  * memory. The reader fills the next slot with a chunk's pages (bytes, or a generated source's plans)
- * and hands a job to a hashing thread, the one with the fewest jobs not done; the thread writes the chunk's
- * records into the slot and marks it done. Before the reader reuses a slot, the records in it are
+ * and hands a job to the hashing thread with the fewest jobs not done; the thread writes the
+ * chunk's records into the slot and marks it done. Before the reader reuses a slot, the records in it are
  * handed on, so records come out in the order the pages were read, whichever thread made them.
  * Sources already fingerprinted (readRecords) go through a slot too, done at once, to keep that order.
  *
@@ -139,8 +139,8 @@ export class HashRing {
 }
 
 /**
- * Every source read once, in order, and fingerprinted on `runners` (the least busy first): `sink` gets each
- * chunk's records in read order (valid only during the call). Sources already fingerprinted
+ * Every source read once, in order, and fingerprinted on `runners` (the least busy first): `sink`
+ * gets each chunk's records in read order (valid only during the call). Sources already fingerprinted
  * (readRecords) pass straight through; generated ones (readPlans) hand over plans, not bytes.
  */
 export function fingerprintSources(sources: readonly ImageSource[], runners: readonly HashJobRunner[], sink: RecordsSink): void {
