@@ -13,7 +13,7 @@ import { ENOMEM, KsmCoreAbort, KsmError } from './errors.js';
 import * as abi from './generated/core-abi.js';
 import type { CoreExports } from './generated/core-abi.js';
 import { debugWasmBase64, fingerprintsDebugWasmBase64, fingerprintsWasmBase64, releaseWasmBase64 } from './generated/wasm.js';
-import { PageHasher } from './fingerprint/hash.js';
+import { fingerprintPages } from './fingerprint/hash.js';
 
 function decodeBase64(base64: string): Uint8Array {
   const text = atob(base64);
@@ -162,7 +162,6 @@ export class WasmBackend implements KsmBackend {
   #buffer: ArrayBuffer | undefined;
   #bytes = new Uint8Array(0);
   #counters = new BigInt64Array(0);
-  #hasher: PageHasher | undefined;
 
   constructor(readonly core: CoreExports, maxWasmPages: number) {
     if (core.init(maxWasmPages) !== 0) throw new RangeError(`maxMemory of ${maxWasmPages} × 64 KiB is too small for the core`);
@@ -226,11 +225,10 @@ export class WasmBackend implements KsmBackend {
     if (address % PAGE_SIZE !== 0 || data.length % PAGE_SIZE !== 0) {
       throw new KsmError('EINVAL', 'the fingerprint engine takes whole pages only (it keeps a fingerprint, not the bytes)');
     }
-    this.#hasher ??= new PageHasher();
     const step = 256 * PAGE_SIZE; // fingerprint a chunk at a time: records for 1 MiB of pages
     for (let done = 0; done < data.length; done += step) {
       const chunk = data.subarray(done, Math.min(data.length, done + step));
-      const status = this.writeFingerprints(id, (address + done) / PAGE_SIZE, this.#hasher.fingerprintPages(chunk));
+      const status = this.writeFingerprints(id, (address + done) / PAGE_SIZE, fingerprintPages(chunk));
       if (status !== 0) return status;
     }
     return 0;
