@@ -1,8 +1,8 @@
 /**
  * `estimate` over content shards: the pages are dealt by content to `shards` engines (each on its
- * own worker thread by default), which step full scan by full scan together; after each full scan
- * the shards' counters are summed (sum.ts), the time figures computed from the sums and
- * convergence decided on them (reduce.ts). The counters are those of one engine over all the
+ * own worker thread by default), which scan full scan by full scan; each full scan's counters are
+ * summed over the shards as they come in (scan-shards.ts), the time figures computed from the sums
+ * and convergence decided on them (reduce.ts). The counters are those of one engine over all the
  * pages; which dup of a chain takes a page may differ.
  *
  * Starting the workers and compiling their engines is startupMs; reading, fingerprinting and
@@ -19,7 +19,7 @@ import { dealPages } from './partition.js';
 import { dealRecords } from './deal-records.js';
 import { hashHere } from './hash-ring.js';
 import { ScanReducer, shardedRun } from './reduce.js';
-import { sumShardScans } from './sum.js';
+import { scanShards } from './scan-shards.js';
 import { workerShard } from './worker-host.js';
 
 export interface ShardedSettings extends EstimateSettings {
@@ -45,12 +45,7 @@ export async function runShardedEstimate(sources: ImageSource[], settings: Shard
     await loadShards(sources, settings, hosts);
     const t2 = performance.now();
     const reducer = new ScanReducer(settings.knobs, profile);
-    while (reducer.scans.length < settings.maxScans && !reducer.converged(settings.stableScans)) {
-      const start = performance.now();
-      const parts = await Promise.all(hosts.map((h) => h.fullScan()));
-      const record = reducer.add(sumShardScans(parts), performance.now() - start);
-      settings.onScan?.(record, { pages });
-    }
+    await scanShards(hosts, reducer, { ...settings, onScan: (record) => settings.onScan?.(record, { pages }) });
     const spaces = sources.map((s) => ({ name: s.name, pages: s.pages, live: s.live }));
     return shardedRun(reducer, { spaces, stableScans: settings.stableScans, readMs: t2 - t1, startupMs: t1 - t0, shards: settings.shards, mode: modeOf(settings.engine ?? 'wasm') });
   } finally {

@@ -21,6 +21,7 @@ import type { ClockProfile } from '../estimate/profile.js';
 import { loadSpaces, setKnobs, spaceRecord, type EstimateSettings, type SpaceRecord } from '../estimate/run.js';
 import { PAGE_SIZE, type ImageSource } from '../estimate/source.js';
 import { KernelClock } from '../estimate/timing.js';
+import { stopped, type StopFlag } from './stop-flag.js';
 
 /** What a shard needs to know of the run: every space (all shards have all of them), the knobs, its memory cap. */
 export interface ShardSpec {
@@ -103,10 +104,17 @@ export class ShardEngine {
     this.#scanStart = this.#ksm.backend.counters();
   }
 
-  /** Batches until the next full scan ends; the counters then. */
-  fullScan(): ShardScan {
+  /**
+   * Batches until the next full scan ends; the counters then. With `stop`, a set stop flag ends the
+   * scan between two batches and it returns undefined (the engine is then mid-scan: only closing it
+   * is left).
+   */
+  fullScan(): ShardScan;
+  fullScan(stop: StopFlag): ShardScan | undefined;
+  fullScan(stop?: StopFlag): ShardScan | undefined {
     const t0 = performance.now();
     for (;;) {
+      if (stop && stopped(stop)) return undefined;
       const batch = this.#batch();
       this.#batches++;
       if (batch.fullScan) break;

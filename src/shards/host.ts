@@ -7,6 +7,7 @@ import type { PageBatch } from './partition.js';
 import { releaseChunk } from './chunk-pool.js';
 import type { RecordBatch } from './deal-records.js';
 import type { HashJobRunner } from './hash-ring.js';
+import type { StopFlag } from './stop-flag.js';
 
 export interface ShardHost {
   /** Pages for the shard's engine (the batch's index arrays may be handed over; its chunk is released once read). */
@@ -17,8 +18,13 @@ export interface ShardHost {
   readonly hash?: HashJobRunner;
   /** All pages given: spaces mergeable, ksmd running. Rejects with what went wrong loading. */
   start(): Promise<void>;
-  /** One full scan; the shard's counters at its end. */
-  fullScan(): Promise<ShardScan>;
+  /**
+   * Full scans one after another, each one's counters to `onScan` as it ends, until `maxScans` of
+   * them or until `stop` is raised (read between batches; a scan it cuts short is not reported).
+   * A shard does not wait for the others between scans: its scans depend only on its own pages and
+   * its own clock (engine.ts), so running ahead computes what running in step would.
+   */
+  runScans(maxScans: number, stop: StopFlag, onScan: (scan: ShardScan) => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -50,7 +56,15 @@ export const inProcessShard: ShardHostFactory = async (spec) => {
       if (failure !== undefined) throw failure;
       engine.start();
     },
-    async fullScan() { return engine.fullScan(); },
+    async runScans(maxScans, stop, onScan) {
+      for (let n = 0; n < maxScans; n++) {
+        const scan = engine.fullScan(stop);
+        if (!scan) return;
+        onScan(scan);
+        // The other shards of this thread take their turn, so the summed scans keep up.
+        await new Promise(setImmediate);
+      }
+    },
     async close() { engine.close(); },
   };
 };

@@ -28,7 +28,9 @@ export const workerShard: ShardHostFactory = async (spec) => {
   const worker = startWorker();
   const waiting: Array<{ resolve: (m: FromShard) => void; reject: (e: unknown) => void }> = [];
   const failAll = (error: unknown) => { for (const w of waiting.splice(0)) w.reject(error); };
+  let onScan: ((scan: ShardScan) => void) | undefined;
   worker.on('message', (message: FromShard) => {
+    if (message.type === 'scanned') return onScan?.(message.scan);
     const next = waiting.shift();
     if (!next) return;
     if (message.type === 'failed') next.reject(message.kind ? new CliError(message.kind, message.message) : new Error(`shard worker: ${message.message}`));
@@ -46,7 +48,14 @@ export const workerShard: ShardHostFactory = async (spec) => {
     writeRecords(batch) { worker.postMessage({ type: 'records', ...batch } satisfies ToShard, [batch.pages.buffer as ArrayBuffer, batch.records.buffer as ArrayBuffer]); },
     hash: hashOn(worker),
     async start() { await request({ type: 'start' }); },
-    async fullScan() { return ((await request({ type: 'scan' })) as { scan: ShardScan }).scan; },
+    async runScans(maxScans, stop, sink) {
+      onScan = sink;
+      try {
+        await request({ type: 'run', maxScans, stop });
+      } finally {
+        onScan = undefined;
+      }
+    },
     async close() {
       await request({ type: 'close' }).catch(() => undefined);
       await worker.terminate();

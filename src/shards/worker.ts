@@ -49,8 +49,13 @@ async function handle(message: ToShard): Promise<void> {
       if (loadFailure !== undefined) throw loadFailure;
       engine!.start();
       return reply({ type: 'started' });
-    case 'scan':
-      return reply({ type: 'scanned', scan: engine!.fullScan() });
+    case 'run':
+      for (let n = 0; n < message.maxScans; n++) {
+        const scan = engine!.fullScan(message.stop);
+        if (!scan) break;
+        reply({ type: 'scanned', scan });
+      }
+      return reply({ type: 'ran' });
     case 'close':
       engine?.close();
       reply({ type: 'closed' });
