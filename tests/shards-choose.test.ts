@@ -5,7 +5,8 @@ import * as assert from 'uvu/assert';
 import { CliError } from '../src/cli/errors.js';
 import { ESTIMATE_KNOB_DEFAULTS } from '../src/estimate/knobs.js';
 import type { ImageSource } from '../src/estimate/source.js';
-import { MIN_DEFAULT_SHARD_PAGES, shardCount } from '../src/shards/choose.js';
+import { MAX_THREADS, MIN_DEFAULT_SHARD_PAGES, SHARD_FILL, shardCount } from '../src/shards/choose.js';
+import { engineCapacity } from '../src/cli/memory.js';
 
 const source = (name: string, pages: number, extra: Partial<ImageSource> = {}): ImageSource => ({ name, pages, read: () => undefined, ...extra });
 const knobs = ESTIMATE_KNOB_DEFAULTS;
@@ -25,23 +26,51 @@ function refusal(fn: () => unknown, pattern: RegExp): void {
 const test = suite('shard count');
 
 test('--threads N is taken as given; the default is a shard per core, none under 64 MiB', () => {
-  assert.is(shardCount(3, knobs, undefined, [source('a', 10)]), 3);
-  assert.is(shardCount(undefined, knobs, undefined, [source('a', MIN_DEFAULT_SHARD_PAGES - 1)]), 1);
-  assert.is(shardCount(undefined, knobs, undefined, [source('a', MIN_DEFAULT_SHARD_PAGES * 1000)]), Math.min(256, availableParallelism()));
-  assert.is(shardCount(undefined, knobs, undefined, [source('a', MIN_DEFAULT_SHARD_PAGES), source('b', MIN_DEFAULT_SHARD_PAGES)]), Math.min(2, availableParallelism()));
+  assert.is(shardCount(3, knobs, undefined, [source('a', 10)], 'fingerprints'), 3);
+  assert.is(shardCount(undefined, knobs, undefined, [source('a', MIN_DEFAULT_SHARD_PAGES - 1)], 'fingerprints'), 1);
+  assert.is(shardCount(undefined, knobs, undefined, [source('a', MIN_DEFAULT_SHARD_PAGES * 100)], 'fingerprints'), Math.min(256, availableParallelism()));
+  assert.is(shardCount(undefined, knobs, undefined, [source('a', MIN_DEFAULT_SHARD_PAGES), source('b', MIN_DEFAULT_SHARD_PAGES)], 'fingerprints'), Math.min(2, availableParallelism()));
 });
 
 test('the advisor, a policy, forks and huge pages run as one shard; an explicit --threads > 1 is refused', () => {
   const big = [source('a', MIN_DEFAULT_SHARD_PAGES * 8)];
   const parent = source('p', 100);
-  assert.is(shardCount(undefined, scanTime, undefined, big), 1);
-  assert.is(shardCount(1, scanTime, undefined, big), 1);
-  assert.is(shardCount(undefined, knobs, 'ksmtuned', big), 1);
-  refusal(() => shardCount(2, scanTime, undefined, big), /--threads 2: --advisor scan-time .* one shard/);
-  refusal(() => shardCount(4, knobs, 'ksmtuned', big), /--threads 4: --policy ksmtuned .* one shard/);
-  refusal(() => shardCount(2, knobs, undefined, [parent, source('c', 100, { forkOf: parent })]), /c shares frames with p after a fork/);
-  refusal(() => shardCount(2, knobs, undefined, [source('h', 1024, { hugeSpans: [0] })]), /h has transparent huge pages/);
-  assert.is(shardCount(undefined, knobs, undefined, [source('h', MIN_DEFAULT_SHARD_PAGES * 8, { hugeSpans: [0] })]), 1);
+  assert.is(shardCount(undefined, scanTime, undefined, big, 'fingerprints'), 1);
+  assert.is(shardCount(1, scanTime, undefined, big, 'fingerprints'), 1);
+  assert.is(shardCount(undefined, knobs, 'ksmtuned', big, 'fingerprints'), 1);
+  refusal(() => shardCount(2, scanTime, undefined, big, 'fingerprints'), /--threads 2: --advisor scan-time .* one shard/);
+  refusal(() => shardCount(4, knobs, 'ksmtuned', big, 'fingerprints'), /--threads 4: --policy ksmtuned .* one shard/);
+  refusal(() => shardCount(2, knobs, undefined, [parent, source('c', 100, { forkOf: parent })], 'fingerprints'), /c shares frames with p after a fork/);
+  refusal(() => shardCount(2, knobs, undefined, [source('h', 1024, { hugeSpans: [0] })], 'fingerprints'), /h has transparent huge pages/);
+  assert.is(shardCount(undefined, knobs, undefined, [source('h', MIN_DEFAULT_SHARD_PAGES * 8, { hugeSpans: [0] })], 'fingerprints'), 1);
+});
+
+test('by default, as many shards as the inputs need beyond the cores: engines filled to SHARD_FILL', () => {
+  const capacity = engineCapacity('fingerprints');
+  assert.is(capacity, 16777197, 'one fingerprint engine: 2^24 frames, less the reserved ones');
+  const host = (pages: number) => [source('host', pages)];
+  const cores = Math.min(MAX_THREADS, availableParallelism());
+  // 128 GiB of pages: 2 engines would hold them only filled to the brim; 3 at three quarters.
+  const big = 33554432;
+  assert.is(shardCount(undefined, knobs, undefined, host(big), 'fingerprints'), Math.max(cores, Math.ceil(big / Math.floor(capacity * SHARD_FILL))));
+  assert.ok(shardCount(undefined, knobs, undefined, host(big), 'fingerprints') >= 3);
+  // The page engine holds far fewer pages: 8 GiB of them need 11 of its engines at three quarters.
+  const eight = 2097152;
+  assert.is(shardCount(undefined, knobs, undefined, host(eight), 'wasm'), Math.max(cores, Math.ceil(eight / Math.floor(engineCapacity('wasm') * SHARD_FILL))));
+  // Within the cores' shards, nothing changes.
+  assert.is(shardCount(undefined, knobs, undefined, host(MIN_DEFAULT_SHARD_PAGES * 2), 'fingerprints'), Math.min(2, cores));
+});
+
+test('an explicit --threads too small to hold the inputs is refused before anything is read', () => {
+  const capacity = engineCapacity('fingerprints');
+  const host = [source('host', 2 * capacity + 1)];
+  refusal(() => shardCount(2, knobs, undefined, host, 'fingerprints'), /--threads 2: 128(\.0)? GiB of pages need at least 3 shards \(one fingerprint engine holds 16777197 pages\); give --threads 3 or leave it out/);
+  assert.is(shardCount(3, knobs, undefined, host, 'fingerprints'), 3, 'engines filled to the brim are allowed when asked for');
+  refusal(() => shardCount(1, knobs, undefined, [source('a', engineCapacity('wasm') + 1)], 'wasm'), /--threads 1: .* need at least 2 shards \(one page engine holds 1006104 pages\)/);
+});
+
+test('more shards than MAX_THREADS are refused with the way out', () => {
+  refusal(() => shardCount(undefined, knobs, undefined, [source('huge', 300 * engineCapacity('fingerprints'))], 'fingerprints'), /need \d+ shards of the fingerprint engine, more than 256; .*ksm-wasm fingerprint/);
 });
 
 test.run();

@@ -50,3 +50,18 @@ export const fingerprintFits = (pages: number): boolean =>
 
 /** The memory cap for a fingerprint engine of `pages` pages: what they need, at most 4 GiB. */
 export const fingerprintMemoryFor = (pages: number): number => Math.min(ENGINE_MEMORY_LIMIT, fingerprintMemoryNeeded(pages));
+
+/** The largest n in 1..limit for which `fits(n)` holds (`fits` holds up to some n, then never). */
+function largestFitting(fits: (n: number) => boolean, limit: number): number {
+  let lo = 1, hi = limit;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (fits(mid)) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** Pages one engine holds at most: the fingerprint engine's frame numbers, or 4 GiB of the page engine's frames and records. */
+export const engineCapacity = (engine: 'wasm' | 'reference' | 'fingerprints'): number =>
+  engine === 'fingerprints' ? largestFitting(fingerprintFits, FINGERPRINT_MAX_PAGES) : largestFitting(engineFits, ENGINE_MEMORY_LIMIT / PAGE_SIZE);

@@ -93,7 +93,7 @@ async function estimate(opts: Record<string, unknown> & { _: unknown[] }, argv: 
   const pages = sources.reduce((n, s) => n + s.pages, 0);
   const hugePages = sources.some((s) => (s.hugeSpans?.length ?? 0) > 0);
   const engine = engineOf(resolveMode(options.mode, pages, options.maxMemory, hugePages));
-  const shards = shardCount(options.threads, options.knobs, options.policy, sources);
+  const shards = shardCount(options.threads, options.knobs, options.policy, sources, engine);
   const maxMemory = options.maxMemory ?? memoryCap(sources, engine); // with shards: each shard's cap
   // Inputs one engine could hold are held to the cap as one engine's; beyond that, each shard is.
   if (shards === 1 || engineFits(pages)) checkCap(sources, maxMemory, engine);

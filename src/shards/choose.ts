@@ -1,6 +1,6 @@
 /**
  * How many content shards an estimate runs in: --threads N, by default one per core (inputs under
- * 64 MiB a shard: fewer). What feeds
+ * 64 MiB a shard: fewer; inputs that many engines cannot hold: more). What feeds
  * on the whole run's result couples the shards, so it runs as one shard: the scan-time advisor
  * (it sets pages_to_scan from the measured CPU time of each full scan) and a policy that reacts to
  * the memory saved (ksmtuned); so do inputs whose pages are tied across contents (partition.ts).
@@ -11,6 +11,10 @@ import { CliError } from '../cli/errors.js';
 import type { EstimateKnobs } from '../estimate/knobs.js';
 import type { ImageSource } from '../estimate/source.js';
 import { unsplittable } from './partition.js';
+import type { EngineName } from '../backend.js';
+import { bytes } from '../cli/format.js';
+import { engineCapacity } from '../cli/memory.js';
+import { PAGE_SIZE } from '../estimate/source.js';
 
 /** Most shards one run may have. */
 export const MAX_THREADS = 256;
@@ -26,6 +30,31 @@ export const MIN_DEFAULT_SHARD_PAGES = 16384;
 export const defaultThreads = (pages: number): number =>
   Math.max(1, Math.min(MAX_THREADS, availableParallelism(), Math.floor(pages / MIN_DEFAULT_SHARD_PAGES)));
 
+/**
+ * Share of its engine a shard is planned to fill when the count is not given. Pages are dealt by
+ * content, so a shard gets about its share of the pages plus whole contents, however common: every
+ * zero page of a host lands in one shard (10 % of the clones scenario). The rest is room for that.
+ */
+export const SHARD_FILL = 0.75;
+
+/** The fewest shards of `engine` that hold `pages` pages, each filled to `fill` of its engine at most. */
+export const shardsToHold = (pages: number, engine: EngineName, fill = 1): number =>
+  Math.max(1, Math.ceil(pages / Math.floor(engineCapacity(engine) * fill)));
+
+/**
+ * The default: a shard per core (defaultThreads), or more where that many would not hold the inputs
+ * (a 128 GiB host needs 3 fingerprint engines); the shards beyond the cores share them.
+ */
+export function defaultShards(pages: number, engine: EngineName): number {
+  const toHold = shardsToHold(pages, engine, SHARD_FILL);
+  if (toHold > MAX_THREADS) {
+    throw new CliError('input', `${bytes(pages * PAGE_SIZE)} of pages need ${toHold} shards of the ${engineLabel(engine)}, more than ${MAX_THREADS}; estimate fewer inputs at a time, or split the run over machines (ksm-wasm fingerprint, estimate --from --shard)`);
+  }
+  return Math.max(defaultThreads(pages), toHold);
+}
+
+const engineLabel = (engine: EngineName): string => (engine === 'fingerprints' ? 'fingerprint engine' : 'page engine');
+
 /** What keeps a run to one shard, said for an error line; undefined if nothing does. */
 export function oneShardReason(knobs: EstimateKnobs, policy: string | undefined, sources: readonly ImageSource[]): string | undefined {
   if (knobs.advisorMode === 'scan-time') return '--advisor scan-time sets pages_to_scan from the whole run\'s CPU time of each full scan, so it runs as one shard';
@@ -34,10 +63,21 @@ export function oneShardReason(knobs: EstimateKnobs, policy: string | undefined,
   return tied ? `${tied}, so the inputs run as one shard` : undefined;
 }
 
-/** The shards to run: `threads` (undefined: not given, one per core), or 1 where the run cannot be split. */
-export function shardCount(threads: number | undefined, knobs: EstimateKnobs, policy: string | undefined, sources: readonly ImageSource[]): number {
+/**
+ * The shards to run: `threads` (undefined: not given, defaultShards), or 1 where the run cannot be
+ * split. A count too small to hold the inputs even in shards filled to the brim is refused.
+ */
+export function shardCount(threads: number | undefined, knobs: EstimateKnobs, policy: string | undefined, sources: readonly ImageSource[], engine: EngineName): number {
   const reason = oneShardReason(knobs, policy, sources);
-  if (reason === undefined) return threads ?? defaultThreads(sources.reduce((n, s) => n + s.pages, 0));
+  const pages = sources.reduce((n, s) => n + s.pages, 0);
+  if (reason === undefined) {
+    if (threads === undefined) return defaultShards(pages, engine);
+    const least = shardsToHold(pages, engine);
+    if (threads < least) {
+      throw new CliError('input', `--threads ${threads}: ${bytes(pages * PAGE_SIZE)} of pages need at least ${least} shards (one ${engineLabel(engine)} holds ${engineCapacity(engine)} pages); give --threads ${shardsToHold(pages, engine, SHARD_FILL)} or leave it out${engine === 'fingerprints' ? '' : ', or --mode fingerprints (which holds no page bytes)'}`);
+    }
+    return threads;
+  }
   if (threads !== undefined && threads > 1) throw new CliError('input', `--threads ${threads}: ${reason} (leave --threads out or give --threads 1)`);
   return 1;
 }

@@ -15,6 +15,7 @@ import type { EngineCounters } from '../backend.js';
 import type { AddressSpace } from '../space.js';
 import { CliError } from '../cli/errors.js';
 import { bytes } from '../cli/format.js';
+import { FINGERPRINT_MAX_PAGES } from '../cli/memory.js';
 import { scanCpuMs, scanWork } from '../estimate/cpu.js';
 import type { EstimateKnobs } from '../estimate/knobs.js';
 import type { ClockProfile } from '../estimate/profile.js';
@@ -56,6 +57,8 @@ export class ShardEngine {
   readonly #clock: KernelClock;
   #ksm!: Ksm;
   #spaces: AddressSpace[] = [];
+  /** Pages loaded as fingerprint records so far. */
+  #recordsLoaded = 0;
 
   private constructor(readonly spec: ShardSpec) {
     this.#clock = new KernelClock(spec.profile, spec.knobs.sleepMillisecs);
@@ -94,7 +97,12 @@ export class ShardEngine {
     const target = this.#spaces[space];
     const backend = this.#ksm.backend;
     if (!backend.writeFingerprintsAt) throw new KsmError('EINVAL', `a shard of engine '${backend.engine}' takes pages, not fingerprint records`);
-    if (backend.writeFingerprintsAt(target.id, pages, records) !== 0) throw this.#noRoom(`${target.name}: its pages in this shard do not fit`);
+    this.#recordsLoaded += pages.length;
+    if (backend.writeFingerprintsAt(target.id, pages, records) === 0) return;
+    if (this.#recordsLoaded > FINGERPRINT_MAX_PAGES) {
+      throw new CliError('input', `this shard got more pages than one fingerprint engine holds (${FINGERPRINT_MAX_PAGES}) by ${target.name}: give more shards (--threads), or leave --threads out`);
+    }
+    throw this.#noRoom(`${target.name}: its pages in this shard do not fit`);
   }
 
   /** Every space mergeable, ksmd running. */
