@@ -7,6 +7,7 @@ import { ESTIMATE_KNOB_DEFAULTS } from '../src/estimate/knobs.js';
 import type { ImageSource } from '../src/estimate/source.js';
 import { MAX_THREADS, MIN_DEFAULT_SHARD_PAGES, SHARD_FILL, shardCount } from '../src/shards/choose.js';
 import { engineCapacity } from '../src/cli/memory.js';
+import { checkShardFits } from '../src/shards/run-shard.js';
 
 const source = (name: string, pages: number, extra: Partial<ImageSource> = {}): ImageSource => ({ name, pages, read: () => undefined, ...extra });
 const knobs = ESTIMATE_KNOB_DEFAULTS;
@@ -67,6 +68,15 @@ test('an explicit --threads too small to hold the inputs is refused before anyth
   refusal(() => shardCount(2, knobs, undefined, host, 'fingerprints'), /--threads 2: 128(\.0)? GiB of pages need at least 3 shards \(one fingerprint engine holds 16777197 pages\); give --threads 3 or leave it out/);
   assert.is(shardCount(3, knobs, undefined, host, 'fingerprints'), 3, 'engines filled to the brim are allowed when asked for');
   refusal(() => shardCount(1, knobs, undefined, [source('a', engineCapacity('wasm') + 1)], 'wasm'), /--threads 1: .* need at least 2 shards \(one page engine holds 1006104 pages\)/);
+});
+
+test('estimate --from: a shard job with more pages than its engine holds is refused before loading, with the K that would do', () => {
+  const capacity = engineCapacity('fingerprints');
+  checkShardFits(capacity, { index: 0, count: 1 }, 'fingerprints');
+  checkShardFits(capacity, { index: 3, count: 4 }, 'fingerprints');
+  refusal(() => checkShardFits(capacity + 1, { index: 1, count: 2 }, 'fingerprints'), /^--shard 1\/2 holds 16777198 pages \(64\.0 GiB\), more than one fingerprint engine holds \(16777197\): split the run into more shards/);
+  refusal(() => checkShardFits(2 * capacity, { index: 0, count: 1 }, 'fingerprints'), /^the inputs hold 33554394 pages .*: run them as shards: --shard I\/3 for I from 0, then ksm-wasm merge$/);
+  refusal(() => checkShardFits(engineCapacity('wasm') + 1, { index: 0, count: 1 }, 'wasm'), /more than one page engine holds \(1006104\)/);
 });
 
 test('more shards than MAX_THREADS are refused with the way out', () => {

@@ -5,7 +5,11 @@
  * stand-in pages made from them (from-records.ts).
  */
 import { CliError } from '../cli/errors.js';
-import { engineMemoryFor, fingerprintMemoryFor } from '../cli/memory.js';
+import { engineCapacity, engineMemoryFor, fingerprintMemoryFor } from '../cli/memory.js';
+import { bytes } from '../cli/format.js';
+import type { EngineName } from '../backend.js';
+import { PAGE_SIZE } from '../estimate/source.js';
+import { SHARD_FILL, shardsToHold } from './choose.js';
 import type { EstimateKnobs } from '../estimate/knobs.js';
 import type { EstimateSettings } from '../estimate/run.js';
 import type { ClockProfile } from '../estimate/profile.js';
@@ -44,6 +48,7 @@ export const runShard: ShardRunner = async (files, shard, settings) => {
   const tied = unsplittable(sources);
   if (tied && shard.count > 1) throw new CliError('input', `--shard ${shard.index}/${shard.count}: ${tied}, so these inputs run as one shard (--shard 0/1)`);
   const pages = sources.reduce((n, s) => n + s.pages, 0);
+  checkShardFits(pages, shard, settings.engine ?? 'wasm');
   const spec = { knobs: settings.knobs, spaces: [], maxMemory: settings.maxMemory ?? (settings.engine === 'fingerprints' ? fingerprintMemoryFor : engineMemoryFor)(pages), profile: settings.profile, engine: settings.engine };
   const t0 = performance.now();
   const engine = await ShardEngine.create(spec);
@@ -59,6 +64,21 @@ export const runShard: ShardRunner = async (files, shard, settings) => {
     engine.close();
   }
 };
+
+/**
+ * Refuses, before any page is loaded, a shard with more pages than its engine holds, and says how
+ * many shards would do (each engine planned to SHARD_FILL, as estimate's default).
+ */
+export function checkShardFits(pages: number, shard: ShardId, engine: EngineName): void {
+  const capacity = engineCapacity(engine);
+  if (pages <= capacity) return;
+  const total = shard.count === 1 ? pages : undefined;
+  const what = total === undefined ? `--shard ${shard.index}/${shard.count} holds ${pages} pages` : `the inputs hold ${pages} pages`;
+  const advice = total === undefined
+    ? 'split the run into more shards (a larger K for every job)'
+    : `run them as shards: --shard I/${shardsToHold(total, engine, SHARD_FILL)} for I from 0, then ksm-wasm merge`;
+  throw new CliError('input', `${what} (${bytes(pages * PAGE_SIZE)}), more than one ${engine === 'fingerprints' ? 'fingerprint engine' : 'page engine'} holds (${capacity}): ${advice}`);
+}
 
 /** A run of all the pages (one shard) can stop where the estimate settles; a shard of several never does. */
 function settled(scans: readonly ShardScan[], shard: ShardId, stableScans: number | undefined): boolean {
