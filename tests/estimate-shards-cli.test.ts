@@ -71,6 +71,26 @@ test('K separate processes, the threaded run, --from without --shard and a one-s
   assert.ok(JSON.parse(threaded.stdout).startup_ms > 0, 'worker start-up is reported apart');
 });
 
+test('merge ends with the one-machine verdict, less ksmtuned and the domain comparison, which it says it leaves out', async () => {
+  const files = Array.from({ length: K }, (_, i) => at(`shard-${i}.json`));
+  const [merged, one, quiet] = await Promise.all([
+    runNode([CLI, 'merge', ...files, '--cpu-cap', '5']),
+    runNode([CLI, 'estimate', ...IMAGES, '--threads', '1', '--cpu-cap', '5', ...KNOBS]),
+    runNode([CLI, 'merge', ...files, '--no-verdict']),
+  ]);
+  const verdict = (out: string) => out.slice(out.indexOf('Verdict:')).trimEnd().split('\n');
+  const m = verdict(ok(merged, 'merge'));
+  const o = verdict(ok(one, 'estimate'));
+  assert.ok(m.length >= 5 && m[0] === 'Verdict:', ok(merged, 'merge'));
+  assert.ok(m.some((l) => /^  ksmtuned and sharing domains: not from shard results .*estimate the inputs on one machine/.test(l)));
+  assert.ok(o.some((l) => /^  a domain per input \(4; no --domain given\)/.test(l)), 'the one-machine verdict compares domains');
+  const shared = (lines: string[]) => lines.filter((l) => !/^  (ksmtuned|a domain per input|per-tenant)/.test(l));
+  assert.ok(shared(m).some((l) => /^  fastest under 5\.0% of a core|^  no pages_to_scan/.test(l)), 'the cap is --cpu-cap');
+  assert.equal(shared(m), shared(o), 'the paces, the recommendation and the thresholds are the one-machine run\'s');
+  assert.not.match(ok(quiet, 'merge --no-verdict'), /Verdict:/);
+  refused(await cli('merge', ...files, '--cpu-cap', '0'), /--cpu-cap 0: a percentage of one core/);
+});
+
 test('a fingerprint file that is truncated, corrupted or foreign: one line each', async () => {
   const good = new Uint8Array(readFileSync(at('fp.kfp')));
   writeFileSync(at('short.kfp'), good.subarray(0, good.length - 100));

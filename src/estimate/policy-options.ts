@@ -40,7 +40,7 @@ export function policyOptions<P extends Parsed>(opts: P, single: (opts: P, flag:
   return {
     policy: policy as PolicyName | undefined,
     hostMemory: host === undefined ? undefined : parseSize(host, '--host-memory'),
-    cpuCap: cpuCap(single(opts, 'cpu-cap')),
+    cpuCap: parseCpuCap(single(opts, 'cpu-cap')),
     verdict: opts.verdict !== false,
     domainFlags,
     domainMap: single(opts, 'domain-map'),
@@ -48,7 +48,7 @@ export function policyOptions<P extends Parsed>(opts: P, single: (opts: P, flag:
 }
 
 /** --cpu-cap PERCENT of one core (default 10). */
-function cpuCap(text: string | undefined): number {
+export function parseCpuCap(text: string | undefined): number {
   if (text === undefined) return DEFAULT_CPU_CAP;
   if (!/^[0-9]+(\.[0-9]+)?$/.test(text) || Number(text) <= 0 || Number(text) > 100) {
     throw new CliError('input', `--cpu-cap ${text}: a percentage of one core, above 0 and at most 100`);

@@ -2,7 +2,9 @@
  * The verdict at the end of `estimate`: for these inputs, what KSM saves and how long it takes to
  * get there under the kernel's default knobs (once run=1), under ksmtuned, and under the fastest
  * pages_to_scan whose ksmd CPU stays under a cap, each against ksmd's estimated CPU; and what
- * sharing domains cost. Every threshold behind the recommendation is printed with it.
+ * sharing domains cost. Every threshold behind the recommendation is printed with it. From merged
+ * shard results (`ksm-wasm merge`) the paces and the recommendation are the same; ksmtuned and the
+ * domain comparison, which need runs of their own over all the pages, are said to be left out.
  *
  * On a static workload the merge state a run settles in does not depend on the knobs, only the
  * time and CPU to get there (timing.ts), so the three paces are projected from the one run; the
@@ -66,7 +68,8 @@ export interface VerdictInputs {
   run: EstimateRun;
   savedBytes: number;
   cap: number;
-  ksmtuned: PolicyRun;
+  /** ksmtuned's own simulation; absent for merged shard results (no shard sees the host's free memory). */
+  ksmtuned?: PolicyRun;
   /** Whether --host-memory was given (else the ksmtuned line assumed DEFAULT_HOST_HEADROOM). */
   hostGiven: boolean;
   domains: DomainComparison | undefined;
@@ -86,7 +89,9 @@ export function formatVerdict(v: VerdictInputs): string[] {
   const out = [
     'Verdict:',
     `  kernel defaults (run=0 saves nothing; with run=1: 100 pages / 20 ms): ${saved} saved after ${duration(defaults.settleMs)}; ${cpu(defaults)}.`,
-    `  ${ksmtunedLine(v.ksmtuned, v.hostGiven, inputs)}`,
+    v.ksmtuned
+      ? `  ${ksmtunedLine(v.ksmtuned, v.hostGiven, inputs)}`
+      : '  ksmtuned and sharing domains: not from shard results (ksmtuned follows the host\'s free memory as ksmd runs, which no shard sees, and a domain comparison is a run of its own): estimate the inputs on one machine for them.',
     fastest
       ? `  fastest under ${pct(v.cap)} of a core: pages_to_scan ${fastest.pagesToScan} / 20 ms: ${saved} saved after ${duration(fastest.settleMs)}; ${cpu(fastest)}.`
       : `  no pages_to_scan (100 or more, every 20 ms) keeps ksmd under ${pct(v.cap)} of a core on these inputs.`,
