@@ -118,6 +118,8 @@ export async function kernel(ctx: Context): Promise<void> {
       ctx.figure(`kernel.${w.name}.settledAt`, k.settledAt);
       ctx.figure(`kernel.${w.name}.settle.cpuMs`, kSettle);
       ctx.figure(`kernel.${w.name}.settleOverEngine`, kSettle / engine.settleMs);
+      ctx.figure(`kernel.${w.name}.engine.settle.ms`, engine.settleMs);
+      ctx.figure(`kernel.${w.name}.engine.settledAt`, engine.settledAt);
       settleRatios.push(kSettle / engine.settleMs);
       settleRows.push({
         workload: w.name, pages: totalPages(w),
