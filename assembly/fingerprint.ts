@@ -11,7 +11,7 @@
 //        folded and avalanched at the end with XXH64's merge round.
 // XXH64's scalar multiplies bound the loop; the vector work runs beside them on other ports.
 import {
-  FP_FINGERPRINT_HIGH, FP_FINGERPRINT_LOW, FP_CHECKSUM, FP_FLAGS, FP_RECORD_SIZE, FP_ZERO, PAGE_SIZE,
+  FP_FINGERPRINT_HIGH, FP_FINGERPRINT_LOW, FP_CHECKSUM, FP_FLAGS, FP_RECORD_SIZE, FP_ZERO, PAGE_SIZE, ZERO_FRAME_LOCATION,
 } from './layout';
 import {
   LANE1_INIT, LANE2_INIT, LANE3_INIT, LANE4_INIT, PRIME1, PRIME5, avalanche, convergeLanes, mergeRound, round,
@@ -54,8 +54,37 @@ const SCRAMBLE_MUL: u64 = 0x9e3779b1;
   return mergeRound(mergeRound(h, i64x2.extract_lane(acc, 0)), i64x2.extract_lane(acc, 1));
 }
 
-/** Writes the record of the page at `page` to `out` (FP_RECORD_SIZE bytes). */
+/** The fingerprint hashPage made last: its low and high halves. */
+let hashLow: u64 = 0;
+let hashHigh: u64 = 0;
+
+/** The fingerprint of the zero page, once computed (zeroKnown). */
+let zeroLow: u64 = 0;
+let zeroHigh: u64 = 0;
+let zeroKnown = false;
+
+/**
+ * Writes the record of the page at `page` to `out` (FP_RECORD_SIZE bytes). The zero flag is the
+ * fingerprint's equality with the zero page's, the equality the fingerprint engine stands on
+ * (docs/fingerprints.md); testing the bytes too cost the loop four ORs per 64 bytes.
+ */
 export function fingerprintPage(page: u32, out: u32): void {
+  if (!zeroKnown) {
+    hashPage(ZERO_FRAME_LOCATION);
+    zeroLow = hashLow;
+    zeroHigh = hashHigh;
+    zeroKnown = true;
+  }
+  hashPage(page);
+  const low = hashLow, high = hashHigh;
+  store<u64>(out, low, FP_FINGERPRINT_LOW);
+  store<u64>(out, high, FP_FINGERPRINT_HIGH);
+  store<u32>(out, <u32>low, FP_CHECKSUM);
+  store<u32>(out, low == zeroLow && high == zeroHigh ? FP_ZERO : 0, FP_FLAGS);
+}
+
+/** The page's two 64-bit hashes, from one read, to hashLow and hashHigh. */
+function hashPage(page: u32): void {
   let v1 = LANE1_INIT;
   let v2 = LANE2_INIT;
   let v3 = LANE3_INIT;
@@ -65,7 +94,6 @@ export function fingerprintPage(page: u32, out: u32): void {
   let a2 = SECRET1;
   let a3 = SECRET0;
   let key = KEY_START;
-  let any = i64x2.splat(0);
   let p = page;
   for (let block: u32 = 0; block < PAGE_SIZE / (STRIPE * STRIPES_PER_BLOCK); block++) {
     for (let stripe: u32 = 0; stripe < STRIPES_PER_BLOCK; stripe++) {
@@ -86,7 +114,6 @@ export function fingerprintPage(page: u32, out: u32): void {
       const d1 = v128.load(p, 16);
       const d2 = v128.load(p, 32);
       const d3 = v128.load(p, 48);
-      any = v128.or(any, v128.or(v128.or(d0, d1), v128.or(d2, d3)));
       a0 = accumulatePair(a0, d0, v128.xor(key, SECRET0));
       a1 = accumulatePair(a1, d1, v128.xor(key, SECRET1));
       a2 = accumulatePair(a2, d2, v128.xor(key, SECRET2));
@@ -99,14 +126,10 @@ export function fingerprintPage(page: u32, out: u32): void {
     a2 = scramble(a2);
     a3 = scramble(a3);
   }
-  const low = avalanche(convergeLanes(v1, v2, v3, v4) + <u64>PAGE_SIZE);
+  hashLow = avalanche(convergeLanes(v1, v2, v3, v4) + <u64>PAGE_SIZE);
   let h: u64 = <u64>PAGE_SIZE * PRIME5;
   h = foldPair(foldPair(foldPair(foldPair(h, a0), a1), a2), a3);
-  const high = avalanche(h * PRIME1);
-  store<u64>(out, low, FP_FINGERPRINT_LOW);
-  store<u64>(out, high, FP_FINGERPRINT_HIGH);
-  store<u32>(out, <u32>low, FP_CHECKSUM);
-  store<u32>(out, v128.any_true(any) ? 0 : FP_ZERO, FP_FLAGS);
+  hashHigh = avalanche(h * PRIME1);
 }
 
 /** Records of `count` consecutive pages at `src`, to `out` (count × FP_RECORD_SIZE bytes). */
