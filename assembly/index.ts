@@ -6,7 +6,7 @@ import {
   E_NOMEM, ITEM_SKIPPED, ITEM_STABLE, ITEM_STATE_NONE, ITEM_STATE_SKIPPED, ITEM_STATE_STABLE,
   ITEM_STATE_UNSTABLE, ITEM_STATE_VOLATILE, ITEM_UNSTABLE, LEAF_SHIFT, MADV_COLLAPSE, MADV_MERGEABLE,
   MADV_UNMERGEABLE, MAPPING_ABSENT, MAPPING_COW, MAPPING_KSM, MAPPING_PRIVATE, MAPPING_SPLIT_ZERO,
-  MAPPING_UNMAPPED, MAPPING_ZERO, PTE_MAPPED, PTE_MERGEABLE, PTE_SPLIT_ZERO, PTE_ZERO, REGISTERED_FIRST, SPACE_ALIVE, SPACE_EXITING, S_MERGEABLE, S_MERGING,
+  MAPPING_UNMAPPED, MAPPING_ZERO, PTE_MAPPED, PTE_MERGEABLE, PTE_SPLIT_ZERO, PTE_ZERO, REGISTERED_FIRST, SPACE_ALIVE, SPACE_EXITING, SPACE_MERGE_ANY, S_MERGEABLE, S_MERGING,
   S_RMAP_ITEMS, S_ZERO, MAX_DOMAINS, N_KPFN_BITS, FRAME_TABLE_LOCATION, FP_FINGERPRINT_LOW, FP_RECORD_SIZE,
 } from './layout';
 import { ZERO_PFN, contentsChecksum, initContents } from './contents';
@@ -22,7 +22,9 @@ import { isZeroPage, memcmpPages } from './page';
 import { verify } from './rbtree';
 import { itemAge, itemFlags, itemSkips } from './rmap';
 import { batchEndedPass, batchStatus, scanBatch } from './scan';
-import { HEAD, entryOf, hasFlag, isWholeHuge, itemAt, newSpace, pteAt, ptePfn, slotNext, spaceField } from './spaces';
+import {
+  HEAD, entryOf, growSpace as growSpaceTables, hasFlag, isExiting, isWholeHuge, itemAt, newSpace, pteAt, ptePfn, slotNext, spaceField, spacePages,
+} from './spaces';
 import { collapse } from './thp';
 import * as stable from './stable';
 import { stableRootOf, unstableRootOf } from './domains';
@@ -69,6 +71,19 @@ export function createSpace(pages: u32, domain: u32): i32 {
   if (pages == 0 || pages > DIR_ENTRIES << LEAF_SHIFT || domain >= MAX_DOMAINS || domain >> (32 - N_KPFN_BITS) != 0) return E_NOMEM;
   const id = newSpace(pages, domain);
   return id == 0 ? E_NOMEM : <i32>id;
+}
+
+/**
+ * The space grows to `pages` pages, the new ones mapped and absent at its end (and mergeable under
+ * PR_SET_MEMORY_MERGE, as a new mapping of such a process is). 0, or E_NOMEM with nothing changed;
+ * the driver checks that `pages` is more than the space has and at most MAX_SPACE_PAGES.
+ */
+export function growSpace(space: u32, pages: u32): i32 {
+  if (pages <= spacePages(space) || pages > DIR_ENTRIES << LEAF_SHIFT || isExiting(space)) return E_NOMEM;
+  const old = spacePages(space);
+  if (!growSpaceTables(space, pages)) return E_NOMEM;
+  if (hasFlag(space, SPACE_MERGE_ANY)) mm.madviseMergeable(space, old, pages - old);
+  return 0;
 }
 
 export function forkSpace(parent: u32): i32 {

@@ -86,6 +86,28 @@ export function newSpace(pages: u32, domain: u32): u32 {
   return id;
 }
 
+/**
+ * The space grows to `pages` pages (more than it has, at most MAX_SPACE_PAGES): the new pages are
+ * mapped and absent, as a new space's, at the end (mremap growing a mapping in place). False if
+ * the blocks for its new leaves cannot be had; then nothing changed.
+ */
+export function growSpace(id: u32, pages: u32): bool {
+  const old = spacePages(id);
+  if (DEBUG) assert(pages > old && pages <= DIR_ENTRIES << LEAF_SHIFT); // checked by the driver
+  const dir = spaceField(id, S_DIR);
+  const have = leafCount(old), need = leafCount(pages);
+  if (!reserveBlocks(need - have)) return false;
+  for (let i = have; i < need; i++) {
+    const leaf = allocTableBlock();
+    setBlockOwner(leaf, id);
+    setLeafFlags(leaf, 0);
+    store<u32>(dir + (i << 2), leaf);
+  }
+  setSpaceField(id, S_PAGES, pages);
+  for (let vpn = old; vpn < pages; vpn++) setPte(entryOf(id, vpn), PTE_MAPPED);
+  return true;
+}
+
 /** Frees the page tables of a space that has exited and left the slot list. */
 export function freeSpaceTables(id: u32): void {
   const dir = spaceField(id, S_DIR);

@@ -138,6 +138,12 @@ export interface KsmBackend {
    * `domain` (0..MAX_DOMAINS-1; DEFAULT_DOMAIN if left out). Returns its id (> 0) or ENOMEM.
    */
   createSpace(pages: number, domain?: number): number;
+  /**
+   * The space grows to `pages` pages (more than it has, at most MAX_SPACE_PAGES; not exiting): the
+   * new ones at its end, mapped and absent, and mergeable if PR_SET_MEMORY_MERGE is on. 0, or
+   * ENOMEM with nothing changed.
+   */
+  growSpace(id: number, pages: number): number;
   /** fork(): a copy-on-write child in the parent's domain; registered (slot behind the cursor) if the parent is. Returns its id or ENOMEM. */
   fork(parent: number): number;
   /** exit(): tear down the mappings now; the slot and rmap items wait for the scanner (or are freed at once if it has none). */

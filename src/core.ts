@@ -190,6 +190,7 @@ export class WasmBackend implements KsmBackend {
   }
 
   createSpace(pages: number, domain = abi.DEFAULT_DOMAIN): number { return this.core.createSpace(pages, domain); }
+  growSpace(id: number, pages: number): number { return this.core.growSpace(id, pages); }
   fork(parent: number): number { return this.core.forkSpace(parent); }
   exit(id: number): void { this.core.exitSpace(id); }
 

@@ -4,7 +4,7 @@
  * the engine is called, so a bad call throws KsmError and changes nothing.
  */
 import {
-  MADV_COLLAPSE, MADV_DONTNEED, MADV_MERGEABLE, MADV_UNMERGEABLE, PAGE_SIZE, REGISTERED_FIRST,
+  MADV_COLLAPSE, MADV_DONTNEED, MADV_MERGEABLE, MADV_UNMERGEABLE, MAX_SPACE_PAGES, PAGE_SIZE, REGISTERED_FIRST,
   type Advice, type KsmBackend, type PageInfo,
 } from './backend.js';
 import { ENOMEM, KsmError } from './errors.js';
@@ -35,9 +35,13 @@ export class AddressSpace {
   #closed = false;
   readonly #domain: string;
   /** Pages unmapped so far (munmap); writes and madvise there fail with EFAULT. */
-  readonly #unmapped: Uint8Array;
+  #unmapped: Uint8Array;
   /** How many: while 0, range checks need not look for holes. */
   #unmappedCount: number;
+  #pages: number;
+
+  /** Size in pages of 4096 bytes. */
+  get pages(): number { return this.#pages; }
 
   /** @internal Spaces are made by Ksm.createSpace and AddressSpace.fork. */
   constructor(
@@ -45,11 +49,11 @@ export class AddressSpace {
     /** The engine's id for this space (as a pid would be). */
     readonly id: number,
     readonly name: string,
-    /** Size in pages of 4096 bytes. */
-    readonly pages: number,
+    pages: number,
     domain: string,
     unmapped?: Uint8Array,
   ) {
+    this.#pages = pages;
     this.#domain = domain;
     this.#unmapped = unmapped ? unmapped.slice() : new Uint8Array(pages);
     this.#unmappedCount = this.#unmapped.reduce((n, u) => n + u, 0);
@@ -178,6 +182,23 @@ export class AddressSpace {
   /** prctl(PR_GET_MEMORY_MERGE). */
   get mergeAny(): boolean {
     return this.host.backend.spaceCounters(this.id).mergeAny;
+  }
+
+  /**
+   * The space grows to `pages` pages in all: the new ones at its end, mapped and absent (read as
+   * zeros), and mergeable if setMergeAny(true) is on, as mremap growing a mapping in place. ENOMEM
+   * (nothing changed) when the engine's memory cap cannot take their page tables.
+   */
+  grow(pages: number): void {
+    this.#checkOpen('grow');
+    if (!Number.isInteger(pages) || pages <= this.#pages || pages > MAX_SPACE_PAGES) {
+      throw new KsmError('EINVAL', `grow on space "${this.name}": pages must be an integer above its ${this.#pages} and at most ${MAX_SPACE_PAGES}, got ${pages}`);
+    }
+    if (this.host.backend.growSpace(this.id, pages) === ENOMEM) throw this.#noMemory(`grow to ${pages} pages`);
+    const unmapped = new Uint8Array(pages);
+    unmapped.set(this.#unmapped);
+    this.#unmapped = unmapped;
+    this.#pages = pages;
   }
 
   /** fork(): a copy-on-write child. Its KSM pages join their stable node on ksmd's first visit. */

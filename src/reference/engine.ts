@@ -10,7 +10,7 @@
  */
 
 import {
-  DEFAULT_DOMAIN, MADV_COLLAPSE, MADV_DONTNEED, MADV_MERGEABLE, MADV_UNMERGEABLE, PAGE_SIZE, REGISTERED_FIRST,
+  DEFAULT_DOMAIN, MADV_COLLAPSE, MADV_DONTNEED, MADV_MERGEABLE, MADV_UNMERGEABLE, MAX_SPACE_PAGES, PAGE_SIZE, REGISTERED_FIRST,
   type Advice, type BatchResult, type EngineCounters, type EngineLive, type EngineSpaceCounters,
   type ItemState as ItemStateName, type KsmBackend, type PageInfo, type PageMapping, type ScanKnobs,
 } from '../backend.js';
@@ -67,6 +67,13 @@ export class ReferenceBackend implements KsmBackend {
     space.flags.fill(PTE_MAPPED);
     this.spaces.set(space.id, space);
     return space.id;
+  }
+
+  growSpace(id: number, pages: number): number {
+    const space = this.space(id);
+    if (pages <= space.pages || pages > MAX_SPACE_PAGES || space.exiting) return ENOMEM;
+    space.grow(pages, space.mergeAny ? PTE_MAPPED | PTE_MERGEABLE : PTE_MAPPED);
+    return 0;
   }
 
   fork(parentId: number): number {

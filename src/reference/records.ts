@@ -107,7 +107,7 @@ export const MAPPED_MERGEABLE = PTE_MAPPED | PTE_MERGEABLE;
 
 /** An address space (the kernel's mm). */
 export class Space {
-  readonly flags: Uint8Array;
+  flags: Uint8Array;
   /** The frame each page maps, or null (absent, unmapped, or the KSM zero page). */
   readonly frames: Array<Frame | null>;
   /** The rmap item of each page, or null (the kernel's sorted rmap list, indexed by page). */
@@ -123,14 +123,30 @@ export class Space {
   /** Its slot in the scanner's list while registered. */
   slot: Slot | null = null;
   /** Per 512-page span: 1 while it is one whole transparent huge page. */
-  readonly wholeHuge: Uint8Array;
+  wholeHuge: Uint8Array;
 
   /** `domain`: its sharing domain; its pages meet only pages of spaces of the same domain. */
-  constructor(readonly id: number, readonly pages: number, readonly domain: number) {
+  constructor(readonly id: number, public pages: number, readonly domain: number) {
     this.flags = new Uint8Array(pages);
     this.wholeHuge = new Uint8Array(Math.ceil(pages / HUGE_PAGE_PAGES));
     this.frames = new Array<Frame | null>(pages).fill(null);
     this.items = new Array<RmapItem | null>(pages).fill(null);
+  }
+
+  /** `pages` in all: the new ones at the end, mapped and absent. */
+  grow(pages: number, mapped: number): void {
+    const flags = new Uint8Array(pages);
+    flags.set(this.flags);
+    flags.fill(mapped, this.pages);
+    this.flags = flags;
+    const huge = new Uint8Array(Math.ceil(pages / HUGE_PAGE_PAGES));
+    huge.set(this.wholeHuge);
+    this.wholeHuge = huge;
+    for (let vpn = this.pages; vpn < pages; vpn++) {
+      this.frames.push(null);
+      this.items.push(null);
+    }
+    this.pages = pages;
   }
 
   isMergeable(vpn: number): boolean {
