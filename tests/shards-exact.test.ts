@@ -15,6 +15,9 @@ import { openScenario, specSource } from '../src/estimate/scenarios.js';
 import type { ImageSource } from '../src/estimate/source.js';
 import { runShardedEstimate } from '../src/shards/coordinator.js';
 import { inProcessShard } from '../src/shards/host.js';
+import { ShardEngine } from '../src/shards/engine.js';
+import { loadProfile } from '../src/estimate/profile.js';
+import { fingerprintPages } from '../src/fingerprint/hash.js';
 import { WORKLOADS } from './conformance/workloads.js';
 
 const SHARDS = [1, 2, 3, 7];
@@ -78,6 +81,21 @@ test('a shard can be empty (more shards than contents) and still steps with the 
   const one = counters(await runEstimate(sources, settings));
   assert.equal(counters(await runShardedEstimate(sources, { ...settings, shards: 16, host: inProcessShard })), one);
   assert.is(one.converged.pages_sharing, 2);
+});
+
+test('a shard places its pages one after the other in a space of their number, and refuses pages out of address order', async () => {
+  const shard = await ShardEngine.create({ knobs: ESTIMATE_KNOB_DEFAULTS, spaces: [{ name: 'a', spacePages: 100000 }, { name: 'b', spacePages: 10 }], maxMemory: 64 << 20, profile: loadProfile(undefined), engine: 'fingerprints' });
+  try {
+    shard.createSpaces();
+    const records = (n: number) => fingerprintPages(new Uint8Array(n * 4096).map((_, i) => (i * 7 + n) & 0xff));
+    shard.writeRecords(0, Uint32Array.of(10, 70000), records(2));
+    shard.writeRecords(0, Uint32Array.of(99999), records(1));
+    assert.equal(shard.spaceSizes(), [3, 1], 'space a holds its 3 pages, b (none here) one absent page');
+    assert.throws(() => shard.writeRecords(0, Uint32Array.of(5), records(1)), /pages of space 0 out of address order \(5 after 99999\)/);
+    assert.equal(shard.spaceSizes(), [3, 1], 'nothing placed');
+  } finally {
+    shard.close();
+  }
 });
 
 test.run();

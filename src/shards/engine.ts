@@ -59,6 +59,9 @@ export class ShardEngine {
   #spaces: AddressSpace[] = [];
   /** Pages loaded as fingerprint records so far. */
   #recordsLoaded = 0;
+  /** Per space: pages placed in this shard so far, and the last input page index placed (#place). */
+  #placed: number[] = [];
+  #lastPage: number[] = [];
 
   private constructor(readonly spec: ShardSpec) {
     this.#clock = new KernelClock(spec.profile, spec.knobs.sleepMillisecs);
@@ -72,33 +75,64 @@ export class ShardEngine {
     return shard;
   }
 
-  /** Every space of the spec, empty (pages come by write()). */
+  /** Every space of the spec, of one absent page (pages come by write() and writeRecords()). */
   createSpaces(): void {
-    this.#spaces = this.spec.spaces.map((s) => this.#ksm.createSpace({ name: s.name, pages: Math.max(1, s.spacePages), domain: s.domain }));
+    this.#spaces = this.spec.spaces.map((s) => this.#ksm.createSpace({ name: s.name, pages: 1, domain: s.domain }));
+    this.#placed = this.#spaces.map(() => 0);
+    this.#lastPage = this.#spaces.map(() => -1);
   }
+
+  /**
+   * Where a batch of space `space`'s pages goes in this shard: one after the other from the first
+   * free page, the space grown to hold them. The batches come in address order (ImageSource.read),
+   * so the shard's pages keep their order, which is all the counters see of where pages are
+   * (inputs whose pages are tied to their places, forks and huge pages, are never split:
+   * partition.ts). Mapping only its own pages keeps a shard's page tables and its scans' walk to
+   * its share of the pages, not every page of every input.
+   */
+  #place(space: number, pages: Uint32Array): Uint32Array {
+    if (pages.length > 0 && pages[0] <= this.#lastPage[space]) throw new Error(`shard: pages of space ${space} out of address order (${pages[0]} after ${this.#lastPage[space]})`);
+    if (pages.length > 0) this.#lastPage[space] = pages[pages.length - 1];
+    const target = this.#spaces[space];
+    const first = this.#placed[space];
+    const end = first + pages.length;
+    if (end > target.pages) target.grow(end);
+    this.#placed[space] = end;
+    return Uint32Array.from({ length: pages.length }, (_, i) => first + i);
+  }
+
+  /** How many pages each space has in this shard (its share, placed one after the other). */
+  spaceSizes(): number[] { return this.#spaces.map((space) => space.pages); }
 
   /** The spaces of `sources`, this shard's pages only, loaded as one engine loads them (forks, huge pages). */
   loadSources(sources: readonly ImageSource[]): void {
     this.#spaces = loadSpaces(this.#ksm, sources, this.spec.maxMemory);
   }
 
-  /** Writes pages of space `space`: page index pages[i] from slot slots[i] of `data` (partition.ts's PageBatch). */
+  /** Writes pages of space `space`: page index pages[i] from slot slots[i] of `data` (partition.ts's PageBatch), placed by #place. */
   write(space: number, pages: Uint32Array, slots: Uint32Array, data: Uint8Array): void {
     const target = this.#spaces[space];
     try {
-      for (let i = 0; i < pages.length; i++) target.write(pages[i], data.subarray(slots[i] * PAGE_SIZE, (slots[i] + 1) * PAGE_SIZE));
+      const placed = this.#place(space, pages);
+      for (let i = 0; i < pages.length; i++) target.write(placed[i], data.subarray(slots[i] * PAGE_SIZE, (slots[i] + 1) * PAGE_SIZE));
     } catch (error) {
       throw this.#outOfMemory(error, `${target.name}: its pages in this shard do not fit`);
     }
   }
 
-  /** Fingerprint engine: page pages[i] of space `space` gets the contents of record i (deal-records.ts's RecordBatch). */
+  /** Fingerprint engine: page pages[i] of space `space` gets the contents of record i (deal-records.ts's RecordBatch), placed by #place. */
   writeRecords(space: number, pages: Uint32Array, records: Uint8Array): void {
     const target = this.#spaces[space];
     const backend = this.#ksm.backend;
     if (!backend.writeFingerprintsAt) throw new KsmError('EINVAL', `a shard of engine '${backend.engine}' takes pages, not fingerprint records`);
     this.#recordsLoaded += pages.length;
-    if (backend.writeFingerprintsAt(target.id, pages, records) === 0) return;
+    let placed: Uint32Array;
+    try {
+      placed = this.#place(space, pages);
+    } catch (error) {
+      throw this.#outOfMemory(error, `${target.name}: its pages in this shard do not fit`);
+    }
+    if (backend.writeFingerprintsAt(target.id, placed, records) === 0) return;
     if (this.#recordsLoaded > FINGERPRINT_MAX_PAGES) {
       throw new CliError('input', `this shard got more pages than one fingerprint engine holds (${FINGERPRINT_MAX_PAGES}) by ${target.name}: give more shards (--threads), or leave --threads out`);
     }

@@ -32,19 +32,28 @@ export function fileInputs(files: readonly FingerprintFile[]): StreamedInput[] {
 /**
  * Shard `shard`'s pages of every input, as stand-in sources (every input is one, whatever it holds
  * in this shard). The entries stay in the file: counting a shard's pages reads them once, and
- * every read of the source streams them again.
+ * every read of the source streams them again. A shard of several keeps its pages one after the
+ * other, in their order, in a space of just their number (as a threaded shard places them:
+ * ShardEngine's #place), so its page tables and scans hold its share only.
  */
 export function shardSources(files: readonly FingerprintFile[], shard: ShardId): ImageSource[] {
   const sources: ImageSource[] = [];
   for (const { input, readEntries, forkOf } of fileInputs(files)) {
-    const mine = (sink: (entries: Uint8Array) => void) => readEntries((entries) => sink(entriesOfShard(entries, shard)));
+    const mine = (sink: (entries: Uint8Array) => void) => {
+      let next = 0;
+      readEntries((entries) => {
+        const kept = entriesOfShard(entries, shard);
+        if (shard.count > 1) next = renumber(kept, next);
+        sink(kept);
+      });
+    };
     let pages = 0;
     if (shard.count === 1) pages = input.pages;
     else mine((entries) => { pages += entries.length / ENTRY_SIZE; });
     sources.push({
       name: input.name,
       pages,
-      spacePages: input.space_pages,
+      spacePages: shard.count === 1 ? input.space_pages : Math.max(1, pages),
       hugeSpans: input.huge_spans,
       forkOf: forkOf === null ? undefined : sources[forkOf],
       dropPages: input.drop_pages,
@@ -68,6 +77,14 @@ function entriesOfShard(entries: Uint8Array, shard: ShardId): Uint8Array {
     kept++;
   }
   return out.subarray(0, kept * ENTRY_SIZE);
+}
+
+/** Gives the entries (a copy: entriesOfShard's) the page indices `first`, `first` + 1, …; returns the next one. */
+function renumber(entries: Uint8Array, first: number): number {
+  const view = new DataView(entries.buffer, entries.byteOffset, entries.byteLength);
+  let next = first;
+  for (let at = 0; at < entries.length; at += ENTRY_SIZE) view.setUint32(at, next++, true);
+  return next;
 }
 
 /** One stand-in page per entry, at its page index. */
