@@ -35,7 +35,8 @@ export class AddressSpace {
   #closed = false;
   readonly #domain: string;
   /** Pages unmapped so far (munmap); writes and madvise there fail with EFAULT. */
-  #unmapped: Uint8Array;
+  /** 1 per page munmapped; null while none is (most spaces: no array to keep or grow). */
+  #unmapped: Uint8Array | null;
   /** How many: while 0, range checks need not look for holes. */
   #unmappedCount: number;
   #pages: number;
@@ -55,8 +56,8 @@ export class AddressSpace {
   ) {
     this.#pages = pages;
     this.#domain = domain;
-    this.#unmapped = unmapped ? unmapped.slice() : new Uint8Array(pages);
-    this.#unmappedCount = this.#unmapped.reduce((n, u) => n + u, 0);
+    this.#unmapped = unmapped ? unmapped.slice() : null;
+    this.#unmappedCount = this.#unmapped ? this.#unmapped.reduce((n, u) => n + u, 0) : 0;
   }
 
   /**
@@ -166,6 +167,7 @@ export class AddressSpace {
     this.#checkRange(first, count, 'unmap', { holesAllowed: true });
     if (count === 0) return;
     this.host.backend.unmap(this.id, first, count);
+    this.#unmapped ??= new Uint8Array(this.#pages);
     this.#unmapped.fill(1, first, first + count);
     this.#unmappedCount = this.#unmapped.reduce((n, u) => n + u, 0);
   }
@@ -195,9 +197,11 @@ export class AddressSpace {
       throw new KsmError('EINVAL', `grow on space "${this.name}": pages must be an integer above its ${this.#pages} and at most ${MAX_SPACE_PAGES}, got ${pages}`);
     }
     if (this.host.backend.growSpace(this.id, pages) === ENOMEM) throw this.#noMemory(`grow to ${pages} pages`);
-    const unmapped = new Uint8Array(pages);
-    unmapped.set(this.#unmapped);
-    this.#unmapped = unmapped;
+    if (this.#unmapped) {
+      const unmapped = new Uint8Array(pages);
+      unmapped.set(this.#unmapped);
+      this.#unmapped = unmapped;
+    }
     this.#pages = pages;
   }
 
@@ -231,7 +235,7 @@ export class AddressSpace {
   }
 
   /** @internal The unmapped-page bitmap, for a forked child. */
-  unmappedPages(): Uint8Array { return this.#unmapped; }
+  unmappedPages(): Uint8Array | undefined { return this.#unmapped ?? undefined; }
 
   #noMemory(what: string): KsmError {
     return new KsmError('ENOMEM', `${what} in space "${this.name}": the engine's memory cap is reached (nothing was changed)`);
@@ -251,7 +255,7 @@ export class AddressSpace {
   #checkPage(page: number, op: string): void {
     this.#checkOpen(op);
     this.#checkIndex(page, op);
-    if (this.#unmapped[page]) throw new KsmError('EFAULT', `${op} on space "${this.name}": page ${page} is not mapped (unmap was called on it)`);
+    if (this.#unmapped?.[page]) throw new KsmError('EFAULT', `${op} on space "${this.name}": page ${page} is not mapped (unmap was called on it)`);
   }
 
   #checkRange(first: number, count: number, op: string, { holesAllowed = false } = {}): void {
@@ -259,7 +263,7 @@ export class AddressSpace {
     if (!Number.isInteger(first) || !Number.isInteger(count) || first < 0 || count < 0 || first + count > this.pages) {
       throw new KsmError('EINVAL', `${op} on space "${this.name}": pages ${first}..${first + count - 1} are outside its ${this.pages} pages`);
     }
-    if (holesAllowed || this.#unmappedCount === 0) return; // munmap of a range with holes unmaps what is there
+    if (holesAllowed || !this.#unmapped || this.#unmappedCount === 0) return; // munmap of a range with holes unmaps what is there
     const hole = this.#unmapped.subarray(first, first + count).indexOf(1);
     if (hole >= 0) throw new KsmError('EFAULT', `${op} on space "${this.name}": page ${first + hole} is not mapped`);
   }
@@ -269,7 +273,7 @@ export class AddressSpace {
     if (!Number.isInteger(address) || address < 0 || address + length > size) {
       throw new KsmError('EINVAL', `${op} on space "${this.name}": bytes ${address}..${address + length - 1} run past its ${size} bytes`);
     }
-    if (this.#unmappedCount === 0) return;
+    if (!this.#unmapped || this.#unmappedCount === 0) return;
     const first = Math.floor(address / PAGE_SIZE);
     const last = length > 0 ? Math.floor((address + length - 1) / PAGE_SIZE) : first;
     const hole = this.#unmapped.subarray(first, last + 1).indexOf(1);

@@ -48,6 +48,24 @@ for (const engine of ['wasm', 'fingerprints', 'reference'] as const) {
     ksm.close();
   });
 
+  test('pages unmapped before a growth stay unmapped after it; the new ones are mapped', async () => {
+    const ksm = await fresh();
+    const space = ksm.createSpace({ name: 's', pages: 4 });
+    space.unmap(1, 2);
+    space.grow(600);
+    assert.is(space.pageInfo(2).mapping, 'unmapped');
+    assert.is(space.pageInfo(599).mapping, 'absent');
+    try {
+      space.write(1, A);
+      assert.unreachable('a write to an unmapped page');
+    } catch (error) {
+      assert.is((error as KsmError).code, 'EFAULT');
+    }
+    space.write(599, A);
+    assert.is(space.pageInfo(599).mapping, 'private');
+    ksm.close();
+  });
+
   test('a size not above the current one, or beyond MAX_SPACE_PAGES, is refused and changes nothing', async () => {
     const ksm = await fresh();
     const space = ksm.createSpace({ name: 's', pages: 10 });

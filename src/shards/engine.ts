@@ -98,7 +98,9 @@ export class ShardEngine {
     const end = first + pages.length;
     if (end > target.pages) target.grow(end);
     this.#placed[space] = end;
-    return Uint32Array.from({ length: pages.length }, (_, i) => first + i);
+    const placed = new Uint32Array(pages.length);
+    for (let i = 0; i < placed.length; i++) placed[i] = first + i;
+    return placed;
   }
 
   /** How many pages each space has in this shard (its share, placed one after the other). */
