@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, refused, runNode } from './helpers/run-cli.js';
 import { openScaledScenario, parseSize } from '../src/estimate/scaled.js';
+import { checkMachineMemory } from '../src/cli/machine-memory.js';
+import { totalmem } from 'node:os';
 
 const test = suite('estimate --mode, --size');
 
@@ -36,6 +38,15 @@ test('--mode pages and --mode fingerprints: the same counters and ksm_stat, each
 test('auto: pages for a few pages, fingerprints from 2048 pages on', async () => {
   assert.is((await estimate(['--scenario', 'clones', '--size', '4M', '--max-scans', '2'])).mode, 'pages');
   assert.is((await estimate(['--scenario', 'clones', '--size', '16M', '--max-scans', '2'])).mode, 'fingerprints');
+});
+
+test('page engines that would hold more page bytes than this machine has memory are refused before anything is read', async () => {
+  const size = `${Math.ceil(totalmem() / 2 ** 30) + 1}G`;
+  const r = await runNode([CLI, 'estimate', '--scenario', 'clones', '--size', size, '--mode', 'pages', '--no-verdict']);
+  refused(r, /the page engine holds every page's bytes: .* of pages, more than this machine's .* of memory; --mode fingerprints holds them/);
+  checkMachineMemory(262144, 'wasm', 2 ** 30); // 1 GiB of pages in 1 GiB: fits
+  checkMachineMemory(10 ** 9, 'fingerprints', 2 ** 30); // no page bytes held
+  assert.throws(() => checkMachineMemory(262145, 'wasm', 2 ** 30), /1\.0 GiB of pages, more than this machine's 1\.0 GiB/);
 });
 
 test('inputs over 4 GiB: refused by one page engine, estimated in fingerprint mode (auto takes it)', async () => {

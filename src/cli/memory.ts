@@ -65,3 +65,4 @@ function largestFitting(fits: (n: number) => boolean, limit: number): number {
 /** Pages one engine holds at most: the fingerprint engine's frame numbers, or 4 GiB of the page engine's frames and records. */
 export const engineCapacity = (engine: 'wasm' | 'reference' | 'fingerprints'): number =>
   engine === 'fingerprints' ? largestFitting(fingerprintFits, FINGERPRINT_MAX_PAGES) : largestFitting(engineFits, ENGINE_MEMORY_LIMIT / PAGE_SIZE);
+

@@ -17,6 +17,7 @@ import { checkCap, checkSpaceSizes, memoryCap, runEstimate } from './run.js';
 import { formatTable } from './table.js';
 import { bytes } from '../cli/format.js';
 import { engineFits } from '../cli/memory.js';
+import { checkMachineMemory } from '../cli/machine-memory.js';
 import { domainMappings, formatDomainComparison, resolveDomains, tenantCount, type DomainComparison } from './domains.js';
 import { checkHostMemory, runPolicyEstimate } from './policy.js';
 import { DEFAULT_HOST_HEADROOM, formatVerdict } from './verdict.js';
@@ -93,6 +94,7 @@ async function estimate(opts: Record<string, unknown> & { _: unknown[] }, argv: 
   const pages = sources.reduce((n, s) => n + s.pages, 0);
   const hugePages = sources.some((s) => (s.hugeSpans?.length ?? 0) > 0);
   const engine = engineOf(resolveMode(options.mode, pages, options.maxMemory, hugePages));
+  checkMachineMemory(pages, engine);
   const shards = shardCount(options.threads, options.knobs, options.policy, sources, engine);
   const maxMemory = options.maxMemory ?? memoryCap(sources, engine); // with shards: each shard's cap
   // Inputs one engine could hold are held to the cap as one engine's; beyond that, each shard is.

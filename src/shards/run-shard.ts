@@ -7,6 +7,7 @@
 import { CliError } from '../cli/errors.js';
 import { engineCapacity, engineMemoryFor, fingerprintMemoryFor } from '../cli/memory.js';
 import { bytes } from '../cli/format.js';
+import { checkMachineMemory } from '../cli/machine-memory.js';
 import type { EngineName } from '../backend.js';
 import { PAGE_SIZE } from '../estimate/source.js';
 import { SHARD_FILL, shardsToHold } from './choose.js';
@@ -49,6 +50,7 @@ export const runShard: ShardRunner = async (files, shard, settings) => {
   if (tied && shard.count > 1) throw new CliError('input', `--shard ${shard.index}/${shard.count}: ${tied}, so these inputs run as one shard (--shard 0/1)`);
   const pages = sources.reduce((n, s) => n + s.pages, 0);
   checkShardFits(pages, shard, settings.engine ?? 'wasm');
+  checkMachineMemory(pages, settings.engine ?? 'wasm');
   const spec = { knobs: settings.knobs, spaces: [], maxMemory: settings.maxMemory ?? (settings.engine === 'fingerprints' ? fingerprintMemoryFor : engineMemoryFor)(pages), profile: settings.profile, engine: settings.engine };
   const t0 = performance.now();
   const engine = await ShardEngine.create(spec);
