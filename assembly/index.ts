@@ -79,8 +79,8 @@ export function createSpace(pages: u32, domain: u32): i32 {
  * the driver checks that `pages` is more than the space has and at most MAX_SPACE_PAGES.
  */
 export function growSpace(space: u32, pages: u32): i32 {
-  if (pages <= spacePages(space) || pages > DIR_ENTRIES << LEAF_SHIFT || isExiting(space)) return E_NOMEM;
   const old = spacePages(space);
+  if (pages <= old || pages > DIR_ENTRIES << LEAF_SHIFT || isExiting(space)) return E_NOMEM;
   if (!growSpaceTables(space, pages)) return E_NOMEM;
   if (hasFlag(space, SPACE_MERGE_ANY)) mm.madviseMergeable(space, old, pages - old);
   return 0;

@@ -71,19 +71,24 @@ export function newSpace(pages: u32, domain: u32): u32 {
   const id = findFreeId();
   if (id == 0 || !reserveBlocks(tableBlocks(pages))) return 0;
   memory.fill(spaceAt(id), 0, SPACE_SIZE);
-  const dir = allocTableBlock();
-  for (let i: u32 = 0, n = leafCount(pages); i < n; i++) {
+  setSpaceField(id, S_DIR, allocTableBlock());
+  setSpaceField(id, S_FLAGS, SPACE_ALIVE);
+  setSpaceField(id, S_DOMAIN, domain);
+  extendTables(id, 0, pages);
+  return id;
+}
+
+/** Pages [from, to) of space `id` get their leaves (those not there yet) and are mapped and absent; blocks reserved. */
+function extendTables(id: u32, from: u32, to: u32): void {
+  const dir = spaceField(id, S_DIR);
+  for (let i = leafCount(from), n = leafCount(to); i < n; i++) {
     const leaf = allocTableBlock();
     setBlockOwner(leaf, id);
     setLeafFlags(leaf, 0);
     store<u32>(dir + (i << 2), leaf);
   }
-  setSpaceField(id, S_DIR, dir);
-  setSpaceField(id, S_PAGES, pages);
-  setSpaceField(id, S_FLAGS, SPACE_ALIVE);
-  setSpaceField(id, S_DOMAIN, domain);
-  for (let vpn: u32 = 0; vpn < pages; vpn++) setPte(entryOf(id, vpn), PTE_MAPPED);
-  return id;
+  setSpaceField(id, S_PAGES, to);
+  for (let vpn = from; vpn < to; vpn++) setPte(entryOf(id, vpn), PTE_MAPPED);
 }
 
 /**
@@ -94,17 +99,8 @@ export function newSpace(pages: u32, domain: u32): u32 {
 export function growSpace(id: u32, pages: u32): bool {
   const old = spacePages(id);
   if (DEBUG) assert(pages > old && pages <= DIR_ENTRIES << LEAF_SHIFT); // checked by the driver
-  const dir = spaceField(id, S_DIR);
-  const have = leafCount(old), need = leafCount(pages);
-  if (!reserveBlocks(need - have)) return false;
-  for (let i = have; i < need; i++) {
-    const leaf = allocTableBlock();
-    setBlockOwner(leaf, id);
-    setLeafFlags(leaf, 0);
-    store<u32>(dir + (i << 2), leaf);
-  }
-  setSpaceField(id, S_PAGES, pages);
-  for (let vpn = old; vpn < pages; vpn++) setPte(entryOf(id, vpn), PTE_MAPPED);
+  if (!reserveBlocks(leafCount(pages) - leafCount(old))) return false;
+  extendTables(id, old, pages);
   return true;
 }
 
