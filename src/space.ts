@@ -35,10 +35,9 @@ export class AddressSpace {
   #closed = false;
   readonly #domain: string;
   /** Pages unmapped so far (munmap); writes and madvise there fail with EFAULT. */
-  /** 1 per page munmapped; null while none is (most spaces: no array to keep or grow). */
+  /** 1 per page munmapped; null while none is (most spaces: no array to keep, grow or search). */
   #unmapped: Uint8Array | null;
   /** How many: while 0, range checks need not look for holes. */
-  #unmappedCount: number;
   #pages: number;
 
   /** Size in pages of 4096 bytes. */
@@ -57,7 +56,6 @@ export class AddressSpace {
     this.#pages = pages;
     this.#domain = domain;
     this.#unmapped = unmapped ? unmapped.slice() : null;
-    this.#unmappedCount = this.#unmapped ? this.#unmapped.reduce((n, u) => n + u, 0) : 0;
   }
 
   /**
@@ -169,7 +167,6 @@ export class AddressSpace {
     this.host.backend.unmap(this.id, first, count);
     this.#unmapped ??= new Uint8Array(this.#pages);
     this.#unmapped.fill(1, first, first + count);
-    this.#unmappedCount = this.#unmapped.reduce((n, u) => n + u, 0);
   }
 
   /** prctl(PR_SET_MEMORY_MERGE): every mapped page mergeable (on), or all unmerged (off). */
@@ -263,7 +260,7 @@ export class AddressSpace {
     if (!Number.isInteger(first) || !Number.isInteger(count) || first < 0 || count < 0 || first + count > this.pages) {
       throw new KsmError('EINVAL', `${op} on space "${this.name}": pages ${first}..${first + count - 1} are outside its ${this.pages} pages`);
     }
-    if (holesAllowed || !this.#unmapped || this.#unmappedCount === 0) return; // munmap of a range with holes unmaps what is there
+    if (holesAllowed || !this.#unmapped) return; // munmap of a range with holes unmaps what is there
     const hole = this.#unmapped.subarray(first, first + count).indexOf(1);
     if (hole >= 0) throw new KsmError('EFAULT', `${op} on space "${this.name}": page ${first + hole} is not mapped`);
   }
@@ -273,7 +270,7 @@ export class AddressSpace {
     if (!Number.isInteger(address) || address < 0 || address + length > size) {
       throw new KsmError('EINVAL', `${op} on space "${this.name}": bytes ${address}..${address + length - 1} run past its ${size} bytes`);
     }
-    if (!this.#unmapped || this.#unmappedCount === 0) return;
+    if (!this.#unmapped) return;
     const first = Math.floor(address / PAGE_SIZE);
     const last = length > 0 ? Math.floor((address + length - 1) / PAGE_SIZE) : first;
     const hole = this.#unmapped.subarray(first, last + 1).indexOf(1);

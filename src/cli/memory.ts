@@ -5,7 +5,7 @@
  * and a fixed 48 MiB for the core's own regions and the records' slack, in whole 64 KiB
  * WebAssembly pages. wasm32 caps one engine at 4 GiB.
  */
-import { PAGE_SIZE } from '../backend.js';
+import { PAGE_SIZE, type EngineName } from '../backend.js';
 import { FP_CAP_BYTES_PER_FRAME, FP_MAX_PAGES } from '../generated/core-abi.js';
 
 /** The most linear memory one engine can have: wasm32's 4 GiB. */
@@ -63,6 +63,5 @@ function largestFitting(fits: (n: number) => boolean, limit: number): number {
 }
 
 /** Pages one engine holds at most: the fingerprint engine's frame numbers, or 4 GiB of the page engine's frames and records. */
-export const engineCapacity = (engine: 'wasm' | 'reference' | 'fingerprints'): number =>
+export const engineCapacity = (engine: EngineName): number =>
   engine === 'fingerprints' ? largestFitting(fingerprintFits, FINGERPRINT_MAX_PAGES) : largestFitting(engineFits, ENGINE_MEMORY_LIMIT / PAGE_SIZE);
-

@@ -21,7 +21,7 @@ export function progressReporter(write: (text: string) => void, quietMs = 1000):
 
 /** One line before reading large inputs (they take a while to load). */
 export function announceRead(pages: number, write: (text: string) => void): void {
-  if (pages * PAGE_SIZE >= LARGE_BYTES) write(`ksm-wasm estimate: reading ${(pages * 4096 / 2 ** 20).toFixed(0)} MiB of pages\n`);
+  if (pages * PAGE_SIZE >= LARGE_BYTES) write(`ksm-wasm estimate: reading ${(pages * PAGE_SIZE / 2 ** 20).toFixed(0)} MiB of pages\n`);
 }
 
 /**

@@ -53,7 +53,8 @@ export function defaultShards(pages: number, engine: EngineName): number {
   return Math.max(defaultThreads(pages), toHold);
 }
 
-const engineLabel = (engine: EngineName): string => (engine === 'fingerprints' ? 'fingerprint engine' : 'page engine');
+/** How messages name an engine. */
+export const engineLabel = (engine: EngineName): string => (engine === 'fingerprints' ? 'fingerprint engine' : 'page engine');
 
 /** What keeps a run to one shard, said for an error line; undefined if nothing does. */
 export function oneShardReason(knobs: EstimateKnobs, policy: string | undefined, sources: readonly ImageSource[]): string | undefined {

@@ -57,8 +57,6 @@ export class ShardEngine {
   readonly #clock: KernelClock;
   #ksm!: Ksm;
   #spaces: AddressSpace[] = [];
-  /** Pages loaded as fingerprint records so far. */
-  #recordsLoaded = 0;
   /** Per space: pages placed in this shard so far, and the last input page index placed (#place). */
   #placed: number[] = [];
   #lastPage: number[] = [];
@@ -127,7 +125,6 @@ export class ShardEngine {
     const target = this.#spaces[space];
     const backend = this.#ksm.backend;
     if (!backend.writeFingerprintsAt) throw new KsmError('EINVAL', `a shard of engine '${backend.engine}' takes pages, not fingerprint records`);
-    this.#recordsLoaded += pages.length;
     let placed: Uint32Array;
     try {
       placed = this.#place(space, pages);
@@ -135,7 +132,7 @@ export class ShardEngine {
       throw this.#outOfMemory(error, `${target.name}: its pages in this shard do not fit`);
     }
     if (backend.writeFingerprintsAt(target.id, placed, records) === 0) return;
-    if (this.#recordsLoaded > FINGERPRINT_MAX_PAGES) {
+    if (this.#placed.reduce((n, p) => n + p, 0) > FINGERPRINT_MAX_PAGES) {
       throw new CliError('input', `this shard got more pages than one fingerprint engine holds (${FINGERPRINT_MAX_PAGES}) by ${target.name}: give more shards (--threads), or leave --threads out`);
     }
     throw this.#noRoom(`${target.name}: its pages in this shard do not fit`);
@@ -146,6 +143,18 @@ export class ShardEngine {
     for (const space of this.#spaces) space.mergeable();
     this.#ksm.setKnob('run', 1);
     this.#scanStart = this.#ksm.backend.counters();
+  }
+
+  /**
+   * Full scans one after another, at most `maxScans`, each one's counters as it ends, until `stop`
+   * is raised (a scan it cuts short is not given). What a shard's host runs (host.ts, worker.ts).
+   */
+  *scans(maxScans: number, stop: StopFlag): Generator<ShardScan> {
+    for (let n = 0; n < maxScans; n++) {
+      const scan = this.fullScan(stop);
+      if (!scan) return;
+      yield scan;
+    }
   }
 
   /**

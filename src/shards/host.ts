@@ -57,9 +57,7 @@ export const inProcessShard: ShardHostFactory = async (spec) => {
       engine.start();
     },
     async runScans(maxScans, stop, onScan) {
-      for (let n = 0; n < maxScans; n++) {
-        const scan = engine.fullScan(stop);
-        if (!scan) return;
+      for (const scan of engine.scans(maxScans, stop)) {
         onScan(scan);
         // The other shards of this thread take their turn, so the summed scans keep up.
         await new Promise(setImmediate);

@@ -10,7 +10,7 @@ import { bytes } from '../cli/format.js';
 import { checkMachineMemory } from '../cli/machine-memory.js';
 import type { EngineName } from '../backend.js';
 import { PAGE_SIZE } from '../estimate/source.js';
-import { SHARD_FILL, shardsToHold } from './choose.js';
+import { SHARD_FILL, engineLabel, shardsToHold } from './choose.js';
 import type { EstimateKnobs } from '../estimate/knobs.js';
 import type { EstimateSettings } from '../estimate/run.js';
 import type { ClockProfile } from '../estimate/profile.js';
@@ -79,7 +79,7 @@ export function checkShardFits(pages: number, shard: ShardId, engine: EngineName
   const advice = total === undefined
     ? 'split the run into more shards (a larger K for every job)'
     : `run them as shards: --shard I/${shardsToHold(total, engine, SHARD_FILL)} for I from 0, then ksm-wasm merge`;
-  throw new CliError('input', `${what} (${bytes(pages * PAGE_SIZE)}), more than one ${engine === 'fingerprints' ? 'fingerprint engine' : 'page engine'} holds (${capacity}): ${advice}`);
+  throw new CliError('input', `${what} (${bytes(pages * PAGE_SIZE)}), more than one ${engineLabel(engine)} holds (${capacity}): ${advice}`);
 }
 
 /** A run of all the pages (one shard) can stop where the estimate settles; a shard of several never does. */

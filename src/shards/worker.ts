@@ -50,11 +50,7 @@ async function handle(message: ToShard): Promise<void> {
       engine!.start();
       return reply({ type: 'started' });
     case 'run':
-      for (let n = 0; n < message.maxScans; n++) {
-        const scan = engine!.fullScan(message.stop);
-        if (!scan) break;
-        reply({ type: 'scanned', scan });
-      }
+      for (const scan of engine!.scans(message.maxScans, message.stop)) reply({ type: 'scanned', scan });
       return reply({ type: 'ran' });
     case 'close':
       engine?.close();
