@@ -5,10 +5,11 @@
 //   low  XXH64 of the page, seed 0, with checksum.ts's rounds: its low 32 bits are the kernel's
 //        checksum, so the record carries that for free;
 //   high a SIMD multiply-accumulate in the manner of XXH3 (not XXH3 itself): each 16-byte vector is
-//        XORed with a key, its 32-bit halves multiplied (i64x2.extmul) and added to 8 u64 lanes, with
-//        the data itself added lane-swapped (so a zero product loses nothing); the key steps on every
-//        64-byte stripe (so stripes are not interchangeable), the lanes are scrambled every 1 KiB, and
-//        folded and avalanched at the end with XXH64's merge round.
+//        XORed with its key, the vectors taken in pairs and their 32-bit words multiplied word by word
+//        (i64x2.extmul, 32×32→64) into 8 u64 lanes, with the data itself added lane-swapped (so a
+//        zero product loses nothing); the keys differ on every 64-byte stripe (so stripes are not
+//        interchangeable), the lanes are scrambled every 1 KiB, and folded and avalanched at the end
+//        with XXH64's merge round.
 // XXH64's scalar multiplies bound the loop; the vector work runs beside them on other ports.
 import {
   FP_FINGERPRINT_HIGH, FP_FINGERPRINT_LOW, FP_CHECKSUM, FP_FLAGS, FP_RECORD_SIZE, FP_ZERO, PAGE_SIZE, ZERO_FRAME_LOCATION,
@@ -35,15 +36,12 @@ const SCRAMBLE = i64x2(0x4b33a62ed433d4a3, 0x4d5a2da51de1aa47);
 /** XXH3's PRIME32_1, the scramble's multiplier. */
 const SCRAMBLE_MUL: u64 = 0x9e3779b1;
 
-/** Adds the products of the 32-bit halves of data^key, and the data lane-swapped, to two accumulators. */
-@inline function accumulatePair(acc: v128, data: v128, key: v128): v128 {
-  const mixed = v128.xor(data, key);
-  // Each u64 lane's low 32-bit half against its high half: [l0, l1, ·, ·] × [h0, h1, ·, ·].
-  const lows = i32x4.shuffle(mixed, mixed, 0, 2, 0, 2);
-  const highs = i32x4.shuffle(mixed, mixed, 1, 3, 1, 3);
-  const products = i64x2.extmul_low_i32x4_u(lows, highs);
-  return i64x2.add(i64x2.add(acc, products), i64x2.shuffle(data, data, 1, 0));
-}
+// The products of the 32-bit words of two key-mixed vectors, word by word: words 0 and 1 (low) or 2
+// and 3 (high). Pairing two vectors' words takes one unpack each per product; pairing each lane's
+// halves, as XXH3 does, took two more shuffles per vector here (WebAssembly has no pmuludq).
+@inline function productsLow(a: v128, b: v128): v128 { return i64x2.extmul_low_i32x4_u(a, b); }
+@inline function productsHigh(a: v128, b: v128): v128 { return i64x2.extmul_high_i32x4_u(a, b); }
+@inline function swapped(data: v128): v128 { return i64x2.shuffle(data, data, 1, 0); }
 
 @inline function scramble(acc: v128): v128 {
   const mixed = v128.xor(v128.xor(acc, i64x2.shr_u(acc, 47)), SCRAMBLE);
@@ -52,6 +50,24 @@ const SCRAMBLE_MUL: u64 = 0x9e3779b1;
 
 @inline function foldPair(h: u64, acc: v128): u64 {
   return mergeRound(mergeRound(h, i64x2.extract_lane(acc, 0)), i64x2.extract_lane(acc, 1));
+}
+
+/** Bytes of keys: 64 (four vectors) for each of a page's 64 stripes. */
+const KEYS_SIZE: u32 = (PAGE_SIZE / STRIPE) * 64;
+/** Each stripe's four keys (key ^ SECRETi, the key stepping by KEY_STEP), made once: loads, not constants built in the loop. */
+const KEYS: u32 = <u32>memory.data(KEYS_SIZE, 16);
+let keysMade = false;
+
+function makeKeys(): void {
+  let key = KEY_START;
+  for (let at = KEYS, end = KEYS + KEYS_SIZE; at < end; at += STRIPE) {
+    v128.store(at, v128.xor(key, SECRET0));
+    v128.store(at, v128.xor(key, SECRET1), 16);
+    v128.store(at, v128.xor(key, SECRET2), 32);
+    v128.store(at, v128.xor(key, SECRET3), 48);
+    key = i64x2.add(key, KEY_STEP);
+  }
+  keysMade = true;
 }
 
 /** The fingerprint hashPage made last: its low and high halves. */
@@ -69,6 +85,7 @@ let zeroKnown = false;
  * (docs/fingerprints.md); testing the bytes too cost the loop four ORs per 64 bytes.
  */
 export function fingerprintPage(page: u32, out: u32): void {
+  if (!keysMade) makeKeys();
   if (!zeroKnown) {
     hashPage(ZERO_FRAME_LOCATION);
     zeroLow = hashLow;
@@ -93,8 +110,8 @@ function hashPage(page: u32): void {
   let a1 = SECRET2;
   let a2 = SECRET1;
   let a3 = SECRET0;
-  let key = KEY_START;
   let p = page;
+  let keys = KEYS;
   for (let block: u32 = 0; block < PAGE_SIZE / (STRIPE * STRIPES_PER_BLOCK); block++) {
     for (let stripe: u32 = 0; stripe < STRIPES_PER_BLOCK; stripe++) {
       const w0 = load<u64>(p);
@@ -114,11 +131,15 @@ function hashPage(page: u32): void {
       const d1 = v128.load(p, 16);
       const d2 = v128.load(p, 32);
       const d3 = v128.load(p, 48);
-      a0 = accumulatePair(a0, d0, v128.xor(key, SECRET0));
-      a1 = accumulatePair(a1, d1, v128.xor(key, SECRET1));
-      a2 = accumulatePair(a2, d2, v128.xor(key, SECRET2));
-      a3 = accumulatePair(a3, d3, v128.xor(key, SECRET3));
-      key = i64x2.add(key, KEY_STEP);
+      const m0 = v128.xor(d0, v128.load(keys));
+      const m1 = v128.xor(d1, v128.load(keys, 16));
+      const m2 = v128.xor(d2, v128.load(keys, 32));
+      const m3 = v128.xor(d3, v128.load(keys, 48));
+      a0 = i64x2.add(i64x2.add(a0, productsLow(m0, m1)), swapped(d1));
+      a1 = i64x2.add(i64x2.add(a1, productsHigh(m0, m1)), swapped(d0));
+      a2 = i64x2.add(i64x2.add(a2, productsLow(m2, m3)), swapped(d3));
+      a3 = i64x2.add(i64x2.add(a3, productsHigh(m2, m3)), swapped(d2));
+      keys += STRIPE;
       p += STRIPE;
     }
     a0 = scramble(a0);

@@ -81,11 +81,11 @@ for (const name of readdirSync(oracleDir).filter((f) => f.endsWith('.json'))) {
  * splits a huge page and maps its zero-filled subpages to the zero page, so pages already in this
  * pass's unstable tree are gone from under it, and a descent that meets one gives up (as the
  * kernel's does). Which descents meet one depends on the order (memcmp's or the fingerprints'):
- * in the scan of the splits some pages stay volatile in one engine and enter the unstable tree in
- * the other. Merges, splits and ksm_stat are the same scan by scan, and the settled state is the
- * same. (auto takes the page engine for inputs with huge pages: mode.ts.)
+ * in the scans where huge pages split, pages may stay volatile in one engine and enter the unstable
+ * tree in the other, and merges may come a full scan later. Every other scan and the settled state
+ * are the same. (auto takes the page engine for inputs with huge pages: mode.ts.)
  */
-test('transparent huge pages: the same merges, splits, ksm_stat and settled state; unshared/volatile may differ in the scan of the splits', async () => {
+test('transparent huge pages: the same counters outside the scans of the splits, and the same settled state', async () => {
   // Two spaces of two huge pages each: duplicates across them, zero subpages, unique pages.
   const image = (g: number) => Array.from({ length: 1024 }, (_, i) => pageOf(i % 7 === 0 ? 0 : i % 3 === 0 ? 1 + (i % CLASSES) : CLASSES + 1, g * 1024 + i));
   const images = [image(0), image(1)];
@@ -100,8 +100,13 @@ test('transparent huge pages: the same merges, splits, ksm_stat and settled stat
   };
   const pages = await run(spec, 'wasm');
   const prints = await run(spec, 'fingerprints');
-  const diffs = runDifferences(pages, prints).filter((d) => !/pagesUnshared|pagesVolatile|work differs/.test(d));
-  assert.is(diffs.length, 0, `differs beyond unshared/volatile:\n  ${diffs.slice(0, 12).join('\n  ')}`);
+  // The scans in which huge pages split (in either engine) may differ; no other scan may. The work
+  // tallies (merge attempts, compares) follow the merges, so they differ wherever merges moved.
+  const splitScans = new Set<number>();
+  for (const r of [pages, prints]) r.scans.forEach((scan, i) => { if (scan.splitZeroPages > (r.scans[i - 1]?.splitZeroPages ?? 0)) splitScans.add(i + 1); });
+  assert.ok(splitScans.size > 0 && splitScans.size < pages.scans.length, `huge pages split in some scans only (${[...splitScans]})`);
+  const diffs = runDifferences(pages, prints).filter((d) => !/work differs/.test(d) && !splitScans.has(Number(/^scan (\d+)/.exec(d)?.[1])));
+  assert.is(diffs.length, 0, `differs outside the scans of the splits (${[...splitScans]}):\n  ${diffs.slice(0, 12).join('\n  ')}`);
   const last = (r: EstimateRun) => r.scans[r.scans.length - 1];
   assert.is(last(prints).pagesUnshared, last(pages).pagesUnshared, 'settled: the same unshared pages');
   assert.is(last(prints).pagesVolatile, last(pages).pagesVolatile, 'settled: the same volatile pages');
