@@ -3,7 +3,7 @@
 // Every counter change the kernel makes at these moments happens here.
 import {
   C_DUPS, C_PAGES_SHARED, C_PAGES_SHARING, C_PAGES_UNSHARED, C_RMAP_ITEMS, C_FULL_SCANS, I_AGE,
-  I_CHECKSUM, I_ENTRY, I_FLAGS, I_KEY, I_NEXT, I_NODE, I_PREV, I_SEQ, I_SKIPS, ITEM_STABLE,
+  I_CHECKSUM, I_ENTRY, I_FLAGS, I_KEY, I_NEXT, I_NODE, I_PREV, I_SEQ, I_SKIPS, ITEM_KEYED, ITEM_STABLE,
   ITEM_UNSTABLE, N_CHAIN, N_DUP_NEXT, N_DUP_PREV, N_HEAD, N_KEY, N_KIND, N_KPFN, N_KPFN_BITS, N_KPFN_MASK, N_LEN, N_LEN_MASK, NODE_CHAIN, NODE_DUP, NODE_STALE,
   S_MERGING, S_RMAP_ITEMS,
 } from './layout';
@@ -168,6 +168,6 @@ export function removeRmapItemFromTree(item: u32): void {
 export function markUnstable(item: u32, key: u32): void {
   if (CONTENTS_HAVE_KEYS) store<u32>(item, key, I_KEY);
   store<u8>(item, <u8>counter(C_FULL_SCANS), I_SEQ);
-  setItemFlags(item, itemFlags(item) | ITEM_UNSTABLE);
+  setItemFlags(item, itemFlags(item) | ITEM_UNSTABLE | ITEM_KEYED);
   addCounter(C_PAGES_UNSHARED, 1);
 }

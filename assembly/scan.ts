@@ -18,19 +18,19 @@
 // page was written since its checksum was taken (ITEM_CLEAN) and an unwritten page is not hashed
 // again. The counters are the kernel's, at the kernel's moments.
 import {
-  C_FULL_SCANS, C_PAGES_SCANNED, C_PAGES_SKIPPED, C_ZERO_PAGES, E_NOMEM, ITEM_CLEAN, ITEM_SKIPPED,
+  C_FULL_SCANS, C_PAGES_SCANNED, C_PAGES_SKIPPED, C_ZERO_PAGES, E_NOMEM, ITEM_CLEAN, ITEM_KEYED, ITEM_SKIPPED,
   PTE_MAPPED, PTE_MERGEABLE, PTE_ZERO, S_ZERO,
 } from './layout';
 import { frameNode, mapFrame, reserveRecords, unmapFrame } from './alloc';
 import { addCounter } from './counters';
-import { ZERO_PFN, contentsAreZero, contentsChecksum } from './contents';
+import { CONTENTS_HAVE_KEYS, ZERO_PFN, contentsAreZero, contentsChecksum, contentsKey } from './contents';
 import {
   HEAD, addSpaceField, entryOf, freeSpaceTables, isExiting, isScannable, isWholeHuge, itemAt, leafOf,
   pteAt, ptePfn, removeSlot, setItemAt, setPte, slotNext, spacePages,
 } from './spaces';
 import { splitForMerge, splitHugePage } from './thp';
 import {
-  freeItem, isStable, itemChecksum, itemEntry, itemFlags, itemNode, itemAge, itemSkips, newItem,
+  freeItem, isStable, itemChecksum, itemEntry, itemFlags, itemKey, itemNode, itemAge, itemSkips, newItem,
   removeRmapItemFromTree, setItemAge, setItemChecksum, setItemFlags, setItemSkips, stableTreeAppend,
   nodeKpfn,
 } from './rmap';
@@ -181,7 +181,8 @@ function cmpAndMergePage(space: u32, entry: u32): void {
       contents = ZERO_PFN;
     }
   }
-  const found = stableTreeSearch(contents, domain);
+  const key = descentKey(item, contents, pfn);
+  const found = stableTreeSearch(contents, key, domain);
   if (found != 0 && nodeKpfn(found) == pfn && isStable(item) && itemNode(item) == found) return;
   removeRmapItemFromTree(item);
   if (found != 0) {
@@ -192,7 +193,7 @@ function cmpAndMergePage(space: u32, entry: u32): void {
     }
     return;
   }
-  const tree = unstableTreeSearchInsert(item, contents, domain);
+  const tree = unstableTreeSearchInsert(item, contents, key, domain);
   if (tree == 0 || contents != pfn) return;
   const treeEntry = itemEntry(tree);
   if (isWholeHuge(entry) && leafOf(entry) == leafOf(treeEntry)) {
@@ -203,6 +204,17 @@ function cmpAndMergePage(space: u32, entry: u32): void {
   if (!splitForMerge(entry)) return;
   splitForMerge(treeEntry); // it survives: its contents equal this page's, which are not all zero
   mergeTwoPages(item, entry, tree, domain);
+}
+
+/**
+ * The key the descents order `contents` by: the item's own when it holds that of the page's
+ * current contents (ITEM_KEYED: the page went into an unstable tree and was not written since),
+ * so that a page whose key no node shares is never loaded; else read from the contents.
+ */
+@inline function descentKey(item: u32, contents: u32, pfn: u32): u32 {
+  const keyed = ITEM_CLEAN | ITEM_KEYED;
+  if (CONTENTS_HAVE_KEYS && contents == pfn && (itemFlags(item) & keyed) == keyed) return itemKey(item);
+  return contentsKey(contents);
 }
 
 /** Computes the checksum (unless the page was not written since) and stores it; true if unchanged. */

@@ -109,14 +109,13 @@ function pageToCompare(node: u32, mayPrune: bool, root: u32): u32 {
 }
 
 /**
- * Looks in domain `domain`'s tree for a KSM page with the same content as frame `pfn`. Returns the node to share (a regular
- * node or a dup), or 0. A page that is already a KSM page (inherited by fork) returns its own
- * node at once, full or not.
+ * Looks in domain `domain`'s tree for a KSM page with the same content as frame `pfn`, whose key
+ * is `key` (descentKey). Returns the node to share (a regular node or a dup), or 0. A page that is
+ * already a KSM page (inherited by fork) returns its own node at once, full or not.
  */
-export function stableTreeSearch(pfn: u32, domain: u32): u32 {
+export function stableTreeSearch(pfn: u32, key: u32, domain: u32): u32 {
   const own = frameNode(pfn);
   if (own != 0) return own;
-  const key = contentsKey(pfn);
   const root = stableRootOf(domain);
   let node = load<u32>(root);
   while (node != 0) {

@@ -4,21 +4,21 @@
 // by a full compare.
 import { ITEM_CLEAN, RB_LEFT, RB_RIGHT } from './layout';
 import { unstableRootOf } from './domains';
-import { CONTENTS_HAVE_KEYS, compareContents, contentsKey } from './contents';
+import { CONTENTS_HAVE_KEYS, compareContents } from './contents';
 import { insertFixup, linkNode } from './rbtree';
 import { isScannable, pteAt, ptePfn } from './spaces';
 import { itemEntry, itemFlags, itemKey, markUnstable } from './rmap';
 
 /**
- * Walks domain `domain`'s tree for a page equal to frame `pfn`. Returns the tree item holding one, or 0 after
+ * Walks domain `domain`'s tree for a page equal to frame `pfn`, whose key is `key` (descentKey).
+ * Returns the tree item holding one, or 0 after
  * inserting `item` (or after giving up: a node's page is gone, or is this very frame, shared by
  * fork; then nothing is inserted and the item stays volatile). Searching and inserting share one
  * walk, as in the kernel. A node whose page was not written since it went in compares by its key
  * first, so most steps never touch its page.
  */
-export function unstableTreeSearchInsert(item: u32, pfn: u32, domain: u32): u32 {
+export function unstableTreeSearchInsert(item: u32, pfn: u32, key: u32, domain: u32): u32 {
   const root = unstableRootOf(domain);
-  const key = contentsKey(pfn);
   let parent: u32 = 0;
   let link: u32 = root;
   let node = load<u32>(link);

@@ -1,0 +1,52 @@
+/**
+ * A page's descents take its key (first 4 bytes) from its rmap item while the page is unwritten
+ * since it went into an unstable tree (ITEM_KEYED), and from the page after a write. These pages
+ * are rewritten with contents whose key differs from the old one: with the old key the descents
+ * would miss their twin.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Ksm } from '../src/index.js';
+import { image, randomPage } from './helpers/pages.js';
+
+const OLD = randomPage('old contents');
+const TWIN = randomPage('the twin');
+
+async function keyedPage(engine: 'wasm' | 'reference', others: Uint8Array[]) {
+  const ksm = await Ksm.create({ engine, debug: true, maxMemory: 16 << 20, knobs: { pagesToScan: 10000, smartScan: 0 } }); // no smart_scan skips: every pass visits the page
+  const writer = ksm.createSpace({ name: 'writer', image: image([OLD]), mergeable: true });
+  const other = ksm.createSpace({ name: 'other', image: image(others), mergeable: true });
+  ksm.setKnob('run', 1);
+  ksm.scanFull(3); // page 0 of writer went into the unstable tree in passes 2 and 3, keyed
+  assert.is(writer.pageInfo(0).item, 'unstable', 'the writer\'s page is in the unstable tree');
+  return { ksm, writer, other };
+}
+
+for (const engine of ['wasm', 'reference'] as const) {
+  const test = suite(`descent keys after a write (${engine})`);
+
+  test('the old key first differs from the new one', () => {
+    assert.not.equal(OLD.subarray(0, 4), TWIN.subarray(0, 4));
+  });
+
+  test('rewritten to a KSM page\'s contents: it merges into the stable tree', async () => {
+    const { ksm, writer } = await keyedPage(engine, [TWIN, TWIN]);
+    assert.is(ksm.stats().pagesSharing, 1, 'the twins merged');
+    writer.write(0, TWIN);
+    ksm.scanFull(2); // the checksum changed, then it held
+    assert.is(writer.pageInfo(0).mapping, 'ksm');
+    assert.is(ksm.stats().pagesSharing, 2);
+  });
+
+  test('rewritten to an unmerged page\'s contents: they merge through the unstable tree', async () => {
+    const { ksm, writer, other } = await keyedPage(engine, [TWIN]);
+    assert.is(other.pageInfo(0).item, 'unstable');
+    writer.write(0, TWIN);
+    ksm.scanFull(2);
+    assert.is(writer.pageInfo(0).mapping, 'ksm');
+    assert.is(other.pageInfo(0).mapping, 'ksm');
+    assert.is(ksm.stats().pagesShared, 1);
+  });
+
+  test.run();
+}
