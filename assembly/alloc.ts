@@ -35,6 +35,19 @@ export let peakMetadataBlocks: u32 = 0;
 }
 /** Bytes of the frame table (8 per frame of the memory cap, reserved at init). */
 export function frameTableBytes(): u32 { return blocksStart - FRAME_TABLE_LOCATION; }
+/**
+ * Bytes of the frame table that were ever written, in whole 4 KiB pages: the entries of every block
+ * handed out so far (below bump), and the table's first page (the zero frame's entry). The rest of
+ * the table, reserved for the cap, was never touched, so the host never gave it memory.
+ */
+export function frameTableTouchedBytes(): u32 {
+  const first = FRAME_TABLE_LOCATION + (blocksStart >> PAGE_SHIFT) * FRAME_ENTRY_SIZE;
+  const end = FRAME_TABLE_LOCATION + (bump >> PAGE_SHIFT) * FRAME_ENTRY_SIZE;
+  const pageDown = (a: u32): u32 => a & ~(PAGE_SIZE - 1);
+  const blocksPart = end > first ? pageDown(end + PAGE_SIZE - 1) - pageDown(first) : 0;
+  return PAGE_SIZE + blocksPart;
+}
+
 /** Blocks handed out and not freed: frames, slabs and page tables. */
 export function blocksInUse(): u32 { return ((bump - blocksStart) >> PAGE_SHIFT) - freeBlockCount; }
 // The fingerprint engine's frames: pfn n at fpFramesStart + n * FP_FRAME_SIZE, n < fpFrameLimit.

@@ -14,7 +14,7 @@ import { fingerprintRun } from './fingerprint';
 import { generatePages } from './generate';
 export { PLAN_WORDS } from './generate';
 import {
-  allocArena, blocksInUse, bytesInUse, frameAddress, frameNode, frameTableBytes, initMemory, mapcount, memoryBytes, peakMetadataBlocks, slabBlocks, tableBlocks,
+  allocArena, blocksInUse, bytesInUse, frameAddress, frameNode, frameTableBytes, frameTableTouchedBytes, initMemory, mapcount, memoryBytes, peakMetadataBlocks, slabBlocks, tableBlocks,
 } from './alloc';
 import { setCounter } from './counters';
 import { pageChecksum, xxh64 } from './checksum';
@@ -208,7 +208,7 @@ export function memorySize(): f64 { return <f64>memoryBytes(); }
  * slabs, 1 blocks of page tables, 2 the most of 0 + 1 at once so far, 3 bytes of the frame table,
  * 4 blocks in use in all (frames too), 5 bytes before the first block (static regions and frame
  * table), 6 bytes of data in use: blocks in use and, in the fingerprint engine, its fingerprint
- * frames in use.
+ * frames in use, 7 bytes of the frame table ever written (frameTableTouchedBytes).
  */
 export function memoryInfo(): void {
   setCounter(C_PAGE_INFO, <i64>slabBlocks);
@@ -218,6 +218,7 @@ export function memoryInfo(): void {
   setCounter(C_PAGE_INFO + 4, <i64>blocksInUse());
   setCounter(C_PAGE_INFO + 5, <i64>(frameTableBytes() + FRAME_TABLE_LOCATION));
   setCounter(C_PAGE_INFO + 6, <i64>bytesInUse());
+  setCounter(C_PAGE_INFO + 7, <i64>frameTableTouchedBytes());
 }
 
 // ---- primitives, for tests and benchmarks -------------------------------------------------------

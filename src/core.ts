@@ -391,6 +391,7 @@ export class WasmBackend implements KsmBackend {
       blocksInUse: cell(4),
       fixedBytes: cell(5),
       dataBytes: cell(6),
+      frameTableTouchedBytes: cell(7),
       recordsInUse: this.#counter(abi.C_RECORDS_IN_USE),
     };
   }
@@ -426,7 +427,13 @@ export interface EngineMemory {
   slabBytes: number;
   tableBytes: number;
   peakSlabAndTableBytes: number;
+  /** The frame table as reserved for the memory cap (8 bytes per 4 KiB of it). */
   frameTableBytes: number;
+  /**
+   * The part of it ever written, in whole 4 KiB pages: the entries of the blocks handed out so far.
+   * The rest was never touched, so the host never gave it memory.
+   */
+  frameTableTouchedBytes: number;
   /** Blocks handed out and not freed (frames, slabs, page tables). */
   blocksInUse: number;
   /** Linear memory before the first block: static regions and the frame table. */

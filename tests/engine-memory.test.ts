@@ -1,7 +1,8 @@
 /**
  * The allocator's own account of the engine's memory (WasmBackend.engineMemory, which the bench's
  * memory suite divides by the tracked pages): page-table blocks follow the spaces, record slabs
- * follow the records, the peak never falls, and the frame table is what the cap reserved.
+ * follow the records, the peak never falls, the frame table is what the cap reserved, and the part
+ * of it touched follows the blocks handed out.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -17,6 +18,7 @@ test('page tables, slabs and their peak, as spaces come, are scanned and go', as
   assert.is(empty.tableBytes, 0);
   assert.is(empty.slabBytes, 0);
   assert.is(empty.frameTableBytes, ((16 << 20) / BLOCK) * 8, 'the frame table: 8 bytes per frame of the cap');
+  assert.is(empty.frameTableTouchedBytes, BLOCK, 'no block handed out: only the table\'s first page (the zero frame\'s entry)');
 
   // 1000 pages: a directory and two leaves (512 entries each).
   const id = core.createSpace(1000);
@@ -35,6 +37,10 @@ test('page tables, slabs and their peak, as spaces come, are scanned and go', as
   assert.ok(scanned.slabBytes >= Math.ceil(1000 / perSlab) * BLOCK, `slabs hold the records: ${scanned.slabBytes}`);
   assert.ok(scanned.slabBytes <= Math.ceil(1003 / perSlab) * BLOCK, `and little more (3 records reserved per page): ${scanned.slabBytes}`);
   assert.is(scanned.peakSlabAndTableBytes, scanned.slabBytes + scanned.tableBytes);
+  // Nothing was freed yet, so every block handed out is in use: 8 bytes each, in whole pages.
+  const entries = scanned.blocksInUse * 8;
+  assert.ok(scanned.frameTableTouchedBytes >= BLOCK + entries, `the touched table covers every block's entry: ${scanned.frameTableTouchedBytes}`);
+  assert.ok(scanned.frameTableTouchedBytes <= 3 * BLOCK + entries, `and the pages they are in, no more: ${scanned.frameTableTouchedBytes}`);
 
   // Exit: the mappings go now, the tables when ksmd drops the slot; slabs stay (records are reused).
   core.exit(id);
