@@ -9,6 +9,12 @@
  * same loop over 32 pages, 128 KiB, again and again), then five passes, one batch each. Each ratio
  * is taken within one run; the tables give every run and the spread (min / median / max).
  *
+ * The merge pass's own reads: every page that merged, and the KSM page it merged into (for the page
+ * whose frame became the KSM page, its tree partner's pair stands for the compare), listed pair by
+ * pair in scan order and read once by the floor's loop after the passes. A merge must compare both
+ * pages whole, so this is what the merge pass cannot go below; two pages far apart per compare
+ * read slower than one sequential stream, which is why it is slower than the floor.
+ *
  * The kernel (when KSM is free): one run of ksmd over the same images in step mode (one batch per
  * full pass, pages_to_scan above the page count), its CPU time per pass from schedstat.
  */
@@ -88,6 +94,22 @@ function reads(ksm: Ksm): Reads {
   };
 }
 
+/** Each page's frame address after loading and the KSM frame after the passes: the pairs the merges compared. */
+function mergedPairs(before: Uint32Array, after: Uint32Array): Uint32Array {
+  const out: number[] = [];
+  for (let i = 0; i < before.length; i++) if (after[i] !== before[i]) out.push(before[i], after[i]);
+  return new Uint32Array(out);
+}
+
+/** The floor's loop over `list` (page addresses), median of three reads after one untimed. */
+function timeReads(ksm: Ksm, list: Uint32Array): number {
+  const core = (ksm.backend as WasmBackend).core;
+  const floor = floorFor(core.memory);
+  const read = () => readAll(floor, core.memory, list, SCRATCH_LOCATION, SCRATCH_SIZE / 4);
+  read();
+  return median([0, 1, 2].map(() => time(read).ms));
+}
+
 interface KernelFleet { passCpuMs: number[]; settledAt: number; settleCpuMs: number }
 
 /** ksmd on the fleet's images, or the reason it could not run. */
@@ -119,8 +141,17 @@ export async function fleetSuite(ctx: Context): Promise<void> {
   const reps = ctx.quick ? 3 : 5;
   const runs: WorkloadRun[] = [];
   const extra: Reads[] = [];
+  const mergeReads: number[] = [];
+  let mergePages = 0;
   for (let r = 0; r < reps; r++) {
-    const run = await runWorkload('wasm', w, { floor: true, passes: PASSES, afterLoad: (ksm) => { extra.push(reads(ksm)); } });
+    let before: Uint32Array = new Uint32Array(0);
+    const afterLoad = (ksm: Ksm) => { extra.push(reads(ksm)); before = guestAddresses(ksm); };
+    const after = (ksm: Ksm) => {
+      const pairs = mergedPairs(before, guestAddresses(ksm));
+      mergePages = pairs.length;
+      mergeReads.push(timeReads(ksm, pairs));
+    };
+    const run = await runWorkload('wasm', w, { floor: true, passes: PASSES, afterLoad, after });
     runs.push(run);
     ctx.progress(`fleet run ${r + 1}: floor ${round(run.floor!.ms)} ms, passes ${run.passes.map((p) => round(p.ms)).join(' ')} ms`);
   }
@@ -132,6 +163,7 @@ export async function fleetSuite(ctx: Context): Promise<void> {
   const firstOverFloor = runs.map((r) => r.floor!.ms / r.passes[0].ms);
   const mergeOverFloor = runs.map((r) => r.floor!.ms / r.passes[1].ms);
   const nativeOverFloor = runs.map((r, i) => extra[i].native / r.floor!.ms);
+  const mergeOverReads = runs.map((r, i) => mergeReads[i] / r.passes[1].ms);
   ctx.figure('fleet.pages', pages);
   ctx.figure('fleet.settledAt', runs[0].settledAt);
   const floorS = figureSpread(ctx, 'fleet.floor.ms', floorMs);
@@ -143,6 +175,8 @@ export async function fleetSuite(ctx: Context): Promise<void> {
   figureSpread(ctx, 'fleet.settle.ms', settleMs);
   figureSpread(ctx, 'fleet.firstOverFloor', firstOverFloor);
   figureSpread(ctx, 'fleet.mergeOverFloor', mergeOverFloor);
+  figureSpread(ctx, 'fleet.mergeReads.ms', mergeReads);
+  figureSpread(ctx, 'fleet.mergeOverReads', mergeOverReads);
 
   const pct = (x: number) => `${round(100 * x)} %`;
   ctx.table(`The fleet (${w.guests} guests, ${round(pages * PAGE / 2 ** 20)} MiB), run by run (ms, min(CPU, wall) of the main thread; ratios within each run)`, runs.map((r, i) => ({
@@ -162,10 +196,14 @@ export async function fleetSuite(ctx: Context): Promise<void> {
     { what: 'pass 1 ÷ floor (floor ms ÷ pass ms, same run)', 'median (min–max)': s(firstOverFloor, pct), 'ns/page': '' },
     { what: 'merge pass ÷ floor', 'median (min–max)': s(mergeOverFloor, pct), 'ns/page': '' },
     { what: 'native read ÷ floor (< 100 %: native reads faster than the floor)', 'median (min–max)': s(nativeOverFloor, pct), 'ns/page': '' },
+    { what: `the merge pass's own reads: each merged page and its KSM page, pair by pair (${mergePages} page reads)`, 'median (min–max)': s(mergeReads), 'ns/page': round((median(mergeReads) * 1e6) / mergePages) },
+    { what: 'the floor ÷ the merge pass\'s own reads: the most the merge pass can reach of the floor', 'median (min–max)': s(runs.map((r, i) => r.floor!.ms / mergeReads[i]), pct), 'ns/page': '' },
+    { what: 'merge pass ÷ its own reads', 'median (min–max)': s(mergeOverReads, pct), 'ns/page': '' },
   ];
   ctx.table('The fleet: spread of the runs (ms, except the in-cache rows: ns per page)', rows);
   figureSpread(ctx, 'fleet.checksum.inCache.nsPerPage', extra.map((e) => e.checksumNsPerPage));
   ctx.note('Pass 1 hashes every page: it cannot take less than the checksum\'s own compute (in-cache row) nor the floor; it reaches the floor only where the two overlap.');
+  if (Math.max(...mergeOverReads) > 1.1) ctx.note(`READS NOT A FLOOR: the merge pass took less than reading its compared pages once in some run (${s(mergeOverReads, pct)})`);
   if (Math.min(...nativeOverFloor) < 0.9) ctx.note(`FLOOR NOT A FLOOR: a native read of the same pages was faster than the floor in some run (${s(nativeOverFloor, pct)})`);
 
   const k = await kernelOnFleet(ctx);
