@@ -23,7 +23,7 @@ const f = run.figures;
 const WORKLOADS = ['clones', 'unique', 'zeros', 'prefix'];
 const steady = WORKLOADS.flatMap((w) => [3, 4].map((p) => f[`kernel.${w}.pass${p}.cpuMs`] / f[`scans.${w}.wasm.pass${p}.ms`])).filter(Number.isFinite);
 const whole = WORKLOADS.map((w) => f[`scans.${w}.reference.total.ms`] / f[`scans.${w}.wasm.total.ms`]).filter(Number.isFinite);
-const pct = (x: number | undefined) => (x === undefined ? '?' : `${Math.round(100 * x)} %`);
+const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '?' : `${Math.round(100 * x)} %`);
 const ns = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '?' : `${Math.round(x)} ns`);
 const range = (xs: number[]) => (xs.length ? `${Math.floor(Math.min(...xs))}-${Math.round(Math.max(...xs))}` : '?');
 const lines = [
@@ -47,10 +47,12 @@ const lines = [
   `\`Buffer.compare\` of the same pages takes ${pct(f['fleet.nativeOverFloor.median'])} of its time) in repeated runs, each ratio`,
   'within one run, with the spread: a row whose runs fall on both sides of its goal says SPREAD CROSSES.',
   `Pass 1 hashes every page, and the checksum alone, in cache, takes ${ns(f['fleet.checksum.inCache.nsPerPage.median'])} per page against`,
-  `the floor's ${ns(f['fleet.floor.ms.median'] * 1e6 / f['fleet.pages'])} out of cache: pass 1 cannot take less than the larger of the two. The merge pass reads about`,
-  'two pages per merged page (each compared in full with its KSM page) and walks the trees, whose',
-  'nodes come from memory, not cache, at this size. Engine memory per tracked page is read from the',
-  'allocator (slab blocks, page-table blocks, the frame table), not computed from a record size.',
+  `the floor's ${ns(f['fleet.floor.ms.median'] * 1e6 / f['fleet.pages'])} out of cache: pass 1 cannot take less than the larger of the two. The merge pass reads`,
+  'every merged page and the KSM page it merged into, each compared in full, two pages far apart at a',
+  `time: reading just those pairs once with the floor's loop reaches ${pct(f['fleet.floor.ms.median'] / f['fleet.mergeReads.ms.median'])} of the floor, and the pass takes`,
+  `${pct(f['fleet.mergeOverReads.median'])} of the time of those reads. Engine memory per tracked page is read from the allocator (slab`,
+  'blocks, page-table blocks, and the pages of the frame table that were written), not computed from a',
+  'record size.',
   '',
 ];
 console.log(lines.join('\n'));
