@@ -3,8 +3,10 @@
  * engine, on the fleet suite's 7 cloned guests (325 MiB; 64 MiB quick), pages_to_scan 5000, to the
  * settled state. The time compared
  * is scanning (the settled scan's cumulative wall_ms); starting the workers (startup_ms) and
- * reading the inputs are shown apart. Rounds of one thread and N threads alternate; the guests are
- * rendered once, before the first round. The counters are checked equal.
+ * reading the inputs are shown apart. Rounds of one thread and N threads alternate (seven, for a
+ * median that one slow round does not move); before each, the last run's memory is collected and
+ * given back (settleMemory); the guests are rendered once, before the first round. The counters
+ * are checked equal.
  */
 import { availableParallelism } from 'node:os';
 import { ESTIMATE_KNOB_DEFAULTS } from '../src/estimate/knobs.js';
@@ -40,8 +42,19 @@ function sources(images: readonly Uint8Array[]): ImageSource[] {
   }));
 }
 
+/**
+ * Collects the last run's engines and waits for their memory to be given back. V8 frees the
+ * backing stores of collected WebAssembly memories on a background thread; freeing hundreds of
+ * MiB of touched pages takes tens of milliseconds of a core, which the next run's shards then
+ * shared. A CLI run pays this once, at its exit, after its figures.
+ */
+async function settleMemory(): Promise<void> {
+  gc?.();
+  await new Promise((resolve) => setTimeout(resolve, 250));
+}
+
 /** Runs of each engine at each thread count: one thread and N threads alternate, so each ratio pairs runs of one moment. */
-const ROUNDS = 3;
+const ROUNDS = 7;
 
 export async function shards(ctx: Context): Promise<void> {
   const w = ctx.quick ? clones(64 * 256, 7) : fleet();
@@ -57,7 +70,7 @@ export async function shards(ctx: Context): Promise<void> {
     const last = new Map<number, { run: EstimateRun; total: number }>();
     for (let r = 0; r < rounds; r++) {
       for (const n of threads) {
-        gc?.();
+        await settleMemory();
         const t0 = performance.now();
         const run = n === 1 ? await runEstimate(sources(images), { ...settings, engine }) : await runShardedEstimate(sources(images), { ...settings, engine, shards: n });
         last.set(n, { run, total: performance.now() - t0 });
