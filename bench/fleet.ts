@@ -27,7 +27,7 @@ import { SCRATCH_LOCATION, SCRATCH_SIZE } from '../src/generated/core-abi.js';
 import { KernelUnavailable, runKernel } from '../tests/conformance/harness.js';
 import { floorFor, readAll } from './floor.js';
 import { KNOBS, kernelBlocked } from './kernel.js';
-import { median, round, time, type Context, type Row } from './lib.js';
+import { median, round, settleMemory, time, type Context, type Row } from './lib.js';
 import { PASS_NAMES, runWorkload, type WorkloadRun } from './run.js';
 import { fleet, guestImage, PAGE, totalPages } from './workloads.js';
 
@@ -144,6 +144,7 @@ export async function fleetSuite(ctx: Context): Promise<void> {
   const mergeReads: number[] = [];
   let mergePages = 0;
   for (let r = 0; r < reps; r++) {
+    await settleMemory();
     let before: Uint32Array = new Uint32Array(0);
     const afterLoad = (ksm: Ksm) => { extra.push(reads(ksm)); before = guestAddresses(ksm); };
     const after = (ksm: Ksm) => {

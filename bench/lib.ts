@@ -210,3 +210,17 @@ export async function microBench(
   }
   return out;
 }
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+/**
+ * Collects the last run's engines and waits for their memory to be given back. V8 frees the
+ * backing stores of collected WebAssembly memories on a background thread; freeing hundreds of
+ * MiB of touched pages takes tens of milliseconds of a core, which a timed run that follows then
+ * shares (the bench runs with --expose-gc). A CLI run pays this once, at its exit, after its figures.
+ */
+export async function settleMemory(): Promise<void> {
+  gc?.();
+  await new Promise((resolve) => setTimeout(resolve, 250));
+}
+

@@ -4,11 +4,9 @@
  * every page as its own ArrayBuffer). One run per size (the scans suite has the medians at 64 MiB);
  * a size is left out when the time left in the 5-minute budget cannot hold it, and the table says so.
  */
-import { perSecond, ratio, round, type Context, type Row } from './lib.js';
+import { perSecond, ratio, round, settleMemory, type Context, type Row } from './lib.js';
 import { largestFitting, runWorkload, type Engine, type WorkloadRun } from './run.js';
 import { clones } from './workloads.js';
-
-const gc = (globalThis as { gc?: () => void }).gc;
 
 export async function scaling(ctx: Context): Promise<void> {
   const wanted = ctx.quick ? [16, 64] : [16, 64, 256, 1024, 2048];
@@ -27,7 +25,7 @@ export async function scaling(ctx: Context): Promise<void> {
     if (!engines.every((e) => ctx.fits(`scaling.${e}`, pages))) { skipped.push(mib); continue; }
     const runs: Partial<Record<Engine, WorkloadRun>> = {};
     for (const engine of engines) {
-      gc?.();
+      await settleMemory();
       const t0 = performance.now();
       const run = await runWorkload(engine, clones(pages), { floor: true });
       ctx.learn(`scaling.${engine}`, pages, performance.now() - t0);

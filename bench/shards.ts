@@ -14,11 +14,10 @@ import { runEstimate, type EstimateRun } from '../src/estimate/run.js';
 import type { ImageSource } from '../src/estimate/source.js';
 import { mergeState } from '../src/estimate/convergence.js';
 import { runShardedEstimate } from '../src/shards/coordinator.js';
-import { median, ratio, round, type Context, type Row } from './lib.js';
+import { median, ratio, round, settleMemory, type Context, type Row } from './lib.js';
 import { showSpread, spread } from './fleet.js';
 import { clones, fleet, mib, PAGE, renderGuest, totalPages, type Workload } from './workloads.js';
 
-const gc = (globalThis as { gc?: () => void }).gc;
 const CHUNK_PAGES = 1024;
 
 /**
@@ -40,17 +39,6 @@ function sources(images: readonly Uint8Array[]): ImageSource[] {
       for (let first = 0; first < image.length / PAGE; first += CHUNK_PAGES) sink(image.subarray(first * PAGE, Math.min(first + CHUNK_PAGES, image.length / PAGE) * PAGE), first);
     },
   }));
-}
-
-/**
- * Collects the last run's engines and waits for their memory to be given back. V8 frees the
- * backing stores of collected WebAssembly memories on a background thread; freeing hundreds of
- * MiB of touched pages takes tens of milliseconds of a core, which the next run's shards then
- * shared. A CLI run pays this once, at its exit, after its figures.
- */
-async function settleMemory(): Promise<void> {
-  gc?.();
-  await new Promise((resolve) => setTimeout(resolve, 250));
 }
 
 /** Runs of each engine at each thread count: one thread and N threads alternate, so each ratio pairs runs of one moment. */
