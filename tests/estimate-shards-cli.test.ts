@@ -91,12 +91,18 @@ test('merge ends with the one-machine verdict, less ksmtuned and the domain comp
   refused(await cli('merge', ...files, '--cpu-cap', '0'), /--cpu-cap 0: a percentage of one core/);
 });
 
-test('a fingerprint file that is truncated, corrupted or foreign: one line each', async () => {
+test('a fingerprint file that is truncated, corrupted, foreign or of another version: one line each', async () => {
   const good = new Uint8Array(readFileSync(at('fp.kfp')));
   writeFileSync(at('short.kfp'), good.subarray(0, good.length - 100));
   const flipped = good.slice();
   flipped[Math.floor(flipped.length / 2)] ^= 1;
   writeFileSync(at('flipped.kfp'), flipped);
+  const version = new DataView(good.buffer, good.byteOffset).getUint32(8, true);
+  const withVersion = (v: number) => { const copy = good.slice(); new DataView(copy.buffer).setUint32(8, v, true); return copy; };
+  writeFileSync(at('older.kfp'), withVersion(version - 1));
+  writeFileSync(at('newer.kfp'), withVersion(version + 1));
+  refused(await cli('estimate', '--from', at('older.kfp'), '--shard', '0/2', '--json'), new RegExp(`older\\.kfp: fingerprint file version ${version - 1}; this ksm-wasm reads version ${version} \\(.*make it again with ksm-wasm fingerprint\\)$`));
+  refused(await cli('estimate', '--from', at('newer.kfp'), '--shard', '0/2', '--json'), new RegExp(`newer\\.kfp: fingerprint file version ${version + 1}; this ksm-wasm reads version ${version}$`));
   refused(await cli('estimate', '--from', at('short.kfp'), '--shard', '0/2', '--json'), /short\.kfp: truncated: \d+ bytes where its header says \d+/);
   refused(await cli('estimate', '--from', at('flipped.kfp'), '--shard', '0/2', '--json'), /flipped\.kfp: corrupted: its SHA-256 does not match/);
   refused(await cli('estimate', '--from', IMAGES[0], '--json'), /guest0\.img: not a ksm-wasm fingerprint file/);

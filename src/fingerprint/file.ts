@@ -160,7 +160,10 @@ export function readFingerprintFile(path: string): FingerprintFile {
     if (prefix.length < PREFIX || new TextDecoder().decode(prefix.subarray(0, 8)) !== FILE_MAGIC) throw fail('not a ksm-wasm fingerprint file (no "KSMW-FP" magic at its start; make one with ksm-wasm fingerprint)');
     const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
     const version = view.getUint32(8, true);
-    if (version !== FILE_VERSION) throw fail(`fingerprint file version ${version}; this ksm-wasm reads version ${FILE_VERSION}`);
+    if (version !== FILE_VERSION) {
+      const remedy = version < FILE_VERSION ? ' (its fingerprints were computed another way: make it again with ksm-wasm fingerprint)' : '';
+      throw fail(`fingerprint file version ${version}; this ksm-wasm reads version ${FILE_VERSION}${remedy}`);
+    }
     const headerLength = view.getUint32(12, true);
     if (PREFIX + headerLength + CHECKSUM_SIZE > size) throw fail(`truncated: ${size} bytes, shorter than its own header says`);
     const header = parseHeader(file.read(PREFIX, headerLength), fail);
