@@ -3,7 +3,7 @@
 // budget walk every space in slot order, whatever its domain (as merge_across_nodes=0 keeps one
 // pair of trees per NUMA node under one ksmd).
 import { DOMAINS_LOCATION, DOMAIN_SIZE, D_STABLE_ROOT, D_UNSTABLE_ROOT, MAX_DOMAINS, S_DOMAIN } from './layout';
-import { spaceField } from './spaces';
+import { spaceField, startPassEntries } from './spaces';
 
 /** The address of domain `domain`'s stable tree root (a u32 holding the root record, or 0). */
 @inline export function stableRootOf(domain: u32): u32 { return DOMAINS_LOCATION + domain * DOMAIN_SIZE + D_STABLE_ROOT; }
@@ -15,4 +15,5 @@ import { spaceField } from './spaces';
 /** Empties every domain's unstable tree (the start of a full pass). */
 export function resetUnstableTrees(): void {
   for (let d: u32 = 0; d < MAX_DOMAINS; d++) store<u32>(unstableRootOf(d), 0);
+  startPassEntries();
 }

@@ -38,7 +38,18 @@ export const HEAD: u32 = 0;
 @inline export function isWholeHuge(entry: u32): bool { return (leafFlags(leafOf(entry)) & LEAF_WHOLE_HUGE) != 0; }
 /** The leaf of page `vpn` (of a space's directory). */
 @inline export function leafAt(id: u32, vpn: u32): u32 { return load<u32>(spaceField(id, S_DIR) + ((vpn >> LEAF_SHIFT) << 2)); }
-@inline export function setPte(entry: u32, pte: u32): void { store<u32>(entry, pte, E_PTE); }
+/**
+ * Some page-table entry stopped being scannable since this pass's unstable trees were emptied
+ * (resetUnstableTrees clears it). Every store of an entry goes through setPte, so while it is
+ * false every item in an unstable tree still maps a present page (a write clears the item's
+ * ITEM_CLEAN instead), and a descent may pass a clean node by its key alone (unstable.ts).
+ */
+export let entryLostThisPass = false;
+export function startPassEntries(): void { entryLostThisPass = false; }
+@inline export function setPte(entry: u32, pte: u32): void {
+  if (!isScannable(pte)) entryLostThisPass = true;
+  store<u32>(entry, pte, E_PTE);
+}
 @inline export function itemAt(entry: u32): u32 { return load<u32>(entry, E_ITEM); }
 @inline export function setItemAt(entry: u32, item: u32): void { store<u32>(entry, item, E_ITEM); }
 @inline export function ptePfn(pte: u32): u32 { return pte & PTE_PFN_MASK; }

@@ -6,7 +6,7 @@ import { ITEM_CLEAN, RB_LEFT, RB_RIGHT } from './layout';
 import { unstableRootOf } from './domains';
 import { CONTENTS_HAVE_KEYS, compareContents } from './contents';
 import { insertFixup, linkNode } from './rbtree';
-import { isScannable, pteAt, ptePfn } from './spaces';
+import { entryLostThisPass, isScannable, pteAt, ptePfn } from './spaces';
 import { itemEntry, itemFlags, itemKey, markUnstable } from './rmap';
 
 /**
@@ -23,6 +23,14 @@ export function unstableTreeSearchInsert(item: u32, pfn: u32, key: u32, domain: 
   let link: u32 = root;
   let node = load<u32>(link);
   while (node != 0) {
+    // A clean node whose key differs is passed by its key alone while no entry was lost this pass:
+    // its page is still mapped (entryLostThisPass), and a different key is a different frame.
+    if (CONTENTS_HAVE_KEYS && !entryLostThisPass && (itemFlags(node) & ITEM_CLEAN) && itemKey(node) != key) {
+      parent = node;
+      link = key < itemKey(node) ? node + RB_LEFT : node + RB_RIGHT;
+      node = load<u32>(link);
+      continue;
+    }
     // The node's (space, page) must still map a mergeable anonymous page (exit clears its entries).
     const pte = pteAt(itemEntry(node));
     if (!isScannable(pte)) return 0;
