@@ -157,17 +157,21 @@ export async function fleetSuite(ctx: Context): Promise<void> {
     ctx.progress(`fleet run ${r + 1}: floor ${round(run.floor!.ms)} ms, passes ${run.passes.map((p) => round(p.ms)).join(' ')} ms`);
   }
   const pages = runs[0].pages;
-  const floorMs = runs.map((r) => r.floor!.ms);
+  // The floor of a run is the faster of its two reads of the same pages: the SIMD loop's, or the
+  // native read's when that was faster (a floor nothing measured beats).
+  const simdFloorMs = runs.map((r) => r.floor!.ms);
+  const floorMs = runs.map((r, i) => Math.min(r.floor!.ms, extra[i].native));
   const pass = (p: number) => runs.map((r) => r.passes[p].ms);
   const steadyMs = runs.map((r) => (r.passes[2].ms + r.passes[3].ms) / 2);
   const settleMs = runs.map((r) => r.settle.ms);
-  const firstOverFloor = runs.map((r) => r.floor!.ms / r.passes[0].ms);
-  const mergeOverFloor = runs.map((r) => r.floor!.ms / r.passes[1].ms);
+  const firstOverFloor = runs.map((r, i) => floorMs[i] / r.passes[0].ms);
+  const mergeOverFloor = runs.map((r, i) => floorMs[i] / r.passes[1].ms);
   const nativeOverFloor = runs.map((r, i) => extra[i].native / r.floor!.ms);
   const mergeOverReads = runs.map((r, i) => mergeReads[i] / r.passes[1].ms);
   ctx.figure('fleet.pages', pages);
   ctx.figure('fleet.settledAt', runs[0].settledAt);
   const floorS = figureSpread(ctx, 'fleet.floor.ms', floorMs);
+  figureSpread(ctx, 'fleet.floor.simd.ms', simdFloorMs);
   figureSpread(ctx, 'fleet.floor.inCache.nsPerPage', extra.map((e) => e.hotNsPerPage));
   figureSpread(ctx, 'fleet.native.ms', extra.map((e) => e.native));
   figureSpread(ctx, 'fleet.nativeOverFloor', nativeOverFloor);
@@ -181,14 +185,15 @@ export async function fleetSuite(ctx: Context): Promise<void> {
 
   const pct = (x: number) => `${round(100 * x)} %`;
   ctx.table(`The fleet (${w.guests} guests, ${round(pages * PAGE / 2 ** 20)} MiB), run by run (ms, min(CPU, wall) of the main thread; ratios within each run)`, runs.map((r, i) => ({
-    run: i + 1, 'floor ms': round(r.floor!.ms), 'native read ms': round(extra[i].native),
+    run: i + 1, 'SIMD read ms': round(r.floor!.ms), 'native read ms': round(extra[i].native), 'floor ms': round(floorMs[i]),
     ...Object.fromEntries(r.passes.map((p, k) => [`pass ${k + 1} ms`, round(p.ms)])),
     'pass 1 of floor': pct(firstOverFloor[i]), 'merge of floor': pct(mergeOverFloor[i]),
     'settled after': r.settledAt, 'to settle ms': round(r.settle.ms),
   })));
   const s = (xs: number[], f?: (x: number) => string) => showSpread(spread(xs), f);
   const rows: Row[] = [
-    { what: 'read-once floor: every guest page once, SIMD, 4 accumulators (out of cache)', 'median (min–max)': s(floorMs), 'ns/page': round((floorS.median * 1e6) / pages) },
+    { what: 'every guest page read once, SIMD, 4 accumulators (out of cache)', 'median (min–max)': s(simdFloorMs), 'ns/page': round((median(simdFloorMs) * 1e6) / pages) },
+    { what: 'the read-once floor: the faster of that and the native read, run by run', 'median (min–max)': s(floorMs), 'ns/page': round((floorS.median * 1e6) / pages) },
     { what: 'read-once floor in cache (32 pages, again and again)', 'median (min–max)': s(extra.map((e) => e.hotNsPerPage)), 'ns/page': round(median(extra.map((e) => e.hotNsPerPage))) },
     { what: 'page checksum alone, in cache (32 pages, again and again; one call per page)', 'median (min–max)': s(extra.map((e) => e.checksumNsPerPage)), 'ns/page': round(median(extra.map((e) => e.checksumNsPerPage))) },
     { what: 'the generic xxh64 loop the page checksum was before issue 11, same pages', 'median (min–max)': s(extra.map((e) => e.genericNsPerPage)), 'ns/page': round(median(extra.map((e) => e.genericNsPerPage))) },
@@ -196,16 +201,17 @@ export async function fleetSuite(ctx: Context): Promise<void> {
     ...runs[0].passes.map((_, p) => ({ what: `pass ${p + 1} ${PASS_NAMES[p]} (${runs[0].passes[p].scanned} pages)`, 'median (min–max)': s(pass(p)), 'ns/page': round((median(pass(p)) * 1e6) / runs[0].passes[p].scanned) })),
     { what: 'pass 1 ÷ floor (floor ms ÷ pass ms, same run)', 'median (min–max)': s(firstOverFloor, pct), 'ns/page': '' },
     { what: 'merge pass ÷ floor', 'median (min–max)': s(mergeOverFloor, pct), 'ns/page': '' },
-    { what: 'native read ÷ floor (< 100 %: native reads faster than the floor)', 'median (min–max)': s(nativeOverFloor, pct), 'ns/page': '' },
+    { what: 'native read ÷ SIMD read (< 100 %: native reads faster; the floor is then the native read)', 'median (min–max)': s(nativeOverFloor, pct), 'ns/page': '' },
     { what: `the merge pass's own reads: each merged page and its KSM page, pair by pair (${mergePages} page reads)`, 'median (min–max)': s(mergeReads), 'ns/page': round((median(mergeReads) * 1e6) / mergePages) },
-    { what: 'the floor ÷ the merge pass\'s own reads: the most the merge pass can reach of the floor', 'median (min–max)': s(runs.map((r, i) => r.floor!.ms / mergeReads[i]), pct), 'ns/page': '' },
+    { what: 'the floor ÷ the merge pass\'s own reads: the most the merge pass can reach of the floor', 'median (min–max)': s(runs.map((_, i) => floorMs[i] / mergeReads[i]), pct), 'ns/page': '' },
     { what: 'merge pass ÷ its own reads', 'median (min–max)': s(mergeOverReads, pct), 'ns/page': '' },
   ];
   ctx.table('The fleet: spread of the runs (ms, except the in-cache rows: ns per page)', rows);
   figureSpread(ctx, 'fleet.checksum.inCache.nsPerPage', extra.map((e) => e.checksumNsPerPage));
   ctx.note('Pass 1 hashes every page: it cannot take less than the checksum\'s own compute (in-cache row) nor the floor; it reaches the floor only where the two overlap.');
   if (Math.max(...mergeOverReads) > 1.1) ctx.note(`READS NOT A FLOOR: the merge pass took less than reading its compared pages once in some run (${s(mergeOverReads, pct)})`);
-  if (Math.min(...nativeOverFloor) < 0.9) ctx.note(`FLOOR NOT A FLOOR: a native read of the same pages was faster than the floor in some run (${s(nativeOverFloor, pct)})`);
+  const nativeFaster = nativeOverFloor.filter((x) => x < 1).length;
+  if (nativeFaster > 0) ctx.note(`The native read was faster than the SIMD loop in ${nativeFaster} of ${runs.length} runs (${s(nativeOverFloor, pct)}): in those the floor is the native read.`);
 
   const k = await kernelOnFleet(ctx);
   if (typeof k === 'string') {
