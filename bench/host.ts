@@ -2,7 +2,7 @@
  * Suite "host" (run on request: `npm run bench -- --only host`; it takes minutes): a whole host of
  * cloned guests estimated the way a user would, `ksm-wasm estimate --scenario clones --size 64G
  * --mode fingerprints` (4 GiB with --quick), with every core, in a child process. Its wall clock
- * from start to exit and its peak resident memory (getrusage, all threads) are issue 10's targets:
+ * from start to exit and its peak resident memory (VmHWM, all threads: rss-probe.mjs) are issue 10's targets:
  * under 60 s and under 2 GiB on a 2-core machine. The run's own split (startup, reading and
  * fingerprinting, scans) comes from its JSON.
  */
@@ -50,5 +50,5 @@ export async function host(ctx: Context): Promise<void> {
     'rest ms (node start, reading and fingerprinting, report)': round(run.wallMs - scanMs - (run.json.startup_ms ?? 0)),
     pages_sharing: scans[scans.length - 1].pages_sharing,
   }]);
-  ctx.note('Wall is the child process from spawn to exit, as a user waits for it; peak RSS is getrusage\'s, over all its threads.');
+  ctx.note('Wall is the child process from spawn to exit, as a user waits for it; peak RSS is the kernel\'s high-water mark of the child\'s own memory (VmHWM, all its threads; bench/rss-probe.mjs).');
 }
