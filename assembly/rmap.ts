@@ -24,6 +24,7 @@ import { CONTENTS_HAVE_KEYS } from './contents';
 @inline export function itemKey(item: u32): u32 { return load<u32>(item, I_KEY); }
 @inline export function itemChecksum(item: u32): u32 { return load<u32>(item, I_CHECKSUM); }
 @inline export function setItemChecksum(item: u32, c: u32): void { store<u32>(item, c, I_CHECKSUM); }
+@inline export function setItemKey(item: u32, key: u32): void { store<u32>(item, key, I_KEY); }
 @inline export function itemNode(item: u32): u32 { return load<u32>(item, I_NODE); }
 @inline export function itemAge(item: u32): u32 { return <u32>load<u8>(item, I_AGE); }
 @inline export function setItemAge(item: u32, age: u32): void { store<u8>(item, <u8>age, I_AGE); }

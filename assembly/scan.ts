@@ -31,7 +31,7 @@ import {
 import { splitForMerge, splitHugePage } from './thp';
 import {
   freeItem, isStable, itemChecksum, itemEntry, itemFlags, itemKey, itemNode, itemAge, itemSkips, newItem,
-  removeRmapItemFromTree, setItemAge, setItemChecksum, setItemFlags, setItemSkips, stableTreeAppend,
+  removeRmapItemFromTree, setItemAge, setItemChecksum, setItemFlags, setItemKey, setItemSkips, stableTreeAppend,
   nodeKpfn,
 } from './rmap';
 import { stableTreeInsert, stableTreeSearch } from './stable';
@@ -217,12 +217,17 @@ function cmpAndMergePage(space: u32, entry: u32): void {
   return contentsKey(contents);
 }
 
-/** Computes the checksum (unless the page was not written since) and stores it; true if unchanged. */
+/**
+ * Computes the checksum (unless the page was not written since) and stores it; true if unchanged.
+ * The key is kept too (ITEM_KEYED): the contents were just read, so later descents need not read
+ * the page again for it.
+ */
 function checksumUnchanged(item: u32, pfn: u32): bool {
   const flags = itemFlags(item);
   if (flags & ITEM_CLEAN) return true;
   const checksum = contentsChecksum(pfn);
-  setItemFlags(item, flags | ITEM_CLEAN);
+  if (CONTENTS_HAVE_KEYS) setItemKey(item, contentsKey(pfn));
+  setItemFlags(item, flags | ITEM_CLEAN | ITEM_KEYED);
   if (checksum == itemChecksum(item)) return true;
   setItemChecksum(item, checksum);
   return false;
