@@ -210,9 +210,7 @@ export const RB_BLACK: u32 = 1;
 // records its space (blockOwner), so the item need not. seq is full_scans & 0xff
 // at insertion into the unstable tree. key holds the page's contentsKey (page engine: first 4 bytes,
 // big-endian, so integer order is memcmp order; fingerprint engine: the fingerprint's top 32 bits)
-// from the visit that took the checksum, or that insertion; it is valid while ITEM_CLEAN holds (no
-// write since), which for an item in this pass's tree says it was inserted with it, and for any
-// other item ITEM_KEYED says.
+// from the visit that took the checksum; it is valid while ITEM_CLEAN holds (no write since).
 
 export const I_NODE: u32 = 0;   // when STABLE
 export const I_NEXT: u32 = 4;   // when STABLE
@@ -227,16 +225,14 @@ export const I_KEY: u32 = 24;
 
 export const ITEM_UNSTABLE: u8 = 1;
 export const ITEM_STABLE: u8 = 2;
-/** The checksum is that of the page's current contents (no write since it was computed). */
+/**
+ * The checksum and the key (I_KEY) are those of the page's current contents: both are taken at
+ * the visit that sets it, and a write clears it. A descent then takes its key from here, not the
+ * page.
+ */
 export const ITEM_CLEAN: u8 = 4;
 /** The last visit was a smart_scan skip (for page maps only). */
 export const ITEM_SKIPPED: u8 = 8;
-/**
- * The key (I_KEY) is that of the page's current contents: set with ITEM_CLEAN when the checksum is
- * taken (and again when the item goes into an unstable tree), cleared with it by a write. A descent
- * then takes its key from here, not the page.
- */
-export const ITEM_KEYED: u8 = 16;
 
 // A stable node: a KSM page (regular, or a dup under a chain), or a chain of dups.
 //

@@ -11,7 +11,7 @@
 // guess that goes wrong (a page written or merged meanwhile, a tree changed by the pages before)
 // costs time only.
 import { ITEM_CLEAN, ITEM_STABLE, NODE_CHAIN, RB_LEFT, RB_RIGHT } from './layout';
-import { CONTENTS_HAVE_KEYS, contentsKey } from './contents';
+import { CONTENTS_HAVE_KEYS } from './contents';
 import { frameAddress } from './alloc';
 import { entryOf, isExiting, isScannable, itemAt, pteAt, ptePfn, spacePages } from './spaces';
 import { itemAge, itemEntry, itemFlags, itemKey, itemSkips, nodeKey, nodeKind, nodeKpfn } from './rmap';
@@ -60,7 +60,7 @@ function collect(space: u32, vpn: u32): u32 {
     // Merged pages return early; a page whose checksum is to be taken does not descend this pass.
     if ((itemFlags(item) & (ITEM_STABLE | ITEM_CLEAN)) != ITEM_CLEAN) continue;
     if (smartScan && itemAge(item) >= 3 && itemSkips(item) != 0) continue; // skipped this pass
-    store<u32>(LANE_KEYS + (lanes << 2), contentsKey(ptePfn(pte)));
+    store<u32>(LANE_KEYS + (lanes << 2), itemKey(item)); // clean: its checksum's visit took the key
     lanes++;
   }
   warmedTo = v;

@@ -2,7 +2,7 @@
 // and run=2's unmerge. Each operation first reserves every frame it may need, so it either fails
 // with E_NOMEM having changed nothing, or completes.
 import {
-  C_COW_KSM, C_FULL_SCANS, C_MAPPED_PAGES, C_SPLIT_ZERO_PAGES, C_ZERO_PAGES, E_NOMEM, ITEM_CLEAN, ITEM_KEYED,
+  C_COW_KSM, C_FULL_SCANS, C_MAPPED_PAGES, C_SPLIT_ZERO_PAGES, C_ZERO_PAGES, E_NOMEM, ITEM_CLEAN,
   PTE_MAPPED, PTE_MERGEABLE, PTE_SPLIT_ZERO, PTE_ZERO, SPACE_EXITING, SPACE_MERGE_ANY, SPACE_REGISTERED, S_DOMAIN, S_FLAGS, S_MERGEABLE, S_ZERO,
 } from './layout';
 import { allocFrame, frameNode, mapFrame, mapcount, reserveFrames, unmapFrame } from './alloc';
@@ -24,7 +24,7 @@ const PTE_FLAGS: u32 = PTE_MAPPED | PTE_MERGEABLE;
 /** The page's contents may change: its item's checksum and key no longer describe them. */
 function forgetChecksum(entry: u32): void {
   const item = itemAt(entry);
-  if (item != 0) setItemFlags(item, itemFlags(item) & ~(ITEM_CLEAN | ITEM_KEYED));
+  if (item != 0) setItemFlags(item, itemFlags(item) & ~ITEM_CLEAN);
 }
 
 /** What a fresh private frame starts with. */

@@ -3,7 +3,7 @@
 // Every counter change the kernel makes at these moments happens here.
 import {
   C_DUPS, C_PAGES_SHARED, C_PAGES_SHARING, C_PAGES_UNSHARED, C_RMAP_ITEMS, C_FULL_SCANS, I_AGE,
-  I_CHECKSUM, I_ENTRY, I_FLAGS, I_KEY, I_NEXT, I_NODE, I_PREV, I_SEQ, I_SKIPS, ITEM_KEYED, ITEM_STABLE,
+  I_CHECKSUM, I_ENTRY, I_FLAGS, I_KEY, I_NEXT, I_NODE, I_PREV, I_SEQ, I_SKIPS, ITEM_STABLE,
   ITEM_UNSTABLE, N_CHAIN, N_DUP_NEXT, N_DUP_PREV, N_HEAD, N_KEY, N_KIND, N_KPFN, N_KPFN_BITS, N_KPFN_MASK, N_LEN, N_LEN_MASK, NODE_CHAIN, NODE_DUP, NODE_STALE,
   S_MERGING, S_RMAP_ITEMS,
 } from './layout';
@@ -12,7 +12,6 @@ import { addCounter, counter } from './counters';
 import { addSpaceField } from './spaces';
 import { erase } from './rbtree';
 import { spaceDomain, stableRootOf, unstableRootOf } from './domains';
-import { CONTENTS_HAVE_KEYS } from './contents';
 
 // ---- item fields --------------------------------------------------------------------------------
 
@@ -165,10 +164,12 @@ export function removeRmapItemFromTree(item: u32): void {
   }
 }
 
-/** Marks an item linked into the unstable tree of this pass, with its page's key: pages_unshared++. */
-export function markUnstable(item: u32, key: u32): void {
-  if (CONTENTS_HAVE_KEYS) store<u32>(item, key, I_KEY);
+/**
+ * Marks an item linked into the unstable tree of this pass: pages_unshared++. Its key is the one its
+ * checksum's visit took (the item is clean: its checksum held).
+ */
+export function markUnstable(item: u32): void {
   store<u8>(item, <u8>counter(C_FULL_SCANS), I_SEQ);
-  setItemFlags(item, itemFlags(item) | ITEM_UNSTABLE | ITEM_KEYED);
+  setItemFlags(item, itemFlags(item) | ITEM_UNSTABLE);
   addCounter(C_PAGES_UNSHARED, 1);
 }

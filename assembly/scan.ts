@@ -18,7 +18,7 @@
 // page was written since its checksum was taken (ITEM_CLEAN) and an unwritten page is not hashed
 // again. The counters are the kernel's, at the kernel's moments.
 import {
-  C_FULL_SCANS, C_PAGES_SCANNED, C_PAGES_SKIPPED, C_ZERO_PAGES, E_NOMEM, ITEM_CLEAN, ITEM_KEYED, ITEM_SKIPPED,
+  C_FULL_SCANS, C_PAGES_SCANNED, C_PAGES_SKIPPED, C_ZERO_PAGES, E_NOMEM, ITEM_CLEAN, ITEM_SKIPPED,
   PTE_MAPPED, PTE_MERGEABLE, PTE_ZERO, S_ZERO,
 } from './layout';
 import { frameNode, mapFrame, reserveRecords, unmapFrame } from './alloc';
@@ -207,27 +207,26 @@ function cmpAndMergePage(space: u32, entry: u32): void {
 }
 
 /**
- * The key the descents order `contents` by: the item's own when it holds that of the page's
- * current contents (ITEM_KEYED: the page went into an unstable tree and was not written since),
- * so that a page whose key no node shares is never loaded; else read from the contents.
+ * The key the descents order `contents` by: the item's own when it is that of the page's current
+ * contents (ITEM_CLEAN), so that a page whose key no node shares is never loaded; else read from
+ * the contents.
  */
 @inline function descentKey(item: u32, contents: u32, pfn: u32): u32 {
-  const keyed = ITEM_CLEAN | ITEM_KEYED;
-  if (CONTENTS_HAVE_KEYS && contents == pfn && (itemFlags(item) & keyed) == keyed) return itemKey(item);
+  if (CONTENTS_HAVE_KEYS && contents == pfn && (itemFlags(item) & ITEM_CLEAN)) return itemKey(item);
   return contentsKey(contents);
 }
 
 /**
  * Computes the checksum (unless the page was not written since) and stores it; true if unchanged.
- * The key is kept too (ITEM_KEYED): the contents were just read, so later descents need not read
- * the page again for it.
+ * The key is kept too: the contents were just read, so later descents need not read the page
+ * again for it.
  */
 function checksumUnchanged(item: u32, pfn: u32): bool {
   const flags = itemFlags(item);
   if (flags & ITEM_CLEAN) return true;
   const checksum = contentsChecksum(pfn);
   if (CONTENTS_HAVE_KEYS) setItemKey(item, contentsKey(pfn));
-  setItemFlags(item, flags | ITEM_CLEAN | ITEM_KEYED);
+  setItemFlags(item, flags | ITEM_CLEAN);
   if (checksum == itemChecksum(item)) return true;
   setItemChecksum(item, checksum);
   return false;

@@ -46,6 +46,6 @@ export function unstableTreeSearchInsert(item: u32, pfn: u32, key: u32, domain: 
   }
   linkNode(item, parent, link);
   insertFixup(root, item);
-  markUnstable(item, key);
+  markUnstable(item);
   return 0;
 }

@@ -1,6 +1,6 @@
 /**
  * A page's descents take its key (first 4 bytes) from its rmap item while the page is unwritten
- * since it went into an unstable tree (ITEM_KEYED), and from the page after a write. These pages
+ * since its checksum was taken (ITEM_CLEAN), and from the page after a write. These pages
  * are rewritten with contents whose key differs from the old one: with the old key the descents
  * would miss their twin. And a descent passes a clean unstable node by its key without looking at
  * its page-table entry only while no entry was lost in the pass: a node whose page went mid-pass
