@@ -23,22 +23,18 @@ export function unstableTreeSearchInsert(item: u32, pfn: u32, key: u32, domain: 
   let link: u32 = root;
   let node = load<u32>(link);
   while (node != 0) {
-    // A clean node whose key differs is passed by its key alone while no entry was lost this pass:
-    // its page is still mapped (entryLostThisPass), and a different key is a different frame.
-    if (CONTENTS_HAVE_KEYS && !entryLostThisPass && (itemFlags(node) & ITEM_CLEAN) && itemKey(node) != key) {
-      parent = node;
-      link = key < itemKey(node) ? node + RB_LEFT : node + RB_RIGHT;
-      node = load<u32>(link);
-      continue;
+    const byKey = CONTENTS_HAVE_KEYS && (itemFlags(node) & ITEM_CLEAN) != 0 && itemKey(node) != key;
+    // The node's (space, page) must still map a mergeable anonymous page (exit clears its entries)
+    // and not be this very frame. A node passed by its key needs neither checked while no entry was
+    // lost this pass (entryLostThisPass): its page is still mapped, and another key is another frame.
+    let treePfn: u32 = 0;
+    if (!byKey || entryLostThisPass) {
+      const pte = pteAt(itemEntry(node));
+      if (!isScannable(pte)) return 0;
+      treePfn = ptePfn(pte);
+      if (treePfn == pfn) return 0;
     }
-    // The node's (space, page) must still map a mergeable anonymous page (exit clears its entries).
-    const pte = pteAt(itemEntry(node));
-    if (!isScannable(pte)) return 0;
-    const treePfn = ptePfn(pte);
-    if (treePfn == pfn) return 0;
-    let cmp: i32;
-    if (CONTENTS_HAVE_KEYS && (itemFlags(node) & ITEM_CLEAN) && itemKey(node) != key) cmp = key < itemKey(node) ? -1 : 1;
-    else cmp = compareContents(pfn, treePfn);
+    const cmp = byKey ? (key < itemKey(node) ? -1 : 1) : compareContents(pfn, treePfn);
     if (cmp == 0) return node;
     parent = node;
     link = cmp < 0 ? node + RB_LEFT : node + RB_RIGHT;
