@@ -56,7 +56,6 @@ const SCRAMBLE_MUL: u64 = 0x9e3779b1;
 const KEYS_SIZE: u32 = (PAGE_SIZE / STRIPE) * 64;
 /** Each stripe's four keys (key ^ SECRETi, the key stepping by KEY_STEP), made once: loads, not constants built in the loop. */
 const KEYS: u32 = <u32>memory.data(KEYS_SIZE, 16);
-let keysMade = false;
 
 function makeKeys(): void {
   let key = KEY_START;
@@ -67,17 +66,25 @@ function makeKeys(): void {
     v128.store(at, v128.xor(key, SECRET3), 48);
     key = i64x2.add(key, KEY_STEP);
   }
-  keysMade = true;
 }
 
 /** The fingerprint hashPage made last: its low and high halves. */
 let hashLow: u64 = 0;
 let hashHigh: u64 = 0;
 
-/** The fingerprint of the zero page, once computed (zeroKnown). */
+/** The fingerprint of the zero page. */
 let zeroLow: u64 = 0;
 let zeroHigh: u64 = 0;
-let zeroKnown = false;
+/** The keys and the zero page's fingerprint are made. */
+let prepared = false;
+
+function prepare(): void {
+  makeKeys();
+  hashPage(ZERO_FRAME_LOCATION);
+  zeroLow = hashLow;
+  zeroHigh = hashHigh;
+  prepared = true;
+}
 
 /**
  * Writes the record of the page at `page` to `out` (FP_RECORD_SIZE bytes). The zero flag is the
@@ -85,13 +92,7 @@ let zeroKnown = false;
  * (docs/fingerprints.md); testing the bytes too cost the loop four ORs per 64 bytes.
  */
 export function fingerprintPage(page: u32, out: u32): void {
-  if (!keysMade) makeKeys();
-  if (!zeroKnown) {
-    hashPage(ZERO_FRAME_LOCATION);
-    zeroLow = hashLow;
-    zeroHigh = hashHigh;
-    zeroKnown = true;
-  }
+  if (!prepared) prepare();
   hashPage(page);
   const low = hashLow, high = hashHigh;
   store<u64>(out, low, FP_FINGERPRINT_LOW);
