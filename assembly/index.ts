@@ -2,9 +2,9 @@
 // counts, addresses into this memory, status codes (0, or negative as the kernel's errno).
 // The driver (src/core.ts) is the only caller.
 import {
-  BATCH_NOMEM, BATCH_NO_SLOTS, BATCH_PASS_ENDED, BATCH_SCANNED_UNIT, C_PAGE_INFO, C_SPACE_INFO, DIR_ENTRIES,
+  BATCH_NOMEM, BATCH_NO_SLOTS, BATCH_PASS_ENDED, BATCH_SCANNED_UNIT, C_PAGE_INFO, C_SPACE_INFO, MAX_SPACE_PAGES,
   E_NOMEM, ITEM_SKIPPED, ITEM_STABLE, ITEM_STATE_NONE, ITEM_STATE_SKIPPED, ITEM_STATE_STABLE,
-  ITEM_STATE_UNSTABLE, ITEM_STATE_VOLATILE, ITEM_UNSTABLE, LEAF_SHIFT, MADV_COLLAPSE, MADV_MERGEABLE,
+  ITEM_STATE_UNSTABLE, ITEM_STATE_VOLATILE, ITEM_UNSTABLE, MADV_COLLAPSE, MADV_MERGEABLE,
   MADV_UNMERGEABLE, MAPPING_ABSENT, MAPPING_COW, MAPPING_KSM, MAPPING_PRIVATE, MAPPING_SPLIT_ZERO,
   MAPPING_UNMAPPED, MAPPING_ZERO, PTE_MAPPED, PTE_MERGEABLE, PTE_SPLIT_ZERO, PTE_ZERO, REGISTERED_FIRST, SPACE_ALIVE, SPACE_EXITING, SPACE_MERGE_ANY, S_MERGEABLE, S_MERGING,
   S_RMAP_ITEMS, S_ZERO, MAX_DOMAINS, N_KPFN_BITS, FRAME_TABLE_LOCATION, FP_FINGERPRINT_LOW, FP_RECORD_SIZE,
@@ -68,7 +68,7 @@ export function setScanKnobs(maxPageSharing: u32, useZeroPages: bool, smartScan:
 /** A space of `pages` mapped, absent pages, in sharing domain `domain`. Returns its id, or E_NOMEM. */
 export function createSpace(pages: u32, domain: u32): i32 {
   // A stable node keeps its domain beside its frame number, in the bits the frame number leaves.
-  if (pages == 0 || pages > DIR_ENTRIES << LEAF_SHIFT || domain >= MAX_DOMAINS || domain >> (32 - N_KPFN_BITS) != 0) return E_NOMEM;
+  if (pages == 0 || pages > MAX_SPACE_PAGES || domain >= MAX_DOMAINS || domain >> (32 - N_KPFN_BITS) != 0) return E_NOMEM;
   const id = newSpace(pages, domain);
   return id == 0 ? E_NOMEM : <i32>id;
 }
@@ -80,7 +80,7 @@ export function createSpace(pages: u32, domain: u32): i32 {
  */
 export function growSpace(space: u32, pages: u32): i32 {
   const old = spacePages(space);
-  if (pages <= old || pages > DIR_ENTRIES << LEAF_SHIFT || isExiting(space)) return E_NOMEM;
+  if (pages <= old || pages > MAX_SPACE_PAGES || isExiting(space)) return E_NOMEM;
   if (!growSpaceTables(space, pages)) return E_NOMEM;
   if (hasFlag(space, SPACE_MERGE_ANY)) mm.madviseMergeable(space, old, pages - old);
   return 0;

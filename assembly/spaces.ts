@@ -1,8 +1,8 @@
 // Address spaces: the space table, page tables, and the scanner's slot list (the kernel's mm_slot
 // list). Space 0 is the list's head.
 import {
-  C_HUGE_PAGES, C_MAPPED_PAGES, C_SPLIT_ZERO_PAGES, C_ZERO_PAGES, DIR_ENTRIES, ENTRY_SIZE, E_ITEM, E_PTE,
-  LEAF_ENTRIES, LEAF_SHIFT, LEAF_WHOLE_HUGE, MAX_SPACES, PAGE_SIZE, PTE_MAPPED, PTE_MERGEABLE, PTE_PFN_MASK,
+  C_HUGE_PAGES, C_MAPPED_PAGES, C_SPLIT_ZERO_PAGES, C_ZERO_PAGES, ENTRY_SIZE, E_ITEM, E_PTE,
+  LEAF_ENTRIES, LEAF_SHIFT, LEAF_WHOLE_HUGE, MAX_SPACES, MAX_SPACE_PAGES, PAGE_SIZE, PTE_MAPPED, PTE_MERGEABLE, PTE_PFN_MASK,
   PTE_SPLIT_ZERO, PTE_ZERO, SPACES_LOCATION,
   SPACE_ALIVE, SPACE_EXITING, SPACE_MERGE_ANY, SPACE_REGISTERED, SPACE_SIZE, S_DIR, S_FLAGS,
   S_DOMAIN, S_MERGEABLE, S_NEXT, S_PAGES, S_PREV, S_RMAP_ITEMS, S_ZERO,
@@ -78,7 +78,7 @@ export function tableBlocks(pages: u32): u32 { return 1 + leafCount(pages); }
 
 /** A new space of sharing domain `domain`, all pages mapped and absent; 0 if no id or memory is left. */
 export function newSpace(pages: u32, domain: u32): u32 {
-  if (DEBUG) assert(pages > 0 && pages <= DIR_ENTRIES << LEAF_SHIFT); // checked by the driver
+  if (DEBUG) assert(pages > 0 && pages <= MAX_SPACE_PAGES); // checked by the driver
   const id = findFreeId();
   if (id == 0 || !reserveBlocks(tableBlocks(pages))) return 0;
   memory.fill(spaceAt(id), 0, SPACE_SIZE);
@@ -109,7 +109,7 @@ function extendTables(id: u32, from: u32, to: u32): void {
  */
 export function growSpace(id: u32, pages: u32): bool {
   const old = spacePages(id);
-  if (DEBUG) assert(pages > old && pages <= DIR_ENTRIES << LEAF_SHIFT); // checked by the driver
+  if (DEBUG) assert(pages > old && pages <= MAX_SPACE_PAGES); // checked by the driver
   if (!reserveBlocks(leafCount(pages) - leafCount(old))) return false;
   extendTables(id, old, pages);
   return true;
