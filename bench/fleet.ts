@@ -28,7 +28,7 @@ import { KernelUnavailable, runKernel } from '../tests/conformance/harness.js';
 import { floorFor, readAll } from './floor.js';
 import { KNOBS, kernelBlocked } from './kernel.js';
 import { median, round, settleMemory, time, type Context, type Row } from './lib.js';
-import { PASS_NAMES, runWorkload, type WorkloadRun } from './run.js';
+import { PASS_NAMES, guestAddresses, runWorkload, timeReads, type WorkloadRun } from './run.js';
 import { fleet, guestImage, PAGE, totalPages } from './workloads.js';
 
 const PASSES = 5;
@@ -44,14 +44,6 @@ function figureSpread(ctx: Context, name: string, xs: readonly number[]): Spread
   ctx.figure(`${name}.median`, s.median);
   ctx.figure(`${name}.max`, s.max);
   return s;
-}
-
-/** The guest pages' addresses, in the order the scanner visits them. */
-function guestAddresses(ksm: Ksm): Uint32Array {
-  const core = (ksm.backend as WasmBackend).core;
-  const out: number[] = [];
-  for (const space of ksm.spaces()) for (let vpn = 0; vpn < space.pages; vpn++) out.push(core.pageAddress(space.id, vpn) >>> 0);
-  return new Uint32Array(out);
 }
 
 interface Reads { native: number; hotNsPerPage: number; checksumNsPerPage: number; genericNsPerPage: number }
@@ -101,15 +93,6 @@ function mergedPairs(before: Uint32Array, after: Uint32Array): Uint32Array {
   return new Uint32Array(out);
 }
 
-/** The floor's loop over `list` (page addresses), median of three reads after one untimed. */
-function timeReads(ksm: Ksm, list: Uint32Array): number {
-  const core = (ksm.backend as WasmBackend).core;
-  const floor = floorFor(core.memory);
-  const read = () => readAll(floor, core.memory, list, SCRATCH_LOCATION, SCRATCH_SIZE / 4);
-  read();
-  return median([0, 1, 2].map(() => time(read).ms));
-}
-
 interface KernelFleet { passCpuMs: number[]; settledAt: number; settleCpuMs: number }
 
 /** ksmd on the fleet's images, or the reason it could not run. */
@@ -150,7 +133,7 @@ export async function fleetSuite(ctx: Context): Promise<void> {
     const after = (ksm: Ksm) => {
       const pairs = mergedPairs(before, guestAddresses(ksm));
       mergePages = pairs.length;
-      mergeReads.push(timeReads(ksm, pairs));
+      mergeReads.push(timeReads(ksm, pairs).ms);
     };
     const run = await runWorkload('wasm', w, { floor: true, passes: PASSES, afterLoad, after });
     runs.push(run);

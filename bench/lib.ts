@@ -223,4 +223,3 @@ export async function settleMemory(): Promise<void> {
   gc?.();
   await new Promise((resolve) => setTimeout(resolve, 250));
 }
-

@@ -88,11 +88,20 @@ export async function runWorkload(engine: Engine, w: Workload, options: RunOptio
  * module in the engine's own memory (the median of three reads).
  */
 export function timeFloor(ksm: Ksm): Timing {
-  const backend = ksm.backend as WasmBackend;
-  const core = backend.core;
-  const addresses: number[] = [];
-  for (const space of ksm.spaces()) for (let vpn = 0; vpn < space.pages; vpn++) addresses.push(core.pageAddress(space.id, vpn) >>> 0);
-  const list = new Uint32Array(addresses);
+  return timeReads(ksm, guestAddresses(ksm));
+}
+
+/** The guest pages' addresses, in the order the scanner visits them. */
+export function guestAddresses(ksm: Ksm): Uint32Array {
+  const core = (ksm.backend as WasmBackend).core;
+  const out: number[] = [];
+  for (const space of ksm.spaces()) for (let vpn = 0; vpn < space.pages; vpn++) out.push(core.pageAddress(space.id, vpn) >>> 0);
+  return new Uint32Array(out);
+}
+
+/** The floor module reading the pages at the addresses of `list` once: the median of three reads. */
+export function timeReads(ksm: Ksm, list: Uint32Array): Timing {
+  const core = (ksm.backend as WasmBackend).core;
   const floor = floorFor(core.memory);
   const room = SCRATCH_SIZE / 4;
   const at = SCRATCH_LOCATION;
