@@ -74,11 +74,11 @@ export const runShard: ShardRunner = async (files, shard, settings) => {
 export function checkShardFits(pages: number, shard: ShardId, engine: EngineName): void {
   const capacity = engineCapacity(engine);
   if (pages <= capacity) return;
-  const total = shard.count === 1 ? pages : undefined;
-  const what = total === undefined ? `--shard ${shard.index}/${shard.count} holds ${pages} pages` : `the inputs hold ${pages} pages`;
-  const advice = total === undefined
-    ? 'split the run into more shards (a larger K for every job)'
-    : `run them as shards: --shard I/${shardsToHold(total, engine, SHARD_FILL)} for I from 0, then ksm-wasm merge`;
+  const whole = shard.count === 1; // then `pages` are all the inputs' pages
+  const what = whole ? `the inputs hold ${pages} pages` : `--shard ${shard.index}/${shard.count} holds ${pages} pages`;
+  const advice = whole
+    ? `run them as shards: --shard I/${shardsToHold(pages, engine, SHARD_FILL)} for I from 0, then ksm-wasm merge`
+    : 'split the run into more shards (a larger K for every job)';
   throw new CliError('input', `${what} (${bytes(pages * PAGE_SIZE)}), more than one ${engineLabel(engine)} holds (${capacity}): ${advice}`);
 }
 
