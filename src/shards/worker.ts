@@ -9,6 +9,7 @@ import { ShardEngine } from './engine.js';
 import type { FromShard, ToShard } from './protocol.js';
 import { releaseChunk } from './chunk-pool.js';
 import { runHashJob } from './hash-ring.js';
+import { collectGarbage } from './collect-garbage.js';
 
 const port = parentPort!;
 let engine: ShardEngine | undefined;
@@ -48,6 +49,7 @@ async function handle(message: ToShard): Promise<void> {
     case 'start':
       if (loadFailure !== undefined) throw loadFailure;
       engine!.start();
+      collectGarbage();
       return reply({ type: 'started' });
     case 'run':
       for (const scan of engine!.scans(message.maxScans, message.stop)) reply({ type: 'scanned', scan });
