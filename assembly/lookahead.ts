@@ -13,7 +13,7 @@
 import { ITEM_CLEAN, ITEM_STABLE, NODE_CHAIN, RB_LEFT, RB_RIGHT } from './layout';
 import { CONTENTS_HAVE_KEYS } from './contents';
 import { frameAddress } from './alloc';
-import { entryOf, isExiting, isScannable, itemAt, pteAt, ptePfn, spacePages } from './spaces';
+import { entryLostThisPass, entryOf, isExiting, isScannable, itemAt, pteAt, ptePfn, spacePages } from './spaces';
 import { itemAge, itemEntry, itemFlags, itemKey, itemSkips, nodeKey, nodeKind, nodeKpfn } from './rmap';
 import { spaceDomain, stableRootOf, unstableRootOf } from './domains';
 import { smartScan } from './state';
@@ -69,7 +69,7 @@ function collect(space: u32, vpn: u32): u32 {
 
 /**
  * One step of every lane per round, by the keys, down the tree at `root`: stable nodes keep their
- * key; unstable items theirs while clean, and their page-table entry is loaded as a descent does.
+ * key; unstable items theirs while clean, and their page-table entry only where a descent loads it.
  * A lane stops at an equal key (having loaded that node's frame) or at a leaf.
  */
 function walk(root: u32, lanes: u32, stable: bool): void {
@@ -96,11 +96,14 @@ function walk(root: u32, lanes: u32, stable: bool): void {
           if (nodeKind(node) != NODE_CHAIN) sink += load<u32>(frameAddress(nodeKpfn(node)));
         }
       } else {
-        const pte = pteAt(itemEntry(node));
-        sink += pte;
         if ((itemFlags(node) & ITEM_CLEAN) == 0) { store<u32>(LANE_NODES + (i << 2), 0); continue; }
         nodeKeyValue = itemKey(node);
-        if (nodeKeyValue == key) sink += load<u32>(frameAddress(ptePfn(pte)));
+        // As the descent (unstable.ts): a node passed by its key needs no page-table entry.
+        if (nodeKeyValue == key || entryLostThisPass) {
+          const pte = pteAt(itemEntry(node));
+          sink += pte;
+          if (nodeKeyValue == key) sink += load<u32>(frameAddress(ptePfn(pte)));
+        }
       }
       let next: u32 = 0;
       if (key != nodeKeyValue) {
