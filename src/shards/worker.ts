@@ -49,7 +49,7 @@ async function handle(message: ToShard): Promise<void> {
     case 'start':
       if (loadFailure !== undefined) throw loadFailure;
       engine!.start();
-      collectGarbage();
+      await collectGarbage();
       return reply({ type: 'started' });
     case 'run':
       for (const scan of engine!.scans(message.maxScans, message.stop)) reply({ type: 'scanned', scan });
