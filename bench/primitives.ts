@@ -1,6 +1,7 @@
 /**
  * Suite "primitives": the page primitives on 4 KiB pages, one page per operation: checksum,
- * fingerprint record (src/fingerprint: checksum, 128-bit fingerprint and zero flag), compare (equal; differ in the first byte; differ in the last byte), zero check, copy.
+ * fingerprint record (src/fingerprint: checksum, 128-bit fingerprint and zero flag), compare (equal; differ in the first byte; differ in the last byte), zero check, copy,
+ * and the generation of a scaled scenario's pages (assembly/generate.ts).
  *
  *   wasm       the core's exports (checksumAt, compareAt, isZeroAt, copyAt) on pages of a space in
  *              the engine's memory (addresses from pageAddress): what the scanner calls inside
@@ -42,8 +43,9 @@ export async function primitives(ctx: Context): Promise<void> {
   // One space holds every page the wasm side reads: random pages, their equal copies, copies that
   // differ in the first byte, copies that differ in the last byte, zero pages.
   const kinds = ['random', 'equal', 'early', 'late', 'zero'] as const;
-  // One more page holds the random pages' addresses, for the floor that reads all 16 in one call.
-  const space = ksm.createSpace({ name: 'primitives', pages: kinds.length * N + 1 });
+  // One more page holds the random pages' addresses, for the floor that reads all 16 in one call,
+  // and one the plans of 16 generated scenario pages.
+  const space = ksm.createSpace({ name: 'primitives', pages: kinds.length * N + 2 });
   const sets = {} as Record<(typeof kinds)[number], PageSet>;
   kinds.forEach((kind, k) => {
     const set: PageSet = { addr: [], frames: [], js: [] };
@@ -66,6 +68,11 @@ export async function primitives(ctx: Context): Promise<void> {
   new Uint32Array(list.buffer).set(sets.random.addr);
   space.write(listVpn, list);
   const listAddr = core.pageAddress(space.id, listVpn);
+  // Plans of 16 generated pages (assembly/generate.ts: kind, a, b, c), made into the scratch area.
+  const plans = new Uint8Array(PAGE);
+  new Uint32Array(plans.buffer).set(Array.from({ length: N }, (_, i) => [1 + (i % 3), i, 7, 9]).flat());
+  space.write(listVpn + 1, plans);
+  const plansAddr = core.pageAddress(space.id, listVpn + 1);
   const scratch = SCRATCH_LOCATION;
   const targets = Array.from({ length: N }, (_, i) => new Frame(100 + i));
   const ZERO = new Uint8Array(PAGE);
@@ -100,6 +107,7 @@ export async function primitives(ctx: Context): Promise<void> {
     { group: 'read-once floor', impl: 'JS Int32Array loop', fn: each((i) => readJs(random.frames[i].words)) },
     { group: 'checksum', impl: 'wasm (xxh64)', fn: each((i) => core.checksumAt(random.addr[i])) },
     { group: 'fingerprint record', impl: 'wasm (xxh64 + SIMD hash + zero flag, one read)', fn: each((i) => core.fingerprintPages(random.addr[i], 1, scratch)) },
+    { group: 'scenario page generation (--scenario --size)', impl: 'wasm (xorshift128, eight pages at once, written once)', fn: () => { core.generateScenarioPages(plansAddr, N, scratch); } },
     { group: 'checksum', impl: 'wasm generic xxh64 loop (the page checksum before issue 11)', fn: each((i) => core.xxh64At(random.addr[i], PAGE)) },
     { group: 'checksum', impl: 'reference (TS xxh64)', fn: each((i) => xxh64Low32(random.frames[i].data)) },
     { group: 'checksum', impl: 'native sha1 (crypto.hash)', fn: each((i) => hash('sha1', random.js[i], 'buffer')) },

@@ -1,6 +1,6 @@
 /**
  * The scaled scenarios' bytes (src/estimate/scaled.ts, made by the core's assembly/generate.ts):
- * the core's four-lanes-at-once generator gives exactly the documented xorshift128 page, for runs
+ * the core's eight-pages-at-once generator gives exactly the documented xorshift128 page, for runs
  * of any length and fills among them; a source's read() and readPlans() give the same pages; and
  * fingerprinting planned pages gives the records of those bytes.
  */
