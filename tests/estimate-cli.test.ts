@@ -10,8 +10,10 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CliError } from '../src/cli/errors.js';
-import { ENGINE_MEMORY_LIMIT } from '../src/cli/memory.js';
+import { ENGINE_MEMORY_LIMIT, FINGERPRINT_MAX_PAGES } from '../src/cli/memory.js';
+import { ESTIMATE_KNOB_DEFAULTS } from '../src/estimate/knobs.js';
 import { checkCap } from '../src/estimate/run.js';
+import { ksmtunedRun } from '../src/estimate/verdict-runs.js';
 import type { ImageSource } from '../src/estimate/source.js';
 
 const CLI = new URL('../src/cli.ts', import.meta.url).pathname;
@@ -144,6 +146,17 @@ test('inputs more than one engine can hold are refused by the memory rule before
   // One space holds 2 GiB, whatever the engine.
   const wide = (() => { try { checkCap([image(2 ** 19 + 1, 0)], ENGINE_MEMORY_LIMIT, 'fingerprints'); } catch (e) { return e; } })();
   assert.match((wide as CliError).message, /^guest0\.img: 2\.0 GiB of address space, more than one space of the engine holds/);
+});
+
+test('the verdict leaves ksmtuned out, before a page is read, for inputs more than one engine holds', async () => {
+  const image = (pages: number, i: number): ImageSource => ({ name: `guest${i}.img`, pages, read: () => { throw new Error('read'); } });
+  const settings = { engine: 'fingerprints' as const, knobs: ESTIMATE_KNOB_DEFAULTS, stableScans: 3 };
+  const sixtyFour = Array.from({ length: 32 }, (_, i) => image(2 ** 19, i));
+  const skipped = await ksmtunedRun(sixtyFour, settings, 2 ** 37, ENGINE_MEMORY_LIMIT, undefined, 2);
+  assert.equal(skipped, { skipped: 'the inputs hold 64.0 GiB of pages (16777216 pages), more than one fingerprint engine holds (16777197 pages, 64.0 GiB of pages)' });
+  // As many pages as one engine holds: it is tried (and reads).
+  const fits = [...sixtyFour.slice(0, 31), image(FINGERPRINT_MAX_PAGES - 31 * 2 ** 19, 31)];
+  await ksmtunedRun(fits, settings, 2 ** 37, ENGINE_MEMORY_LIMIT, undefined, 2).then(() => assert.unreachable('it read'), (e: Error) => assert.is(e.message, 'read'));
 });
 
 test('a good input still works (the cases above fail for their own reason)', async () => {

@@ -13,27 +13,20 @@ import { estimateOptions, VALUE_FLAGS } from './options.js';
 import { announceRead, progressReporter, withReadProgress } from './progress.js';
 import { htmlReport } from './report.js';
 import { loadProfile } from './profile.js';
-import { checkCap, checkSpaceSizes, memoryCap, runEstimate } from './run.js';
+import { checkCap, checkSpaceSizes, memoryCap } from './run.js';
+import { estimateRun, verdictLines, type VerdictOptions } from './verdict-runs.js';
 import { formatTable } from './table.js';
 import { bytes } from '../cli/format.js';
 import { engineFits } from '../cli/memory.js';
 import { checkMachineMemory } from '../cli/machine-memory.js';
 import { domainMappings, formatDomainComparison, resolveDomains, tenantCount, type DomainComparison } from './domains.js';
 import { checkHostMemory, runPolicyEstimate } from './policy.js';
-import { DEFAULT_HOST_HEADROOM, formatVerdict } from './verdict.js';
-import type { EstimateRun, EstimateSettings } from './run.js';
-import { runShardedEstimate } from '../shards/coordinator.js';
 import { shardCount } from '../shards/choose.js';
 import { estimateFromFingerprints } from '../shards/from-command.js';
 import { formatPolicy, policyJson } from './policy-table.js';
 import { summarize } from './summary.js';
 import type { ImageSource } from './source.js';
-import type { EstimateOptions } from './options.js';
 import { engineOf, resolveMode } from './mode.js';
-import type { EngineName } from '../backend.js';
-
-/** The options with the engine --mode resolved to. */
-type RunOptions = EstimateOptions & { engine: EngineName };
 
 export const estimateCommand: Command = {
   name: 'estimate',
@@ -110,8 +103,9 @@ async function estimate(opts: Record<string, unknown> & { _: unknown[] }, argv: 
   const compared = domainOf ? await compareDomains(sources, { ...options, engine }, maxMemory, summarize(run).savedBytes, domains, shards) : undefined;
   if (options.json) io.out(`${JSON.stringify(compared ? { ...estimateJson(run), domains: domainsJson(compared) } : estimateJson(run), null, 1)}\n`);
   else {
-    io.out(compared ? `${formatTable(run)}\n${formatDomainComparison(compared, bytes).join('\n')}\n` : formatTable(run));
-    if (options.verdict) io.out(`\n${(await verdict(sources, { ...options, engine }, maxMemory, run, compared, domainOf, shards)).join('\n')}\n`);
+    // The verdict's runs come before any output: a failure among them prints nothing.
+    const closing = options.verdict ? `\n${(await verdictLines(sources, { ...options, engine }, maxMemory, run, compared, domainOf, shards)).join('\n')}\n` : '';
+    io.out(`${compared ? `${formatTable(run)}\n${formatDomainComparison(compared, bytes).join('\n')}\n` : formatTable(run)}${closing}`);
   }
   if (!run.converged) io.err(`ksm-wasm estimate: the merge state did not settle within --max-scans ${options.maxScans} (last change after full scan ${run.settledAt})\n`);
   if (options.report && report) writeReport(options.report, report);
@@ -119,7 +113,7 @@ async function estimate(opts: Record<string, unknown> & { _: unknown[] }, argv: 
 }
 
 /** --policy: the policy over simulated time instead of fixed knobs. */
-async function policyEstimate(sources: ImageSource[], options: RunOptions, maxMemory: number, domainOf: ((i: number) => string | undefined) | undefined, io: CliIO): Promise<number> {
+async function policyEstimate(sources: ImageSource[], options: VerdictOptions, maxMemory: number, domainOf: ((i: number) => string | undefined) | undefined, io: CliIO): Promise<number> {
   const pages = sources.reduce((n, s) => n + s.pages, 0);
   const hostMemory = options.hostMemory as number; // options.ts: --policy comes with --host-memory
   checkHostMemory(pages, hostMemory);
@@ -132,7 +126,7 @@ async function policyEstimate(sources: ImageSource[], options: RunOptions, maxMe
 }
 
 /** With --domain: the same inputs in one domain and with a domain each, for the summary row. */
-async function compareDomains(sources: ImageSource[], options: RunOptions, maxMemory: number, perTenantBytes: number, domains: Array<string | undefined>, shards: number): Promise<DomainComparison> {
+async function compareDomains(sources: ImageSource[], options: VerdictOptions, maxMemory: number, perTenantBytes: number, domains: Array<string | undefined>, shards: number): Promise<DomainComparison> {
   const profile = loadProfile(options.profile);
   const saved = async (domainOf?: (i: number) => string) => summarize(await estimateRun(sources, { ...options, profile, maxMemory, domainOf }, shards)).savedBytes;
   return {
@@ -142,26 +136,6 @@ async function compareDomains(sources: ImageSource[], options: RunOptions, maxMe
     tenants: tenantCount(domains),
     spaces: sources.length,
   };
-}
-
-/** The verdict: ksmtuned's own simulation, and (without --domain) a run with a domain per input. */
-async function verdict(sources: ImageSource[], options: RunOptions, maxMemory: number, run: EstimateRun, compared: DomainComparison | undefined, domainOf: ((i: number) => string | undefined) | undefined, shards: number): Promise<string[]> {
-  const pages = sources.reduce((n, s) => n + s.pages, 0);
-  const savedBytes = summarize(run).savedBytes;
-  const hostMemory = options.hostMemory ?? Math.ceil((pages * 4096 * (1 + DEFAULT_HOST_HEADROOM)) / 1024) * 1024;
-  checkHostMemory(pages, hostMemory);
-  const ksmtuned = await runPolicyEstimate(sources, { policy: 'ksmtuned', knobs: options.knobs, hostMemory, maxMemory, stableScans: options.stableScans, domainOf, engine: options.engine });
-  let domains = compared;
-  if (!domains && sources.length > 1) {
-    const perSpace = summarize(await estimateRun(sources, { ...options, profile: run.profile, maxMemory, domainOf: (i) => `input${i}` }, shards)).savedBytes;
-    domains = { oneDomainBytes: savedBytes, perTenantBytes: savedBytes, perSpaceBytes: perSpace, tenants: 1, spaces: sources.length };
-  }
-  return formatVerdict({ run, savedBytes, cap: options.cpuCap, ksmtuned, hostGiven: options.hostMemory !== undefined, domains, domainsFromMapping: compared !== undefined });
-}
-
-/** One engine, or content shards on worker threads (src/shards/). */
-function estimateRun(sources: ImageSource[], settings: EstimateSettings, shards: number): Promise<EstimateRun> {
-  return shards > 1 ? runShardedEstimate(sources, { ...settings, shards }) : runEstimate(sources, settings);
 }
 
 function domainsJson(c: DomainComparison): Record<string, number> {

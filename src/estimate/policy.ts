@@ -17,7 +17,7 @@ import { CliError } from '../cli/errors.js';
 import { bytes } from '../cli/format.js';
 import { scanCpuMs, scanWork } from './cpu.js';
 import type { EstimateKnobs } from './knobs.js';
-import { loadSpaces, setKnobs } from './run.js';
+import { CapExceeded, loadSpaces, setKnobs } from './run.js';
 import { PAGE_SIZE, type ImageSource } from './source.js';
 import { loadProfile } from './profile.js';
 import { sleepTicks } from './timing.js';
@@ -168,7 +168,7 @@ export async function runPolicyEstimate(sources: readonly ImageSource[], setting
     });
   } catch (error) {
     if (error instanceof KsmError && error.code === 'ENOMEM') {
-      throw new CliError('input', `ksmd's rmap items and stable nodes do not fit beside the inputs under the engine's memory cap of ${bytes(settings.maxMemory)} (raise it with --max-memory)`);
+      throw new CapExceeded(`ksmd's rmap items and stable nodes do not fit beside the inputs under the engine's memory cap of ${bytes(settings.maxMemory)} (raise it with --max-memory)`);
     }
     throw error;
   }

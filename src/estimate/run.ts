@@ -153,13 +153,32 @@ function scanOnce(ksm: Ksm, maxMemory: number) {
     return ksm.scan();
   } catch (error) {
     if (error instanceof KsmError && error.code === 'ENOMEM') {
-      throw new CliError('input', `ksmd's rmap items and stable nodes do not fit beside the inputs under the engine's memory cap of ${bytes(maxMemory)}${RAISE_CAP}`);
+      throw new CapExceeded(`ksmd's rmap items and stable nodes do not fit beside the inputs under the engine's memory cap of ${bytes(maxMemory)}${RAISE_CAP}`);
     }
     throw error;
   }
 }
 
 const RAISE_CAP = ` (raise it with --max-memory, at most ${bytes(ENGINE_MEMORY_LIMIT)})`;
+
+/** An engine ran out of its memory cap, loading the inputs or with ksmd's records beside them. */
+export class CapExceeded extends CliError {
+  constructor(message: string) {
+    super('input', message);
+  }
+}
+
+/**
+ * Why one engine of `engine` can never hold `pages` pages of inputs, whatever its cap (a sentence
+ * that starts "the inputs hold"), or undefined if one can.
+ */
+export function beyondOneEngine(pages: number, engine: EngineName): string | undefined {
+  const held = `the inputs hold ${bytes(pages * PAGE_SIZE)} of pages`;
+  if (engine === 'fingerprints') {
+    return pages > FINGERPRINT_MAX_PAGES ? `${held} (${pages} pages), more than one fingerprint engine holds (${FINGERPRINT_MAX_PAGES} pages, ${bytes(FINGERPRINT_MAX_PAGES * PAGE_SIZE)} of pages)` : undefined;
+  }
+  return engineFits(pages) ? undefined : `${held}, ${bytes(engineMemoryNeeded(pages))} with the engine's records: more than one engine can have (${bytes(ENGINE_MEMORY_LIMIT)}, the limit of wasm32)`;
+}
 
 const inputPages = (sources: readonly ImageSource[]): number => sources.reduce((n, s) => n + s.pages, 0);
 
@@ -176,17 +195,14 @@ export function checkCap(sources: readonly ImageSource[], maxMemory: number, eng
   checkSpaceSizes(sources);
   const pages = inputPages(sources);
   const held = `the inputs hold ${bytes(pages * PAGE_SIZE)} of pages`;
+  const beyond = beyondOneEngine(pages, engine);
   if (engine === 'fingerprints') {
-    if (pages > FINGERPRINT_MAX_PAGES) {
-      throw new CliError('input', `${held} (${pages} pages), more than one fingerprint engine holds (${FINGERPRINT_MAX_PAGES} pages, ${bytes(FINGERPRINT_MAX_PAGES * PAGE_SIZE)} of pages); estimate fewer inputs at a time`);
-    }
+    if (beyond) throw new CliError('input', `${beyond}; estimate fewer inputs at a time`);
     const needed = fingerprintMemoryNeeded(pages);
     if (needed > maxMemory) throw new CliError('input', `${held}: their fingerprints need ${bytes(needed)}, more than the engine's memory cap of ${bytes(maxMemory)}${RAISE_CAP}`);
     return;
   }
-  if (!engineFits(pages)) {
-    throw new CliError('input', `${held}, ${bytes(engineMemoryNeeded(pages))} with the engine's records: more than one engine can have (${bytes(ENGINE_MEMORY_LIMIT)}, the limit of wasm32); --mode fingerprints holds them`);
-  }
+  if (beyond) throw new CliError('input', `${beyond}; --mode fingerprints holds them`);
   if (pages * PAGE_SIZE > maxMemory) throw new CliError('input', `${held}, more than the engine's memory cap of ${bytes(maxMemory)}${RAISE_CAP}; --mode fingerprints holds them in less`);
 }
 
@@ -243,7 +259,7 @@ function loadSpace(ksm: Ksm, source: ImageSource, maxMemory: number, parent?: Ad
     return space;
   } catch (error) {
     if (error instanceof KsmError && error.code === 'ENOMEM') {
-      throw new CliError('input', `${source.name}: does not fit, with the inputs before it and the engine's metadata, under the engine's memory cap of ${bytes(maxMemory)}${RAISE_CAP}`);
+      throw new CapExceeded(`${source.name}: does not fit, with the inputs before it and the engine's metadata, under the engine's memory cap of ${bytes(maxMemory)}${RAISE_CAP}`);
     }
     throw error;
   }

@@ -70,6 +70,8 @@ export interface VerdictInputs {
   cap: number;
   /** ksmtuned's own simulation; absent for merged shard results (no shard sees the host's free memory). */
   ksmtuned?: PolicyRun;
+  /** Why the estimate left ksmtuned's simulation out (it runs as one engine, and these inputs are more than one holds). */
+  ksmtunedSkipped?: string;
   /** Whether --host-memory was given (else the ksmtuned line assumed DEFAULT_HOST_HEADROOM). */
   hostGiven: boolean;
   domains: DomainComparison | undefined;
@@ -91,7 +93,9 @@ export function formatVerdict(v: VerdictInputs): string[] {
     `  kernel defaults (run=0 saves nothing; with run=1: 100 pages / 20 ms): ${saved} saved after ${duration(defaults.settleMs)}; ${cpu(defaults)}.`,
     v.ksmtuned
       ? `  ${ksmtunedLine(v.ksmtuned, v.hostGiven, inputs)}`
-      : '  ksmtuned and sharing domains: not from shard results (ksmtuned follows the host\'s free memory as ksmd runs, which no shard sees, and a domain comparison is a run of its own): estimate the inputs on one machine for them.',
+      : v.ksmtunedSkipped
+        ? `  ksmtuned: not simulated: its simulation follows the host's free memory as ksmd runs, so it runs as one engine, and ${v.ksmtunedSkipped}.`
+        : '  ksmtuned and sharing domains: not from shard results (ksmtuned follows the host\'s free memory as ksmd runs, which no shard sees, and a domain comparison is a run of its own): estimate the inputs on one machine for them.',
     fastest
       ? `  fastest under ${pct(v.cap)} of a core: pages_to_scan ${fastest.pagesToScan} / 20 ms: ${saved} saved after ${duration(fastest.settleMs)}; ${cpu(fastest)}.`
       : `  no pages_to_scan (100 or more, every 20 ms) keeps ksmd under ${pct(v.cap)} of a core on these inputs.`,
