@@ -66,7 +66,11 @@ export async function procread(ctx: Context): Promise<void> {
     ]);
     ctx.note(`--pid reading takes ${round(ratio)}× the sequential read of the same ranges (goal ≤ 2×).`);
   } finally {
+    // Wait until it is gone: the kernel tears down its 4 GiB on a core of this machine after the
+    // kill, and the next suite's timed runs (shards, two threads) took up to 3x as long beside it.
+    const gone = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
+    if (child.exitCode === null && child.signalCode === null) await gone;
   }
 }
 
