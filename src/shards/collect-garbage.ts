@@ -9,20 +9,29 @@
  * turn lets it run, or the coordinator's first request waited behind it (1-6 ms, against 0.1-0.3 ms
  * for a worker that had that turn).
  *
- * Node exposes gc() only under --expose-gc; the flag can be set at run time, and a context made
- * after it gets the function. Only for threads the shards own: a library does not collect its
- * host's heap.
+ * Node exposes gc() only under --expose-gc. V8's flags are the process's: set at run time, a
+ * context made after it gets the function, and so would every worker and context the host makes
+ * later. So the flag is set only for the moment of taking gc(), and left as it was: the host's own
+ * threads never see a gc they did not ask for.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 let gc: (() => void) | undefined;
 
-export async function collectGarbage(): Promise<void> {
-  if (!gc) {
-    setFlagsFromString('--expose-gc');
-    gc = runInNewContext('gc') as () => void;
+function takeGc(): () => void {
+  const own = (globalThis as { gc?: () => void }).gc;
+  if (own) return own; // node --expose-gc: the flag is the host's, and stays
+  setFlagsFromString('--expose-gc');
+  try {
+    return runInNewContext('gc') as () => void;
+  } finally {
+    setFlagsFromString('--no-expose-gc');
   }
+}
+
+export async function collectGarbage(): Promise<void> {
+  gc ??= takeGc();
   gc();
   await new Promise((resolve) => setTimeout(resolve, 1));
 }
