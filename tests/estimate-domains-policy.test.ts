@@ -115,6 +115,8 @@ for (const [label, args, message] of [
   ['unknown policy', ['--scenario', 'clones', '--policy', 'mom', '--host-memory', '1G'], /--policy mom: no such policy \(known: ksmtuned/],
   ['policy without host memory', ['--scenario', 'clones', '--policy', 'ksmtuned'], /--policy ksmtuned needs --host-memory/],
   ['host memory smaller than the inputs', ['--scenario', 'clones', '--policy', 'ksmtuned', '--host-memory', '32M'], /--host-memory 32\.0 MiB: smaller than the inputs \(64\.0 MiB of pages\)/],
+  // Large enough that reading it says so on stderr: the refusal comes first, alone.
+  ['the verdict host memory smaller than the inputs, refused before the estimate', ['--scenario', 'clones', '--size', '2G', '--host-memory', '1G'], /--host-memory 1\.0 GiB: smaller than the inputs \(2\.0 GiB of pages\)/],
   ['host memory not a size', ['--scenario', 'clones', '--policy', 'ksmtuned', '--host-memory', 'lots'], /--host-memory lots: not a size/],
   ['policy with pages_to_scan', ['--scenario', 'clones', '--policy', 'ksmtuned', '--host-memory', '1G', '--pages-to-scan', '500'], /--pages-to-scan: cannot be set with --policy ksmtuned/],
   ['policy with the advisor', ['--scenario', 'clones', '--policy', 'ksmtuned', '--host-memory', '1G', '--advisor', 'scan-time'], /--advisor scan-time: cannot run with --policy ksmtuned/],

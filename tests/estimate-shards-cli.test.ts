@@ -93,11 +93,11 @@ test('merge ends with the one-machine verdict, less ksmtuned and the domain comp
 
 test('inputs that fit the shards but not one engine: the verdict says ksmtuned was left out, and the estimate is done', async () => {
   // 4.1 GiB of pages, more than the page engine's rule lets one engine hold, so --max-memory is each
-  // shard's; ksmtuned's simulation runs as one engine and runs out of that cap.
+  // shard's; ksmtuned's simulation runs as one engine, which the memory rule refuses under that cap.
   const r = await runNode([CLI, 'estimate', '--scenario', 'clones', '--size', '4200M', '--mode', 'fingerprints', '--threads', '2', '--max-memory', '64'], 120_000);
   const out = ok(r, 'estimate');
   assert.match(out, /^Merge state settled after full scan \d+/m);
-  assert.match(out, /^  ksmtuned: not simulated: .* runs as one engine, and the inputs do not fit one engine under the memory cap of 64\.0 MiB \(with --threads, --max-memory is each shard's\)\.$/m);
+  assert.match(out, /^  ksmtuned: not simulated: .* runs as one engine, and the inputs hold 4\.1 GiB of pages: their fingerprints need .*, more than the engine's memory cap of 64\.0 MiB \(raise it with --max-memory, at most 4\.0 GiB\); the estimate ran in 2 content shards, and the cap is each one's\.$/m);
   assert.match(out, /^  So: /m, 'the rest of the verdict is there');
 });
 

@@ -97,18 +97,18 @@ async function estimate(opts: Record<string, unknown> & { _: unknown[] }, argv: 
   const domains = resolveDomains(mappings, sources);
   const domainOf = mappings.length > 0 ? (i: number) => domains[i] : undefined;
   if (options.policy) return policyEstimate(sources, { ...options, engine }, maxMemory, domainOf, io);
+  // The verdict's host must hold the guests: refused now, not after the estimate's work.
+  if (options.verdict && !options.json && options.hostMemory !== undefined) checkHostMemory(pages, options.hostMemory);
   announceRead(sources.reduce((n, s) => n + s.pages, 0), io.err);
   const run = await estimateRun(withReadProgress(sources, io.err), { ...options, engine, profile, maxMemory, onScan: progressReporter(io.err), domainOf }, shards);
   const report = options.report ? htmlReport(run) : undefined;
   const compared = domainOf ? await compareDomains(sources, { ...options, engine }, maxMemory, summarize(run).savedBytes, domains, shards) : undefined;
-  if (options.json) io.out(`${JSON.stringify(compared ? { ...estimateJson(run), domains: domainsJson(compared) } : estimateJson(run), null, 1)}\n`);
-  else {
-    // The verdict's runs come before any output: a failure among them prints nothing.
-    const closing = options.verdict ? `\n${(await verdictLines(sources, { ...options, engine }, maxMemory, run, compared, domainOf, shards)).join('\n')}\n` : '';
-    io.out(`${compared ? `${formatTable(run)}\n${formatDomainComparison(compared, bytes).join('\n')}\n` : formatTable(run)}${closing}`);
-  }
-  if (!run.converged) io.err(`ksm-wasm estimate: the merge state did not settle within --max-scans ${options.maxScans} (last change after full scan ${run.settledAt})\n`);
+  // Every run (the verdict's too) before any output: a failure among them writes nothing.
+  const closing = options.verdict && !options.json ? `\n${(await verdictLines(sources, { ...options, engine }, maxMemory, run, compared, domainOf, shards)).join('\n')}\n` : '';
   if (options.report && report) writeReport(options.report, report);
+  if (options.json) io.out(`${JSON.stringify(compared ? { ...estimateJson(run), domains: domainsJson(compared) } : estimateJson(run), null, 1)}\n`);
+  else io.out(`${compared ? `${formatTable(run)}\n${formatDomainComparison(compared, bytes).join('\n')}\n` : formatTable(run)}${closing}`);
+  if (!run.converged) io.err(`ksm-wasm estimate: the merge state did not settle within --max-scans ${options.maxScans} (last change after full scan ${run.settledAt})\n`);
   return EXIT.done;
 }
 

@@ -159,14 +159,15 @@ export async function runPolicyEstimate(sources: readonly ImageSource[], setting
   checkHostMemory(pages, settings.hostMemory);
   let now = 0;
   const ksm = await Ksm.create({ engine: settings.engine ?? 'wasm', maxMemory: settings.maxMemory, clock: () => now });
-  setKnobs(ksm, settings.knobs);
-  loadSpaces(ksm, sources, settings.maxMemory, settings.domainOf);
   const hostKb = settings.hostMemory / 1024;
   try {
+    setKnobs(ksm, settings.knobs);
+    loadSpaces(ksm, sources, settings.maxMemory, settings.domainOf);
     return simulateKsmtuned(ksm, new Ksmtuned(hostKb), {
       hostKb, committedKb: () => pages * (PAGE_SIZE / 1024), advance: (ms) => { now += ms; }, stableIntervals: settings.stableScans,
     });
   } catch (error) {
+    ksm.close(); // its memory goes now, not at the next collection (the caller may go on without it)
     if (error instanceof KsmError && error.code === 'ENOMEM') {
       throw new CapExceeded(`ksmd's rmap items and stable nodes do not fit beside the inputs under the engine's memory cap of ${bytes(settings.maxMemory)} (raise it with --max-memory)`);
     }

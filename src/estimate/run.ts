@@ -194,16 +194,25 @@ export const memoryCap = (sources: readonly ImageSource[], engine: EngineName = 
 export function checkCap(sources: readonly ImageSource[], maxMemory: number, engine: EngineName = 'wasm'): void {
   checkSpaceSizes(sources);
   const pages = inputPages(sources);
-  const held = `the inputs hold ${bytes(pages * PAGE_SIZE)} of pages`;
+  const fingerprints = engine === 'fingerprints';
   const beyond = beyondOneEngine(pages, engine);
+  if (beyond) throw new CliError('input', `${beyond}; ${fingerprints ? 'estimate fewer inputs at a time' : '--mode fingerprints holds them'}`);
+  const over = overCap(pages, maxMemory, engine);
+  if (over) throw new CliError('input', fingerprints ? over : `${over}; --mode fingerprints holds them in less`);
+}
+
+/**
+ * Why one engine under the cap `maxMemory` cannot hold `pages` pages by the memory rule (a
+ * sentence that starts "the inputs hold"), or undefined. Inputs beyond any engine are
+ * beyondOneEngine's.
+ */
+export function overCap(pages: number, maxMemory: number, engine: EngineName): string | undefined {
+  const held = `the inputs hold ${bytes(pages * PAGE_SIZE)} of pages`;
   if (engine === 'fingerprints') {
-    if (beyond) throw new CliError('input', `${beyond}; estimate fewer inputs at a time`);
     const needed = fingerprintMemoryNeeded(pages);
-    if (needed > maxMemory) throw new CliError('input', `${held}: their fingerprints need ${bytes(needed)}, more than the engine's memory cap of ${bytes(maxMemory)}${RAISE_CAP}`);
-    return;
+    return needed > maxMemory ? `${held}: their fingerprints need ${bytes(needed)}, more than the engine's memory cap of ${bytes(maxMemory)}${RAISE_CAP}` : undefined;
   }
-  if (beyond) throw new CliError('input', `${beyond}; --mode fingerprints holds them`);
-  if (pages * PAGE_SIZE > maxMemory) throw new CliError('input', `${held}, more than the engine's memory cap of ${bytes(maxMemory)}${RAISE_CAP}; --mode fingerprints holds them in less`);
+  return pages * PAGE_SIZE > maxMemory ? `${held}, more than the engine's memory cap of ${bytes(maxMemory)}${RAISE_CAP}` : undefined;
 }
 
 /** Refuses an input larger than one address space of the engine (MAX_SPACE_PAGES pages), before anything is read. */

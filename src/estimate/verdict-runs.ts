@@ -3,13 +3,12 @@
  * without --domain, the inputs again with a domain each. The estimate itself and those runs go
  * through estimateRun: one engine, or content shards on worker threads.
  */
-import { bytes } from '../cli/format.js';
 import { runShardedEstimate } from '../shards/coordinator.js';
 import type { EngineName } from '../backend.js';
 import type { DomainComparison } from './domains.js';
 import type { EstimateOptions } from './options.js';
 import { checkHostMemory, runPolicyEstimate, type PolicyRun } from './policy.js';
-import { beyondOneEngine, CapExceeded, runEstimate, type EstimateRun, type EstimateSettings } from './run.js';
+import { beyondOneEngine, CapExceeded, overCap, runEstimate, type EstimateRun, type EstimateSettings } from './run.js';
 import type { ImageSource } from './source.js';
 import { summarize } from './summary.js';
 import { DEFAULT_HOST_HEADROOM, formatVerdict } from './verdict.js';
@@ -38,19 +37,27 @@ export async function verdictLines(sources: ImageSource[], options: VerdictOptio
 /**
  * ksmtuned's simulation for the verdict. It follows the host's free memory as ksmd runs, so it
  * runs as one engine, even where the estimate ran in content shards. Inputs that one engine cannot
- * hold (more than it can ever have, or, with --threads, more than its share of --max-memory) leave
- * it out, with the reason, rather than fail an estimate that is done.
+ * hold (more than it can ever have, or, with shards, more than the cap that is each shard's) leave
+ * it out, with the reason, rather than fail an estimate that is done: refused by the memory rule
+ * before a page is read, or, closer than the rule, when the engine runs out of its cap.
  */
 export async function ksmtunedRun(sources: readonly ImageSource[], options: Pick<VerdictOptions, 'engine' | 'knobs' | 'stableScans'>, hostMemory: number, maxMemory: number, domainOf: ((i: number) => string | undefined) | undefined, shards: number): Promise<{ run: PolicyRun } | { skipped: string }> {
   const pages = sources.reduce((n, s) => n + s.pages, 0);
   const beyond = beyondOneEngine(pages, options.engine);
   if (beyond) return { skipped: beyond };
+  const over = overCap(pages, maxMemory, options.engine);
+  if (over) return { skipped: `${over}${capOfEachShard(shards)}` };
   try {
     return { run: await runPolicyEstimate(sources, { policy: 'ksmtuned', knobs: options.knobs, hostMemory, maxMemory, stableScans: options.stableScans, domainOf, engine: options.engine }) };
   } catch (error) {
     if (!(error instanceof CapExceeded) || shards === 1) throw error;
-    return { skipped: `the inputs do not fit one engine under the memory cap of ${bytes(maxMemory)} (with --threads, --max-memory is each shard's)` };
+    return { skipped: `${error.message}${capOfEachShard(shards)}` };
   }
+}
+
+/** Where the cap came from, when the estimate ran in shards. */
+function capOfEachShard(shards: number): string {
+  return shards > 1 ? `; the estimate ran in ${shards} content shards, and the cap is each one's` : '';
 }
 
 /** One engine, or content shards on worker threads (src/shards/). */
