@@ -78,7 +78,7 @@ function generateEight(plans: u32, out: u32): void {
   }
 }
 
-/** One page, on its own (the last pages of a run that is not a multiple of four). */
+/** One page, on its own (the last pages of a run that is not a multiple of eight). */
 function generateOne(plan: u32, out: u32): void {
   let sx = load<u32>(plan), sy = load<u32>(plan, 4), sz = load<u32>(plan, 8), sw = load<u32>(plan, 12) ^ IV;
   for (let i: i32 = -DISCARDED; i < <i32>WORDS; i++) {

@@ -23,6 +23,7 @@ import { SCRATCH_LOCATION } from '../src/generated/core-abi.js';
 import { xxh64Low32 } from '../src/reference/xxh64.js';
 import { isZeroPage, memcmpPages } from '../src/reference/memory.js';
 import { Frame } from '../src/reference/records.js';
+import { referenceScenarioPage } from '../src/reference/scenario-page.js';
 import { floorFor } from './floor.js';
 import { microBench, ratio, round, type Context, type Row } from './lib.js';
 import { PAGE, randomPage } from './workloads.js';
@@ -87,6 +88,11 @@ export async function primitives(ctx: Context): Promise<void> {
       if (signs[0] === 0 || signs.some((s) => s !== signs[0])) throw new Error(`compare disagrees: ${signs}`);
     }
     if (!core.isZeroAt(zero.addr[i]) || !isZeroPage(zero.frames[i]) || core.isZeroAt(random.addr[i])) throw new Error('zero check wrong');
+  }
+  core.generateScenarioPages(plansAddr, N, scratch);
+  for (let i = 0; i < N; i++) {
+    const made = new Uint8Array(core.memory.buffer, scratch + i * PAGE, PAGE);
+    if (Buffer.compare(made, referenceScenarioPage(new Uint32Array(plans.buffer, i * 16, 4))) !== 0) throw new Error(`generated page ${i} differs from its definition`);
   }
 
   let sink = 0;
