@@ -21,6 +21,7 @@ import { hashHere } from './hash-ring.js';
 import { ScanReducer, shardedRun } from './reduce.js';
 import { scanShards } from './scan-shards.js';
 import { workerShard } from './worker-host.js';
+import { exposingGc } from './collect-garbage.js';
 
 export interface ShardedSettings extends EstimateSettings {
   shards: number;
@@ -42,7 +43,7 @@ export async function runShardedEstimate(sources: ImageSource[], settings: Shard
   const hosts = await startShards(settings.host ?? workerShard, spec, settings.shards);
   try {
     const t1 = performance.now();
-    await loadShards(sources, settings, hosts);
+    await exposingGc(() => loadShards(sources, settings, hosts)); // each worker collects its loading garbage before it starts
     const t2 = performance.now();
     const reducer = new ScanReducer(settings.knobs, profile);
     await scanShards(hosts, reducer, { ...settings, onScan: (record) => settings.onScan?.(record, { pages }) });
