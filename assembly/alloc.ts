@@ -11,6 +11,7 @@ import {
   RECORD_SIZE, RECORDS_PER_BLOCK, WASM_PAGE,
 } from './layout';
 import { addCounter } from './counters';
+import { stableTreesChanged } from './stable-generation';
 
 /** First address past the memory cap. */
 let capEnd: u64 = 0;
@@ -252,7 +253,10 @@ export function unmapFrame(pfn: u32): void {
   setMapcount(pfn, 0);
   const node = frameNode(pfn);
   // The last mapping of a KSM page went: its stable node is stale from now on (found lazily by walks).
-  if (node != 0) store<u8>(node, load<u8>(node, N_KIND) | NODE_STALE, N_KIND);
+  if (node != 0) {
+    store<u8>(node, load<u8>(node, N_KIND) | NODE_STALE, N_KIND);
+    stableTreesChanged();
+  }
   setFrameNode(pfn, 0);
   addCounter(C_FRAMES_IN_USE, -1);
   freeFrame(pfn);

@@ -233,6 +233,13 @@ export const ITEM_STABLE: u8 = 2;
 export const ITEM_CLEAN: u8 = 4;
 /** The last visit was a smart_scan skip (for page maps only). */
 export const ITEM_SKIPPED: u8 = 8;
+/**
+ * The item's last visit searched the stable tree, found no page of its content, and changed
+ * nothing on the way (no chain, no stale node, no node of equal content met): a quiet miss
+ * (stable-generation.ts). ITEM_MISSED_ODD: that visit was in a pass of odd full_scans.
+ */
+export const ITEM_MISSED: u8 = 16;
+export const ITEM_MISSED_ODD: u8 = 32;
 
 // A stable node: a KSM page (regular, or a dup under a chain), or a chain of dups.
 //

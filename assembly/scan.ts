@@ -16,13 +16,14 @@
 // only where a huge page's split takes the page itself away (thp.ts); writes come through the API,
 // so an item remembers whether its
 // page was written since its checksum was taken (ITEM_CLEAN) and an unwritten page is not hashed
-// again. The counters are the kernel's, at the kernel's moments.
+// again; nor does it search the stable tree again where that search would find nothing and change
+// nothing (stable-generation.ts). The counters are the kernel's, at the kernel's moments.
 import {
-  C_FULL_SCANS, C_PAGES_SCANNED, C_PAGES_SKIPPED, C_ZERO_PAGES, E_NOMEM, ITEM_CLEAN, ITEM_SKIPPED,
+  C_FULL_SCANS, C_PAGES_SCANNED, C_PAGES_SKIPPED, C_ZERO_PAGES, E_NOMEM, ITEM_CLEAN, ITEM_MISSED, ITEM_MISSED_ODD, ITEM_SKIPPED,
   PTE_MAPPED, PTE_MERGEABLE, PTE_ZERO, S_ZERO,
 } from './layout';
 import { frameNode, mapFrame, reserveRecords, unmapFrame } from './alloc';
-import { addCounter } from './counters';
+import { addCounter, counter } from './counters';
 import { CONTENTS_HAVE_KEYS, ZERO_PFN, contentsAreZero, contentsChecksum, contentsKey } from './contents';
 import {
   HEAD, addSpaceField, entryOf, freeSpaceTables, isExiting, isScannable, isWholeHuge, itemAt, leafOf,
@@ -34,7 +35,8 @@ import {
   removeRmapItemFromTree, setItemAge, setItemChecksum, setItemFlags, setItemKey, setItemSkips, stableTreeAppend,
   nodeKpfn,
 } from './rmap';
-import { stableTreeInsert, stableTreeSearch } from './stable';
+import { searchWasQuietMiss, stableTreeInsert, stableTreeSearch } from './stable';
+import { stablePassStarts, stableTreesQuietSincePreviousPass } from './stable-generation';
 import { unstableTreeSearchInsert } from './unstable';
 import { resetUnstableTrees, spaceDomain } from './domains';
 import { warmAhead } from './lookahead';
@@ -76,6 +78,7 @@ function scanGetNextRmapItem(): u32 {
   if (slotNext(HEAD) == HEAD) return 0;
   if (cursorSpace == HEAD) {
     resetUnstableTrees();
+    stablePassStarts();
     setCursor(slotNext(HEAD), 0, false);
   }
   while (true) {
@@ -141,7 +144,7 @@ function shouldSkipRmapItem(item: u32): bool {
   setItemSkips(item, skips - 1);
   addCounter(C_PAGES_SKIPPED, 1);
   removeRmapItemFromTree(item);
-  setItemFlags(item, itemFlags(item) | ITEM_SKIPPED);
+  setItemFlags(item, (itemFlags(item) & ~ITEM_MISSED_BOTH) | ITEM_SKIPPED);
   return true;
 }
 
@@ -182,7 +185,7 @@ function cmpAndMergePage(space: u32, entry: u32): void {
     }
   }
   const key = descentKey(item, contents, pfn);
-  const found = stableTreeSearch(contents, key, domain);
+  const found = ownNode == 0 && contents == pfn && missedQuietlyLastPass(item) ? keepQuietMiss(item) : searchStable(item, contents, key, domain, pfn);
   if (found != 0 && nodeKpfn(found) == pfn && isStable(item) && itemNode(item) == found) return;
   removeRmapItemFromTree(item);
   if (found != 0) {
@@ -206,6 +209,37 @@ function cmpAndMergePage(space: u32, entry: u32): void {
   mergeTwoPages(item, entry, tree, domain);
 }
 
+/** stableTreeSearch, and whether it was a quiet miss of the page's own contents, noted in the item for the next pass. */
+function searchStable(item: u32, contents: u32, key: u32, domain: u32, pfn: u32): u32 {
+  const found = stableTreeSearch(contents, key, domain);
+  const flags = itemFlags(item) & ~ITEM_MISSED_BOTH;
+  setItemFlags(item, searchWasQuietMiss && contents == pfn ? flags | missedNow() : flags);
+  return found;
+}
+
+/**
+ * The item's stable search in the previous pass was a quiet miss, its page is unwritten since, and
+ * no stable tree changed since that pass began: this pass's search would find nothing and change
+ * nothing (stable-generation.ts), so it is left out.
+ */
+@inline function missedQuietlyLastPass(item: u32): bool {
+  const flags = itemFlags(item);
+  if ((flags & (ITEM_CLEAN | ITEM_MISSED)) != (ITEM_CLEAN | ITEM_MISSED)) return false;
+  const previousOdd = ((<u32>counter(C_FULL_SCANS) - 1) & 1) != 0;
+  return ((flags & ITEM_MISSED_ODD) != 0) == previousOdd && stableTreesQuietSincePreviousPass();
+}
+
+/** A search left out counts as done in this pass: found nothing, changed nothing. */
+function keepQuietMiss(item: u32): u32 {
+  setItemFlags(item, (itemFlags(item) & ~ITEM_MISSED_BOTH) | missedNow());
+  return 0;
+}
+
+/** ITEM_MISSED, with the parity of this pass. */
+@inline function missedNow(): u8 { return ITEM_MISSED | ((<u32>counter(C_FULL_SCANS) & 1) != 0 ? ITEM_MISSED_ODD : 0); }
+
+const ITEM_MISSED_BOTH: u8 = ITEM_MISSED | ITEM_MISSED_ODD;
+
 /**
  * The key the descents order `contents` by: the item's own when it is that of the page's current
  * contents (ITEM_CLEAN), so that a page whose key no node shares is never loaded; else read from
@@ -226,7 +260,7 @@ function checksumUnchanged(item: u32, pfn: u32): bool {
   if (flags & ITEM_CLEAN) return true;
   const checksum = contentsChecksum(pfn);
   if (CONTENTS_HAVE_KEYS) setItemKey(item, contentsKey(pfn));
-  setItemFlags(item, flags | ITEM_CLEAN);
+  setItemFlags(item, (flags & ~ITEM_MISSED_BOTH) | ITEM_CLEAN); // a search before this write is no guide
   if (checksum == itemChecksum(item)) return true;
   setItemChecksum(item, checksum);
   return false;

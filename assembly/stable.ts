@@ -13,6 +13,7 @@ import {
   addDup, isStale, newNode, nodeHead, nodeKey, nodeKind, nodeKpfn, nodeLen, removeNodeFromStableTree, setNodeKind, setNodeKpfn, unlinkDup,
 } from './rmap';
 import { stableRootOf } from './domains';
+import { stableTreesChanged } from './stable-generation';
 import { chainPruneMillisecs, maxPageSharing, nowMs } from './state';
 
 /** A node that can take one more mapping: `0 < len < max_page_sharing` (`offset` more, for moving to the front). */
@@ -61,6 +62,7 @@ function stableNodeDup(chain: u32, mayPrune: bool, root: u32): u32 {
     // One dup left: it takes the chain's place in the tree.
     unlinkDup(found);
     replaceNode(root, chain, found);
+    stableTreesChanged();
     setNodeKind(found, NODE_REGULAR);
     freeRecord(chain);
     addCounter(C_CHAINS, -1);
@@ -91,6 +93,7 @@ function pageToCompare(node: u32, mayPrune: bool, root: u32): u32 {
   const dup = stableNodeDup(node, mayPrune, root);
   if (dup == 0) { // every dup was stale: the chain goes
     erase(root, node);
+    stableTreesChanged();
     freeRecord(node);
     addCounter(C_CHAINS, -1);
     return 0;
@@ -114,21 +117,31 @@ function pageToCompare(node: u32, mayPrune: bool, root: u32): u32 {
  * already a KSM page (inherited by fork) returns its own node at once, full or not.
  */
 export function stableTreeSearch(pfn: u32, key: u32, domain: u32): u32 {
+  searchWasQuietMiss = false;
   const own = frameNode(pfn);
   if (own != 0) return own;
   const root = stableRootOf(domain);
+  let quiet = true;
   let node = load<u32>(root);
   while (node != 0) {
+    if (nodeKind(node) == NODE_CHAIN) quiet = false; // a chain may be pruned on the way
     const treePfn = pageToCompare(node, true, root);
-    if (treePfn == 0) { node = load<u32>(root); continue; } // a stale node went: start again
+    if (treePfn == 0) { quiet = false; node = load<u32>(root); continue; } // a stale node went: start again
     if (collapsedInto != 0) node = collapsedInto;
     const cmp = compareWithNode(pfn, key, node, treePfn);
     if (cmp < 0) node = left(node);
     else if (cmp > 0) node = right(node);
     else return candidate; // 0 if every KSM page of this content is full
   }
+  searchWasQuietMiss = quiet;
   return 0;
 }
+
+/**
+ * The last stableTreeSearch found no node of the page's content and met no chain and no stale
+ * node: it changed nothing, and, on the same trees, would again (stable-generation.ts).
+ */
+export let searchWasQuietMiss = false;
 
 /**
  * Puts the new KSM page `kpfn` in domain `domain`'s stable tree: a regular node, or, if a node with the same
@@ -161,10 +174,11 @@ export function stableTreeInsert(kpfn: u32, domain: u32): u32 {
   if (equal == 0) {
     linkNode(dup, parent, link);
     insertFixup(root, dup);
+    stableTreesChanged();
   } else {
     let chain = equal;
     if (nodeKind(equal) != NODE_CHAIN) chain = chainFrom(equal, root);
-    addDup(chain, dup);
+    addDup(chain, dup); // inside the chain: only a walk that meets the chain sees it, and such a walk is never quiet
   }
   setFrameNode(kpfn, dup);
   return dup;
@@ -177,6 +191,7 @@ function chainFrom(node: u32, root: u32): u32 {
   if (CONTENTS_HAVE_KEYS) store<u32>(chain, nodeKey(node), N_KEY);
   store<u32>(chain, nowMs, N_PRUNE_TIME);
   replaceNode(root, node, chain);
+  stableTreesChanged();
   addCounter(C_CHAINS, 1);
   addDup(chain, node);
   return chain;
@@ -211,6 +226,7 @@ function removeStaleNodesOf(root: u32): void {
       }
       if (nodeHead(node) == 0) {
         erase(root, node);
+        stableTreesChanged();
         freeRecord(node);
         addCounter(C_CHAINS, -1);
       }
