@@ -36,7 +36,7 @@ import {
   nodeKpfn,
 } from './rmap';
 import { searchWasQuietMiss, stableTreeInsert, stableTreeSearch } from './stable';
-import { stablePassStarts, stableTreesQuietSincePreviousPass } from './stable-generation';
+import { quietMissCarriesOver, stablePassStarts } from './stable-generation';
 import { unstableTreeSearchInsert } from './unstable';
 import { resetUnstableTrees, spaceDomain } from './domains';
 import { warmAhead } from './lookahead';
@@ -185,7 +185,7 @@ function cmpAndMergePage(space: u32, entry: u32): void {
     }
   }
   const key = descentKey(item, contents, pfn);
-  const found = ownNode == 0 && contents == pfn && missedQuietlyLastPass(item) ? keepQuietMiss(item) : searchStable(item, contents, key, domain, pfn);
+  const found = ownNode == 0 && contents == pfn && quietMissCarriesOver(item) ? keepQuietMiss(item) : searchStable(item, contents, key, domain, pfn);
   if (found != 0 && nodeKpfn(found) == pfn && isStable(item) && itemNode(item) == found) return;
   removeRmapItemFromTree(item);
   if (found != 0) {
@@ -215,18 +215,6 @@ function searchStable(item: u32, contents: u32, key: u32, domain: u32, pfn: u32)
   const flags = itemFlags(item) & ~ITEM_MISSED_BOTH;
   setItemFlags(item, searchWasQuietMiss && contents == pfn ? flags | missedNow() : flags);
   return found;
-}
-
-/**
- * The item's stable search in the previous pass was a quiet miss, its page is unwritten since, and
- * no stable tree changed since that pass began: this pass's search would find nothing and change
- * nothing (stable-generation.ts), so it is left out.
- */
-@inline function missedQuietlyLastPass(item: u32): bool {
-  const flags = itemFlags(item);
-  if ((flags & (ITEM_CLEAN | ITEM_MISSED)) != (ITEM_CLEAN | ITEM_MISSED)) return false;
-  const previousOdd = ((<u32>counter(C_FULL_SCANS) - 1) & 1) != 0;
-  return ((flags & ITEM_MISSED_ODD) != 0) == previousOdd && stableTreesQuietSincePreviousPass();
 }
 
 /** A search left out counts as done in this pass: found nothing, changed nothing. */

@@ -19,6 +19,10 @@
 // it, and such a walk is never quiet. (The pass right after a merge pass gains nothing here: its
 // trees changed in that pass, on cloned guests up to its last pages.)
 
+import { C_FULL_SCANS, ITEM_CLEAN, ITEM_MISSED, ITEM_MISSED_ODD } from './layout';
+import { counter } from './counters';
+import { itemFlags } from './rmap';
+
 /** Changes to any stable tree so far (wrapping: 2^32 changes within two passes cannot happen). */
 let stableGeneration: u32 = 0;
 /** stableGeneration when the current pass began, and when the one before it began. */
@@ -34,5 +38,15 @@ export function stablePassStarts(): void {
   generationAtPassStart = stableGeneration;
 }
 
-/** No stable tree changed since the previous pass began. */
-@inline export function stableTreesQuietSincePreviousPass(): bool { return stableGeneration == generationAtPreviousPassStart; }
+/**
+ * The item's stable search in the previous pass was a quiet miss, its page is unwritten since, and
+ * no stable tree changed since that pass began: this pass's search would find nothing and change
+ * nothing, so it is left out (scan.ts). Its page must not map a KSM
+ * page, and be searched by its own contents (the caller's part).
+ */
+export function quietMissCarriesOver(item: u32): bool {
+  const flags = itemFlags(item);
+  if ((flags & (ITEM_CLEAN | ITEM_MISSED)) != (ITEM_CLEAN | ITEM_MISSED)) return false;
+  const previousOdd = ((<u32>counter(C_FULL_SCANS) - 1) & 1) != 0;
+  return ((flags & ITEM_MISSED_ODD) != 0) == previousOdd && stableGeneration == generationAtPreviousPassStart;
+}
