@@ -123,13 +123,19 @@ function nextPageOfSlot(space: u32): u32 {
     if (item == 0) { item = newItem(space, entry); setItemAt(entry, item); }
     setCursorVpn(vpn + 1);
     if (smartScan && frameNode(ptePfn(pte)) == 0 && shouldSkipRmapItem(item)) continue;
-    // Written only when set: a steady pass over merged pages then writes none of their items.
+    // What the item's last visit noted (a smart_scan skip, a quiet stable miss) ends with this
+    // visit, whatever path it takes; the search puts a miss back. Written only when set: a steady
+    // pass over merged pages then writes none of their items.
     const flags = itemFlags(item);
-    if (flags & ITEM_SKIPPED) setItemFlags(item, flags & ~ITEM_SKIPPED);
+    visitStartFlags = flags;
+    if (flags & (ITEM_SKIPPED | ITEM_MISSED_BOTH)) setItemFlags(item, flags & ~(ITEM_SKIPPED | ITEM_MISSED_BOTH));
     return entry;
   }
   return 0;
 }
+
+/** The item's flags as the current visit found them (nextPageOfSlot), before it cleared the last visit's notes. */
+let visitStartFlags: u8 = 0;
 
 /** smart_scan: pages that keep failing to merge are visited less and less often (by age). */
 function shouldSkipRmapItem(item: u32): bool {
@@ -185,7 +191,7 @@ function cmpAndMergePage(space: u32, entry: u32): void {
     }
   }
   const key = descentKey(item, contents, pfn);
-  const found = ownNode == 0 && contents == pfn && quietMissCarriesOver(item) ? keepQuietMiss(item) : searchStable(item, contents, key, domain, pfn);
+  const found = ownNode == 0 && contents == pfn && quietMissCarriesOver(visitStartFlags) ? noteQuietMiss(item, 0) : searchStable(item, contents, key, domain, pfn);
   if (found != 0 && nodeKpfn(found) == pfn && isStable(item) && itemNode(item) == found) return;
   removeRmapItemFromTree(item);
   if (found != 0) {
@@ -209,18 +215,16 @@ function cmpAndMergePage(space: u32, entry: u32): void {
   mergeTwoPages(item, entry, tree, domain);
 }
 
-/** stableTreeSearch, and whether it was a quiet miss of the page's own contents, noted in the item for the next pass. */
+/** stableTreeSearch; a quiet miss of the page's own contents is noted in the item for the next pass. */
 function searchStable(item: u32, contents: u32, key: u32, domain: u32, pfn: u32): u32 {
   const found = stableTreeSearch(contents, key, domain);
-  const flags = itemFlags(item) & ~ITEM_MISSED_BOTH;
-  setItemFlags(item, searchWasQuietMiss && contents == pfn ? flags | missedNow() : flags);
-  return found;
+  return searchWasQuietMiss && contents == pfn ? noteQuietMiss(item, found) : found;
 }
 
-/** A search left out counts as done in this pass: found nothing, changed nothing. */
-function keepQuietMiss(item: u32): u32 {
-  setItemFlags(item, (itemFlags(item) & ~ITEM_MISSED_BOTH) | missedNow());
-  return 0;
+/** Notes a quiet miss of this pass in the item (a search left out counts as one); returns `found`. */
+function noteQuietMiss(item: u32, found: u32): u32 {
+  setItemFlags(item, itemFlags(item) | missedNow());
+  return found;
 }
 
 /** ITEM_MISSED, with the parity of this pass. */
@@ -248,7 +252,7 @@ function checksumUnchanged(item: u32, pfn: u32): bool {
   if (flags & ITEM_CLEAN) return true;
   const checksum = contentsChecksum(pfn);
   if (CONTENTS_HAVE_KEYS) setItemKey(item, contentsKey(pfn));
-  setItemFlags(item, (flags & ~ITEM_MISSED_BOTH) | ITEM_CLEAN); // a search before this write is no guide
+  setItemFlags(item, flags | ITEM_CLEAN);
   if (checksum == itemChecksum(item)) return true;
   setItemChecksum(item, checksum);
   return false;

@@ -6,22 +6,24 @@
 // were about 40 % of a steady pass). A stable-tree search has effects, and the kernel's counters
 // see them: it prunes the chains it meets (stable_node_chains_prune_millisecs) and drops the stale
 // nodes it meets. A search can be left out only where doing it would find nothing and change
-// nothing, and this is exactly when:
+// nothing, and it is left out only when all of these hold (enough, not all the cases there are):
 //   - the page was not written since its last search (ITEM_CLEAN), so its key and contents are
 //     those it searched with;
 //   - that search was a quiet miss (ITEM_MISSED): no chain, no stale node and no node of equal
 //     content on its path, so it changed nothing;
-//   - it was in the previous pass (ITEM_MISSED_ODD: that pass's parity; a page is visited in every
-//     pass, and a visit that does not search, or a merge, clears the flags), and no stable tree
-//     changed since that pass began: the same walk would meet the same nodes, none stale (a node
-//     turning stale is a change), none a chain (a node turning into one is a change).
+//   - it was at the page's last visit, in the previous pass: each visit clears what the last one
+//     noted before it does anything else (so no path through a visit can leave an old miss
+//     behind), every pass visits every page it keeps an item for (a smart_scan skip clears the
+//     notes too), and ITEM_MISSED_ODD, the pass's parity, is checked besides;
+//   - no stable tree changed since the previous pass began: the same walk would meet the same
+//     nodes, none stale (a node turning stale is a change), none a chain (a node turning into one
+//     is a change).
 // A dup added to, or dropped from, a chain need not count: only a walk that meets the chain sees
 // it, and such a walk is never quiet. (The pass right after a merge pass gains nothing here: its
 // trees changed in that pass, on cloned guests up to its last pages.)
 
 import { C_FULL_SCANS, ITEM_CLEAN, ITEM_MISSED, ITEM_MISSED_ODD } from './layout';
 import { counter } from './counters';
-import { itemFlags } from './rmap';
 
 /** Changes to any stable tree so far (wrapping: 2^32 changes within two passes cannot happen). */
 let stableGeneration: u32 = 0;
@@ -39,13 +41,13 @@ export function stablePassStarts(): void {
 }
 
 /**
- * The item's stable search in the previous pass was a quiet miss, its page is unwritten since, and
- * no stable tree changed since that pass began: this pass's search would find nothing and change
- * nothing, so it is left out (scan.ts). Its page must not map a KSM
- * page, and be searched by its own contents (the caller's part).
+ * An item whose flags were `flags` when its visit began (scan.ts): its stable search at its last
+ * visit, in the previous pass, was a quiet miss, its page is unwritten since, and no stable tree
+ * changed since that pass began. This visit's search would find nothing and change nothing, so it
+ * is left out (scan.ts). Its page must not map a KSM page, and be searched by its own contents
+ * (the caller's part).
  */
-export function quietMissCarriesOver(item: u32): bool {
-  const flags = itemFlags(item);
+export function quietMissCarriesOver(flags: u8): bool {
   if ((flags & (ITEM_CLEAN | ITEM_MISSED)) != (ITEM_CLEAN | ITEM_MISSED)) return false;
   const previousOdd = ((<u32>counter(C_FULL_SCANS) - 1) & 1) != 0;
   return ((flags & ITEM_MISSED_ODD) != 0) == previousOdd && stableGeneration == generationAtPreviousPassStart;

@@ -8,7 +8,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Ksm } from '../src/index.js';
-import { image, randomPage } from './helpers/pages.js';
+import { fillPage, image, randomPage, zeroPage } from './helpers/pages.js';
 
 const K = randomPage('the quiet page');
 const C = randomPage('the merged pair');
@@ -66,6 +66,33 @@ for (const engine of ['wasm', 'reference', 'fingerprints'] as const) {
     ksm.scanFull();
     assert.equal([0, 1, 2].map((p) => s.pageInfo(p).mapping), ['ksm', 'ksm', 'ksm'], 'both found the KSM page of their contents');
     assert.equal([ksm.stats().pagesShared, ksm.stats().pagesSharing], [1, 2]);
+    ksm.close();
+  });
+
+  test('a page that went to the zero page and came back, twice, clean: it searches again, and merges', async () => {
+    // Found in review: the zero-page visit neither searched nor cleared the note of the miss before
+    // it, and after two passes the parity matched again; a KSM page of its contents had come since.
+    const ksm = await Ksm.create({ engine, debug: engine !== 'fingerprints', maxMemory: 16 << 20, knobs: { pagesToScan: 1, smartScan: 0, useZeroPages: 0 } });
+    const x = ksm.createSpace({ name: 'x', image: image([zeroPage()]), mergeable: true });
+    const ab = ksm.createSpace({ name: 'ab', image: image([fillPage(1), fillPage(1)]), mergeable: true });
+    ksm.setKnob('run', 1);
+    ksm.scanFull();
+    ab.write(0, zeroPage());
+    ab.write(1, zeroPage());
+    ksm.scanFull(); // x misses the empty stable tree quietly; a and b take new checksums
+    ksm.setKnob('use_zero_pages', 1);
+    ksm.scan(); // x maps the zero page
+    ksm.setKnob('use_zero_pages', 0);
+    ksm.scanFull(); // a and b merge: a KSM page of zeros
+    const backToPrivate = () => { x.madvise(0, 1, 'unmergeable'); x.madvise(0, 1, 'mergeable'); };
+    backToPrivate();
+    ksm.setKnob('use_zero_pages', 1);
+    ksm.scanFull(); // x maps the zero page again; no stable tree changes
+    backToPrivate();
+    ksm.setKnob('use_zero_pages', 0);
+    ksm.scanFull();
+    assert.equal([x.pageInfo(0).mapping, x.pageInfo(0).item], ['ksm', 'stable'], 'x found the KSM page of zeros');
+    assert.equal([ksm.stats().pagesShared, ksm.stats().pagesSharing, ksm.stats().pagesUnshared], [1, 2, 0]);
     ksm.close();
   });
 
