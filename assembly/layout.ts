@@ -240,6 +240,7 @@ export const ITEM_SKIPPED: u8 = 8;
  */
 export const ITEM_MISSED: u8 = 16;
 export const ITEM_MISSED_ODD: u8 = 32;
+export const ITEM_MISSED_BOTH: u8 = ITEM_MISSED | ITEM_MISSED_ODD;
 
 // A stable node: a KSM page (regular, or a dup under a chain), or a chain of dups.
 //

@@ -4,7 +4,7 @@
 import {
   C_DUPS, C_PAGES_SHARED, C_PAGES_SHARING, C_PAGES_UNSHARED, C_RMAP_ITEMS, C_FULL_SCANS, I_AGE,
   I_CHECKSUM, I_ENTRY, I_FLAGS, I_KEY, I_NEXT, I_NODE, I_PREV, I_SEQ, I_SKIPS, ITEM_STABLE,
-  ITEM_MISSED, ITEM_MISSED_ODD, ITEM_UNSTABLE, N_CHAIN, N_DUP_NEXT, N_DUP_PREV, N_HEAD, N_KEY, N_KIND, N_KPFN, N_KPFN_BITS, N_KPFN_MASK, N_LEN, N_LEN_MASK, NODE_CHAIN, NODE_DUP, NODE_STALE,
+  ITEM_MISSED_BOTH, ITEM_UNSTABLE, N_CHAIN, N_DUP_NEXT, N_DUP_PREV, N_HEAD, N_KEY, N_KIND, N_KPFN, N_KPFN_BITS, N_KPFN_MASK, N_LEN, N_LEN_MASK, NODE_CHAIN, NODE_DUP, NODE_STALE,
   S_MERGING, S_RMAP_ITEMS,
 } from './layout';
 import { allocRecord, blockOwner, freeRecord, frameNode } from './alloc';
@@ -82,7 +82,7 @@ export function stableTreeAppend(item: u32, node: u32): void {
   if (head != 0) store<u32>(head, item, I_PREV);
   store<u32>(node, item, N_HEAD);
   // A merged page searches no more; a miss noted before it merged is no guide once it is unmerged.
-  setItemFlags(item, (itemFlags(item) & ~(ITEM_UNSTABLE | ITEM_MISSED | ITEM_MISSED_ODD)) | ITEM_STABLE);
+  setItemFlags(item, (itemFlags(item) & ~(ITEM_UNSTABLE | ITEM_MISSED_BOTH)) | ITEM_STABLE);
   addCounter(head != 0 ? C_PAGES_SHARING : C_PAGES_SHARED, 1);
   addSpaceField(itemSpace(item), S_MERGING, 1);
   addNodeLen(node, 1);

@@ -19,11 +19,11 @@
 // again; nor does it search the stable tree again where that search would find nothing and change
 // nothing (stable-generation.ts). The counters are the kernel's, at the kernel's moments.
 import {
-  C_FULL_SCANS, C_PAGES_SCANNED, C_PAGES_SKIPPED, C_ZERO_PAGES, E_NOMEM, ITEM_CLEAN, ITEM_MISSED, ITEM_MISSED_ODD, ITEM_SKIPPED,
+  C_FULL_SCANS, C_PAGES_SCANNED, C_PAGES_SKIPPED, C_ZERO_PAGES, E_NOMEM, ITEM_CLEAN, ITEM_MISSED_BOTH, ITEM_SKIPPED,
   PTE_MAPPED, PTE_MERGEABLE, PTE_ZERO, S_ZERO,
 } from './layout';
 import { frameNode, mapFrame, reserveRecords, unmapFrame } from './alloc';
-import { addCounter, counter } from './counters';
+import { addCounter } from './counters';
 import { CONTENTS_HAVE_KEYS, ZERO_PFN, contentsAreZero, contentsChecksum, contentsKey } from './contents';
 import {
   HEAD, addSpaceField, entryOf, freeSpaceTables, isExiting, isScannable, isWholeHuge, itemAt, leafOf,
@@ -36,7 +36,7 @@ import {
   nodeKpfn,
 } from './rmap';
 import { searchWasQuietMiss, stableTreeInsert, stableTreeSearch } from './stable';
-import { quietMissCarriesOver, stablePassStarts } from './stable-generation';
+import { quietMissCarriesOver, quietMissNote, stablePassStarts } from './stable-generation';
 import { unstableTreeSearchInsert } from './unstable';
 import { resetUnstableTrees, spaceDomain } from './domains';
 import { warmAhead } from './lookahead';
@@ -122,13 +122,13 @@ function nextPageOfSlot(space: u32): u32 {
     if (!reserveRecords(RECORDS_PER_PAGE)) { batchStatus = E_NOMEM; return 0; }
     if (item == 0) { item = newItem(space, entry); setItemAt(entry, item); }
     setCursorVpn(vpn + 1);
-    if (smartScan && frameNode(ptePfn(pte)) == 0 && shouldSkipRmapItem(item)) continue;
     // What the item's last visit noted (a smart_scan skip, a quiet stable miss) ends with this
-    // visit, whatever path it takes; the search puts a miss back. Written only when set: a steady
-    // pass over merged pages then writes none of their items.
+    // visit, whatever path it takes; a skip or a search notes again. Written only when set: a
+    // steady pass over merged pages then writes none of their items.
     const flags = itemFlags(item);
     visitStartFlags = flags;
     if (flags & (ITEM_SKIPPED | ITEM_MISSED_BOTH)) setItemFlags(item, flags & ~(ITEM_SKIPPED | ITEM_MISSED_BOTH));
+    if (smartScan && frameNode(ptePfn(pte)) == 0 && shouldSkipRmapItem(item)) continue;
     return entry;
   }
   return 0;
@@ -150,7 +150,7 @@ function shouldSkipRmapItem(item: u32): bool {
   setItemSkips(item, skips - 1);
   addCounter(C_PAGES_SKIPPED, 1);
   removeRmapItemFromTree(item);
-  setItemFlags(item, (itemFlags(item) & ~ITEM_MISSED_BOTH) | ITEM_SKIPPED);
+  setItemFlags(item, itemFlags(item) | ITEM_SKIPPED);
   return true;
 }
 
@@ -223,14 +223,9 @@ function searchStable(item: u32, contents: u32, key: u32, domain: u32, pfn: u32)
 
 /** Notes a quiet miss of this pass in the item (a search left out counts as one); returns `found`. */
 function noteQuietMiss(item: u32, found: u32): u32 {
-  setItemFlags(item, itemFlags(item) | missedNow());
+  setItemFlags(item, itemFlags(item) | quietMissNote());
   return found;
 }
-
-/** ITEM_MISSED, with the parity of this pass. */
-@inline function missedNow(): u8 { return ITEM_MISSED | ((<u32>counter(C_FULL_SCANS) & 1) != 0 ? ITEM_MISSED_ODD : 0); }
-
-const ITEM_MISSED_BOTH: u8 = ITEM_MISSED | ITEM_MISSED_ODD;
 
 /**
  * The key the descents order `contents` by: the item's own when it is that of the page's current

@@ -47,6 +47,11 @@ export function stablePassStarts(): void {
  * is left out (scan.ts). Its page must not map a KSM page, and be searched by its own contents
  * (the caller's part).
  */
+/** The note of a quiet miss made in this pass: ITEM_MISSED, with the pass's parity. */
+export function quietMissNote(): u8 {
+  return ITEM_MISSED | ((<u32>counter(C_FULL_SCANS) & 1) != 0 ? ITEM_MISSED_ODD : 0);
+}
+
 export function quietMissCarriesOver(flags: u8): bool {
   if ((flags & (ITEM_CLEAN | ITEM_MISSED)) != (ITEM_CLEAN | ITEM_MISSED)) return false;
   const previousOdd = ((<u32>counter(C_FULL_SCANS) - 1) & 1) != 0;
