@@ -72,7 +72,7 @@ for (const engine of ['wasm', 'reference', 'fingerprints'] as const) {
   test('a page that went to the zero page and came back, twice, clean: it searches again, and merges', async () => {
     // Found in review: the zero-page visit neither searched nor cleared the note of the miss before
     // it, and after two passes the parity matched again; a KSM page of its contents had come since.
-    const ksm = await Ksm.create({ engine, debug: engine !== 'fingerprints', maxMemory: 16 << 20, knobs: { pagesToScan: 1, smartScan: 0, useZeroPages: 0 } });
+    const ksm = await start(engine, 1);
     const x = ksm.createSpace({ name: 'x', image: image([zeroPage()]), mergeable: true });
     const ab = ksm.createSpace({ name: 'ab', image: image([fillPage(1), fillPage(1)]), mergeable: true });
     ksm.setKnob('run', 1);

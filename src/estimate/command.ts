@@ -99,7 +99,7 @@ async function estimate(opts: Record<string, unknown> & { _: unknown[] }, argv: 
   if (options.policy) return policyEstimate(sources, { ...options, engine }, maxMemory, domainOf, io);
   // The verdict's host must hold the guests: refused now, not after the estimate's work.
   if (options.verdict && !options.json && options.hostMemory !== undefined) checkHostMemory(pages, options.hostMemory);
-  announceRead(sources.reduce((n, s) => n + s.pages, 0), io.err);
+  announceRead(pages, io.err);
   const run = await estimateRun(withReadProgress(sources, io.err), { ...options, engine, profile, maxMemory, onScan: progressReporter(io.err), domainOf }, shards);
   const report = options.report ? htmlReport(run) : undefined;
   const compared = domainOf ? await compareDomains(sources, { ...options, engine }, maxMemory, summarize(run).savedBytes, domains, shards) : undefined;

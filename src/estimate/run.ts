@@ -173,14 +173,18 @@ export class CapExceeded extends CliError {
  * that starts "the inputs hold"), or undefined if one can.
  */
 export function beyondOneEngine(pages: number, engine: EngineName): string | undefined {
-  const held = `the inputs hold ${bytes(pages * PAGE_SIZE)} of pages`;
+  const held = inputsHold(pages);
   if (engine === 'fingerprints') {
     return pages > FINGERPRINT_MAX_PAGES ? `${held} (${pages} pages), more than one fingerprint engine holds (${FINGERPRINT_MAX_PAGES} pages, ${bytes(FINGERPRINT_MAX_PAGES * PAGE_SIZE)} of pages)` : undefined;
   }
   return engineFits(pages) ? undefined : `${held}, ${bytes(engineMemoryNeeded(pages))} with the engine's records: more than one engine can have (${bytes(ENGINE_MEMORY_LIMIT)}, the limit of wasm32)`;
 }
 
-const inputPages = (sources: readonly ImageSource[]): number => sources.reduce((n, s) => n + s.pages, 0);
+/** The pages of all the inputs. */
+export const inputPages = (sources: readonly ImageSource[]): number => sources.reduce((n, s) => n + s.pages, 0);
+
+/** How the refusals below begin. */
+const inputsHold = (pages: number): string => `the inputs hold ${bytes(pages * PAGE_SIZE)} of pages`;
 
 /** The cap when none is given: what the inputs need (every frame of an estimate is an input page). */
 export const memoryCap = (sources: readonly ImageSource[], engine: EngineName = 'wasm'): number =>
@@ -207,7 +211,7 @@ export function checkCap(sources: readonly ImageSource[], maxMemory: number, eng
  * beyondOneEngine's.
  */
 export function overCap(pages: number, maxMemory: number, engine: EngineName): string | undefined {
-  const held = `the inputs hold ${bytes(pages * PAGE_SIZE)} of pages`;
+  const held = inputsHold(pages);
   if (engine === 'fingerprints') {
     const needed = fingerprintMemoryNeeded(pages);
     return needed > maxMemory ? `${held}: their fingerprints need ${bytes(needed)}, more than the engine's memory cap of ${bytes(maxMemory)}${RAISE_CAP}` : undefined;

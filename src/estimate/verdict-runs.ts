@@ -8,8 +8,8 @@ import type { EngineName } from '../backend.js';
 import type { DomainComparison } from './domains.js';
 import type { EstimateOptions } from './options.js';
 import { checkHostMemory, runPolicyEstimate, type PolicyRun } from './policy.js';
-import { beyondOneEngine, CapExceeded, overCap, runEstimate, type EstimateRun, type EstimateSettings } from './run.js';
-import type { ImageSource } from './source.js';
+import { beyondOneEngine, CapExceeded, inputPages, overCap, runEstimate, type EstimateRun, type EstimateSettings } from './run.js';
+import { PAGE_SIZE, type ImageSource } from './source.js';
 import { summarize } from './summary.js';
 import { DEFAULT_HOST_HEADROOM, formatVerdict } from './verdict.js';
 
@@ -18,9 +18,9 @@ export type VerdictOptions = EstimateOptions & { engine: EngineName };
 
 /** The verdict: ksmtuned's own simulation, and (without --domain) a run with a domain per input. */
 export async function verdictLines(sources: ImageSource[], options: VerdictOptions, maxMemory: number, run: EstimateRun, compared: DomainComparison | undefined, domainOf: ((i: number) => string | undefined) | undefined, shards: number): Promise<string[]> {
-  const pages = sources.reduce((n, s) => n + s.pages, 0);
+  const pages = inputPages(sources);
   const savedBytes = summarize(run).savedBytes;
-  const hostMemory = options.hostMemory ?? Math.ceil((pages * 4096 * (1 + DEFAULT_HOST_HEADROOM)) / 1024) * 1024;
+  const hostMemory = options.hostMemory ?? Math.ceil((pages * PAGE_SIZE * (1 + DEFAULT_HOST_HEADROOM)) / 1024) * 1024;
   checkHostMemory(pages, hostMemory);
   const ksmtuned = await ksmtunedRun(sources, options, hostMemory, maxMemory, domainOf, shards);
   let domains = compared;
@@ -42,7 +42,7 @@ export async function verdictLines(sources: ImageSource[], options: VerdictOptio
  * before a page is read, or, closer than the rule, when the engine runs out of its cap.
  */
 export async function ksmtunedRun(sources: readonly ImageSource[], options: Pick<VerdictOptions, 'engine' | 'knobs' | 'stableScans'>, hostMemory: number, maxMemory: number, domainOf: ((i: number) => string | undefined) | undefined, shards: number): Promise<{ run: PolicyRun } | { skipped: string }> {
-  const pages = sources.reduce((n, s) => n + s.pages, 0);
+  const pages = inputPages(sources);
   const beyond = beyondOneEngine(pages, options.engine);
   if (beyond) return { skipped: beyond };
   const over = overCap(pages, maxMemory, options.engine);
