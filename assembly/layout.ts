@@ -280,10 +280,11 @@ export const NODE_STALE: u8 = 0x80;
 //
 //   ┌──────────────────────┬──────────────────────┬──────────┬──────────┐
 //   │ fingerprint low u64  │ fingerprint high u64 │ checksum │ flags    │
-//   │ (the page's XXH64)   │ (SIMD hash)          │ u32      │ u32      │
+//   │ (the page's XXH64)   │ (32-bit lanes)       │ u32      │ u32      │
 //   │ 0                    │ 8                    │ 16       │ 20       │
 //   └──────────────────────┴──────────────────────┴──────────┴──────────┘
-// checksum is the kernel's (XXH64 truncated to 32 bits); FP_ZERO: all 4096 bytes are zero.
+// checksum is the kernel's (XXH64 truncated to 32 bits); FP_ZERO: all 4096 bytes are zero (the high
+// half is then 0, so the zero page sorts first, as in memcmp's order).
 
 export const FP_RECORD_SIZE: u32 = 24;
 export const FP_FINGERPRINT_LOW: u32 = 0;

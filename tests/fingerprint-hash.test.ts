@@ -64,6 +64,13 @@ test('the zero flag is set for all-zero pages only', () => {
   assert.is(recordChecksum(records, 0), coreChecksum(zeroPage()));
 });
 
+test('the zero page sorts first, as in memcmp\'s order: its high half is 0, every other page\'s is not', () => {
+  const pages = [zeroPage(), ...Array.from({ length: 200 }, (_, i) => randomPage(`o${i}`)), ...realPages(200)];
+  const records = fingerprintPages(image(pages));
+  assert.is(recordFingerprintHex(records, 0).slice(0, 16), '0'.repeat(16));
+  for (let i = 1; i < pages.length; i++) assert.is.not(recordFingerprintHex(records, i).slice(0, 16), '0'.repeat(16), `page ${i}`);
+});
+
 test('equal pages give equal records, wherever they sit in the input', () => {
   const a = randomPage('same');
   const records = fingerprintPages(image([a, randomPage('x'), a.slice(), zeroPage(), a.slice()]));

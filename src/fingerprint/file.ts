@@ -19,7 +19,7 @@ import { FP_RECORD_SIZE } from './hash.js';
 import { fingerprintSources, hashHere, type HashJobRunner } from '../shards/hash-ring.js';
 
 export const FILE_MAGIC = 'KSMW-FP\n';
-export const FILE_VERSION = 2;
+export const FILE_VERSION = 3;
 /** Bytes per page in the file: its page index and its record. */
 export const ENTRY_SIZE = 4 + FP_RECORD_SIZE;
 const ENTRY_WORDS = ENTRY_SIZE / 4;
