@@ -71,6 +71,7 @@ function hostTargets(ctx: Context): Target[] {
     spreadRow('content shards: threads ÷ one thread, scanning to the settled state (fingerprint engine)', f, `shards.fingerprints.${most}.speedup`, '≥ 1.7×', (x) => x >= 1.7, (x) => `${round(x)}×`, `shards suite (the fleet: 325 MiB of cloned guests), ${most} threads: median (min–max) of its rounds`),
     allCoresRow(f),
     spreadRow('fingerprinting vs the read-once floor, per core', f, 'modes.fingerprinting.overFloor', '≥ 60 %', (x) => x >= 0.6, pct, 'modes suite: floor ms ÷ fingerprinting ms over the same 256 MiB in place, interleaved runs'),
+    row('fingerprint engine memory per page, worst input, measured', f['modes.fingerprints.bytesPerPage.max'], '≤ 48 B', (x) => x <= 48, (x) => `${round(x)} B`, 'modes suite: bytes in use from the fingerprint engine\'s allocator ÷ pages, loaded and after 3 full scans, cloned guests and all-unique pages'),
   ];
 }
 

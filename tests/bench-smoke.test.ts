@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import { Context, round } from '../bench/lib.js';
 import { primitives } from '../bench/primitives.js';
 import { floorFor, readAll } from '../bench/floor.js';
+import { WAYS, checksumCeiling } from '../bench/checksum-ceiling.js';
 
 const test = suite('bench smoke');
 
@@ -49,6 +50,16 @@ test('the primitives suite yields a table of finite, positive figures for every 
   }
   assert.ok(ctx.figures['primitives.floor.wasmSimd.pagesPerSec'] > 0);
   assert.ok(ctx.suites.primitives.notes.some((n) => n.includes('Warm-up')), 'says how warm-up was done');
+});
+
+test('the checksum ceiling compiles its three ways, checks them against the engine\'s checksum, and times them', async () => {
+  for (const inCache of [false, true]) {
+    const run = await checksumCeiling(1 << 20, inCache, 1);
+    assert.ok(Number.isFinite(run.floorMs) && run.floorMs > 0, `floor ms ${run.floorMs}`);
+    for (const way of WAYS) assert.ok(Number.isFinite(run.ms[way]) && run.ms[way] > 0, `${way}: ${run.ms[way]} ms`);
+    assert.ok(WAYS.includes(run.fastest));
+    assert.is(run.ofFloor, run.floorMs / run.ms[run.fastest]);
+  }
 });
 
 test.run();
