@@ -29,7 +29,7 @@ export const WAYS = ['onePageAtATime', 'twoPagesInterleaved', 'twoPagesInVectors
 export type Way = (typeof WAYS)[number];
 
 /** Compiles the module (optimised as the core is) and instantiates it over `memory`. */
-async function instantiate(memory: WebAssembly.Memory): Promise<ChecksumWays> {
+export async function instantiate(memory: WebAssembly.Memory): Promise<ChecksumWays> {
   let binary: Uint8Array | undefined;
   const { error, stderr } = await asc.main(
     [SOURCE, '--outFile', 'ways.wasm', '-O3', '--runtime', 'stub', '--enable', 'simd', '--importMemory', '--noAssert'],

@@ -23,7 +23,7 @@ import { ESTIMATE_KNOB_DEFAULTS } from '../src/estimate/knobs.js';
 import { median, round, stopwatch, type Context, type Row } from './lib.js';
 import { floorFor } from './floor.js';
 import { WAYS, checksumCeiling } from './checksum-ceiling.js';
-import type { ImageSource } from '../src/estimate/source.js';
+import { inputPages, type ImageSource } from '../src/estimate/source.js';
 
 const MiB = 2 ** 20;
 
@@ -153,7 +153,7 @@ function uniqueSource(pages: number): ImageSource {
 }
 
 async function measureMemory(input: string, sources: readonly ImageSource[]): Promise<Row[]> {
-  const pages = sources.reduce((n, s) => n + s.pages, 0);
+  const pages = inputPages(sources);
   const ksm = await Ksm.create({ engine: 'fingerprints', maxMemory: 1 << 30, knobs: { pages_to_scan: 1 << 20 } });
   loadSpaces(ksm, sources, 1 << 30);
   const loaded = (ksm.backend as WasmBackend).engineMemory().dataBytes;

@@ -25,7 +25,7 @@ import { shardCount } from '../shards/choose.js';
 import { estimateFromFingerprints } from '../shards/from-command.js';
 import { formatPolicy, policyJson } from './policy-table.js';
 import { summarize } from './summary.js';
-import type { ImageSource } from './source.js';
+import { inputPages, type ImageSource } from './source.js';
 import { engineOf, resolveMode } from './mode.js';
 
 export const estimateCommand: Command = {
@@ -84,7 +84,7 @@ async function estimate(opts: Record<string, unknown> & { _: unknown[] }, argv: 
   if (options.from.length) return estimateFromFingerprints(options, io);
   const profile = loadProfile(options.profile);
   const sources = openInputs(options.inputs, options.live);
-  const pages = sources.reduce((n, s) => n + s.pages, 0);
+  const pages = inputPages(sources);
   const hugePages = sources.some((s) => (s.hugeSpans?.length ?? 0) > 0);
   const engine = engineOf(resolveMode(options.mode, pages, options.maxMemory, hugePages));
   checkMachineMemory(pages, engine);
@@ -114,7 +114,7 @@ async function estimate(opts: Record<string, unknown> & { _: unknown[] }, argv: 
 
 /** --policy: the policy over simulated time instead of fixed knobs. */
 async function policyEstimate(sources: ImageSource[], options: VerdictOptions, maxMemory: number, domainOf: ((i: number) => string | undefined) | undefined, io: CliIO): Promise<number> {
-  const pages = sources.reduce((n, s) => n + s.pages, 0);
+  const pages = inputPages(sources);
   const hostMemory = options.hostMemory as number; // options.ts: --policy comes with --host-memory
   checkHostMemory(pages, hostMemory);
   if (options.report) throw new CliError('usage', '--report is not available with --policy yet');

@@ -18,7 +18,7 @@ import { bytes } from '../cli/format.js';
 import { scanCpuMs, scanWork } from './cpu.js';
 import type { EstimateKnobs } from './knobs.js';
 import { CapExceeded, loadSpaces, setKnobs } from './run.js';
-import { PAGE_SIZE, type ImageSource } from './source.js';
+import { PAGE_SIZE, inputPages, type ImageSource } from './source.js';
 import { loadProfile } from './profile.js';
 import { sleepTicks } from './timing.js';
 
@@ -155,7 +155,7 @@ export interface PolicyEstimateSettings {
  * than its guests: they could not all be resident, and ksmtuned's figures would be meaningless.
  */
 export async function runPolicyEstimate(sources: readonly ImageSource[], settings: PolicyEstimateSettings): Promise<PolicyRun> {
-  const pages = sources.reduce((n, s) => n + s.pages, 0);
+  const pages = inputPages(sources);
   checkHostMemory(pages, settings.hostMemory);
   let now = 0;
   const ksm = await Ksm.create({ engine: settings.engine ?? 'wasm', maxMemory: settings.maxMemory, clock: () => now });

@@ -3,7 +3,7 @@
  * line per full scan.
  */
 import type { ScanRecord } from './run.js';
-import { PAGE_SIZE, type ImageSource } from './source.js';
+import { PAGE_SIZE, inputPages, type ImageSource } from './source.js';
 import { FP_RECORD_SIZE, PLAN_WORDS } from '../generated/core-abi.js';
 
 /** Inputs this large get a line before reading and lines while reading. */
@@ -29,7 +29,7 @@ export function announceRead(pages: number, write: (text: string) => void): void
  * plans or records alike). A fork keeps pointing at its parent's wrapper, as it did at the parent.
  */
 export function withReadProgress(sources: readonly ImageSource[], write: (text: string) => void, everyMs = READ_LINE_MS): ImageSource[] {
-  const total = sources.reduce((n, s) => n + s.pages, 0);
+  const total = inputPages(sources);
   if (total * PAGE_SIZE < LARGE_BYTES) return [...sources];
   const started = performance.now();
   let read = 0;

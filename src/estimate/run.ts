@@ -17,7 +17,7 @@ import {
 import { modeOf, type EstimateMode } from './mode.js';
 import { KNOB_WRITE_ORDER, type EstimateKnobs } from './knobs.js';
 import type { LiveFacts } from './proc/facts.js';
-import { PAGE_SIZE, type ImageSource } from './source.js';
+import { PAGE_SIZE, inputPages, type ImageSource } from './source.js';
 import { fingerprintPlanned } from '../fingerprint/hash.js';
 import { HUGE_PAGE_PAGES, MAX_SPACE_PAGES, type EngineName } from '../backend.js';
 import { KernelClock } from './timing.js';
@@ -105,7 +105,7 @@ export async function runEstimate(sources: ImageSource[], settings: EstimateSett
 
   const scans: ScanRecord[] = [];
   const spacesPerScan: SpaceRecord[][] = [];
-  const pages = sources.reduce((n, s) => n + s.pages, 0);
+  const pages = inputPages(sources);
   let wallMs = 0;
   let cpu = 0;
   scanStart = ksm.stats();
@@ -179,9 +179,6 @@ export function beyondOneEngine(pages: number, engine: EngineName): string | und
   }
   return engineFits(pages) ? undefined : `${held}, ${bytes(engineMemoryNeeded(pages))} with the engine's records: more than one engine can have (${bytes(ENGINE_MEMORY_LIMIT)}, the limit of wasm32)`;
 }
-
-/** The pages of all the inputs. */
-export const inputPages = (sources: readonly ImageSource[]): number => sources.reduce((n, s) => n + s.pages, 0);
 
 /** How the refusals below begin. */
 const inputsHold = (pages: number): string => `the inputs hold ${bytes(pages * PAGE_SIZE)} of pages`;

@@ -11,6 +11,9 @@ export { PAGE_SIZE } from '../backend.js';
 /** Bytes handed to the sink at a time while reading (a multiple of PAGE_SIZE). */
 export const CHUNK_BYTES = 4 << 20;
 
+/** The pages of all the inputs (sources, or a run's spaces). */
+export const inputPages = (inputs: ReadonlyArray<{ readonly pages: number }>): number => inputs.reduce((n, s) => n + s.pages, 0);
+
 export interface ImageSource {
   /** What the user named: a path, "pid 1234", "clones/guest3". */
   readonly name: string;

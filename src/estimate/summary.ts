@@ -3,7 +3,7 @@
  * in simulated time under these knobs and under others, and ksmd's estimated CPU cost.
  */
 import type { EstimateRun, ScanRecord } from './run.js';
-import { PAGE_SIZE } from './source.js';
+import { PAGE_SIZE, inputPages } from './source.js';
 import { projectScanCpu, projectScanTimes } from './timing.js';
 
 export interface Pace {
@@ -52,7 +52,7 @@ export function summarize(run: EstimateRun): Summary {
   const others = [pace('kernel defaults', 100, 20), pace('pages_to_scan 1000', 1000, sleepMillisecs), pace('pages_to_scan 5000', 5000, sleepMillisecs)]
     .filter((p) => advisorMode === 'scan-time' || p.pagesToScan !== pagesToScan || p.sleepMillisecs !== sleepMillisecs);
   return {
-    pages: run.spaces.reduce((n, s) => n + s.pages, 0),
+    pages: inputPages(run.spaces),
     last,
     savedBytes: (last.pagesSharing + last.ksmZeroPages + last.splitZeroPages) * PAGE_SIZE,
     settledAt: run.settledAt,

@@ -3,6 +3,7 @@
  */
 import { liveNotes, spaceRows } from './proc/table.js';
 import type { EstimateRun } from './run.js';
+import { inputPages } from './source.js';
 import { bytes, duration } from '../cli/format.js';
 import { summarize } from './summary.js';
 import { sleepTicks } from './timing.js';
@@ -40,7 +41,7 @@ function spaces(run: EstimateRun): string[] {
 
 function header(run: EstimateRun): string {
   const k = run.knobs;
-  const pages = run.spaces.reduce((n, s) => n + s.pages, 0);
+  const pages = inputPages(run.spaces);
   return [
     `ksm-wasm estimate: ${run.spaces.length} address space${run.spaces.length === 1 ? '' : 's'}, ${pages} pages (${bytes(pages * 4096)})`,
     `knobs: pages_to_scan=${k.advisorMode === 'scan-time' ? 'advisor' : k.pagesToScan} sleep_millisecs=${k.sleepMillisecs} max_page_sharing=${k.maxPageSharing} ` +

@@ -8,8 +8,8 @@ import type { EngineName } from '../backend.js';
 import type { DomainComparison } from './domains.js';
 import type { EstimateOptions } from './options.js';
 import { checkHostMemory, runPolicyEstimate, type PolicyRun } from './policy.js';
-import { beyondOneEngine, CapExceeded, inputPages, overCap, runEstimate, type EstimateRun, type EstimateSettings } from './run.js';
-import { PAGE_SIZE, type ImageSource } from './source.js';
+import { beyondOneEngine, CapExceeded, overCap, runEstimate, type EstimateRun, type EstimateSettings } from './run.js';
+import { PAGE_SIZE, inputPages, type ImageSource } from './source.js';
 import { summarize } from './summary.js';
 import { DEFAULT_HOST_HEADROOM, formatVerdict } from './verdict.js';
 

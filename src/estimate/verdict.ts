@@ -15,7 +15,7 @@ import { scanCpuMs } from './cpu.js';
 import type { DomainComparison } from './domains.js';
 import type { PolicyRun } from './policy.js';
 import type { EstimateRun } from './run.js';
-import { PAGE_SIZE } from './source.js';
+import { PAGE_SIZE, inputPages } from './source.js';
 import { batchesPerScan, projectScanTimes } from './timing.js';
 
 /** The default CPU cap, as a share of one core. */
@@ -82,7 +82,7 @@ export interface VerdictInputs {
 const pct = (x: number) => `${(x * 100).toFixed(x < 0.01 ? 3 : 1)}%`;
 
 export function formatVerdict(v: VerdictInputs): string[] {
-  const pages = v.run.spaces.reduce((n, s) => n + s.pages, 0);
+  const pages = inputPages(v.run.spaces);
   const inputs = pages * PAGE_SIZE;
   const saved = `${bytes(v.savedBytes)} (${pct(inputs > 0 ? v.savedBytes / inputs : 0)})`;
   const defaults = paceAt(v.run, 100, DEFAULT_SLEEP);

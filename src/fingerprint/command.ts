@@ -12,6 +12,7 @@ import { openInputs } from '../cli/inputs.js';
 import type { CliIO, Command } from '../cli/main.js';
 import { orderedInputs, withSize } from '../estimate/options.js';
 import { checkSpaceSizes } from '../estimate/run.js';
+import { inputPages } from '../estimate/source.js';
 import { writeFingerprintFile } from './file.js';
 import { defaultThreads } from '../shards/choose.js';
 import { startHashWorkers } from '../shards/worker-host.js';
@@ -52,7 +53,7 @@ async function fingerprint(opts: Record<string, unknown> & { _: unknown[] }, arg
   checkSpaceSizes(sources); // an estimate of the file could not hold them
   const t0 = performance.now();
   // The map step fingerprints on every core (one worker thread each) once the inputs are worth it.
-  const threads = defaultThreads(sources.reduce((n, s) => n + s.pages, 0));
+  const threads = defaultThreads(inputPages(sources));
   const workers = threads > 1 ? startHashWorkers(threads) : undefined;
   try {
     const written = writeFingerprintFile(output, sources, workers?.runners);

@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { CliError, describeSystemError } from '../cli/errors.js';
-import { PAGE_SIZE, type ImageSource } from '../estimate/source.js';
+import { PAGE_SIZE, inputPages, type ImageSource } from '../estimate/source.js';
 import { FP_RECORD_SIZE } from './hash.js';
 import { fingerprintSources, hashHere, type HashJobRunner } from '../shards/hash-ring.js';
 
@@ -80,7 +80,7 @@ export function writeFingerprintFile(path: string, sources: readonly ImageSource
     for (let at = 0; at < digest.length;) at += writeSync(fd, digest, at);
     closeSync(fd);
     renameSync(temporary, path);
-    return { pages: header.inputs.reduce((n, i) => n + i.pages, 0), bytes: bytes + CHECKSUM_SIZE };
+    return { pages: inputPages(header.inputs), bytes: bytes + CHECKSUM_SIZE };
   } catch (error) {
     closeSync(fd);
     rmSync(temporary, { force: true });
@@ -167,7 +167,7 @@ export function readFingerprintFile(path: string): FingerprintFile {
     const headerLength = view.getUint32(12, true);
     if (PREFIX + headerLength + CHECKSUM_SIZE > size) throw fail(`truncated: ${size} bytes, shorter than its own header says`);
     const header = parseHeader(file.read(PREFIX, headerLength), fail);
-    const expected = PREFIX + headerLength + header.inputs.reduce((n, i) => n + i.pages, 0) * ENTRY_SIZE + CHECKSUM_SIZE;
+    const expected = PREFIX + headerLength + inputPages(header.inputs) * ENTRY_SIZE + CHECKSUM_SIZE;
     if (size < expected) throw fail(`truncated: ${size} bytes where its header says ${expected}`);
     if (size > expected) throw fail(`corrupted: ${size - expected} bytes more than its header says`);
     const sha = createHash('sha256');

@@ -14,7 +14,7 @@ import { unsplittable } from './partition.js';
 import type { EngineName } from '../backend.js';
 import { bytes } from '../cli/format.js';
 import { engineCapacity } from '../cli/memory.js';
-import { PAGE_SIZE } from '../estimate/source.js';
+import { PAGE_SIZE, inputPages } from '../estimate/source.js';
 
 /** Most shards one run may have. */
 export const MAX_THREADS = 256;
@@ -70,7 +70,7 @@ export function oneShardReason(knobs: EstimateKnobs, policy: string | undefined,
  */
 export function shardCount(threads: number | undefined, knobs: EstimateKnobs, policy: string | undefined, sources: readonly ImageSource[], engine: EngineName): number {
   const reason = oneShardReason(knobs, policy, sources);
-  const pages = sources.reduce((n, s) => n + s.pages, 0);
+  const pages = inputPages(sources);
   if (reason === undefined) {
     if (threads === undefined) return defaultShards(pages, engine);
     const least = shardsToHold(pages, engine);

@@ -12,7 +12,7 @@ import { memoryCap } from '../estimate/run.js';
 import { modeOf } from '../estimate/mode.js';
 import { loadProfile } from '../estimate/profile.js';
 import type { EstimateRun, EstimateSettings } from '../estimate/run.js';
-import type { ImageSource } from '../estimate/source.js';
+import { inputPages, type ImageSource } from '../estimate/source.js';
 import type { ShardSpec } from './engine.js';
 import type { ShardHost, ShardHostFactory } from './host.js';
 import { dealPages } from './partition.js';
@@ -31,7 +31,7 @@ export interface ShardedSettings extends EstimateSettings {
 
 export async function runShardedEstimate(sources: ImageSource[], settings: ShardedSettings): Promise<EstimateRun> {
   const profile = settings.profile ?? loadProfile(undefined);
-  const pages = sources.reduce((n, s) => n + s.pages, 0);
+  const pages = inputPages(sources);
   const spec: ShardSpec = {
     knobs: settings.knobs,
     spaces: sources.map((s, i) => ({ name: s.name, spacePages: s.spacePages ?? s.pages, domain: settings.domainOf?.(i) })),

@@ -9,7 +9,7 @@ import { engineCapacity, engineMemoryFor, fingerprintMemoryFor } from '../cli/me
 import { bytes } from '../cli/format.js';
 import { checkMachineMemory } from '../cli/machine-memory.js';
 import type { EngineName } from '../backend.js';
-import { PAGE_SIZE } from '../estimate/source.js';
+import { PAGE_SIZE, inputPages } from '../estimate/source.js';
 import { SHARD_FILL, engineLabel, shardsToHold } from './choose.js';
 import type { EstimateKnobs } from '../estimate/knobs.js';
 import type { EstimateSettings } from '../estimate/run.js';
@@ -48,7 +48,7 @@ export const runShard: ShardRunner = async (files, shard, settings) => {
   const sources = shardSources(files, shard);
   const tied = unsplittable(sources);
   if (tied && shard.count > 1) throw new CliError('input', `--shard ${shard.index}/${shard.count}: ${tied}, so these inputs run as one shard (--shard 0/1)`);
-  const pages = sources.reduce((n, s) => n + s.pages, 0);
+  const pages = inputPages(sources);
   checkShardFits(pages, shard, settings.engine ?? 'wasm');
   checkMachineMemory(pages, settings.engine ?? 'wasm');
   const spec = { knobs: settings.knobs, spaces: [], maxMemory: settings.maxMemory ?? (settings.engine === 'fingerprints' ? fingerprintMemoryFor : engineMemoryFor)(pages), profile: settings.profile, engine: settings.engine };
