@@ -8,14 +8,15 @@
 //        lanes (word i by lane i mod 16), each lane stepping lane = rotl32((lane ^ word) × K, 13)
 //        with an odd multiplier K of its own, then the lanes folded with XXH64's merge round and
 //        avalanched. Each step is a bijection of the lane for a fixed word and of the word for a
-//        fixed lane, so two pages that differ in one word always differ in the high half, and a
-//        lane is a chain, so moving words around the page changes it too. The zero page's high
-//        half is 0 instead, so that it sorts first among fingerprints as it does in memcmp's order
-//        (docs/fingerprints.md: on inputs with huge pages, where the zero page's place shows).
+//        fixed lane, so two pages that differ in one word always hash to different high halves,
+//        and a lane is a chain, so moving words around the page most likely changes it too. The
+//        zero page's high half is written as 0 instead, so that it sorts first among fingerprints
+//        as it does in memcmp's order (docs/fingerprints.md: on inputs with huge pages, where the
+//        zero page's place shows).
 // XXH64's scalar multiplies bound the loop. The high half is four vector multiplies per 64 bytes
 // beside them: it took a SIMD multiply-accumulate in the manner of XXH3 (64-bit lanes of 32×32
-// products, keys per stripe, scrambles) 25-30 % of the loop's time, this about 5-10 %
-// (docs/fingerprints.md, "The hash").
+// products, keys per stripe, scrambles) 25-30 % of the checksum's speed, this 10-20 %
+// (docs/fingerprints.md, "The hash", which also says what the lanes do not guard against).
 import {
   FP_FINGERPRINT_HIGH, FP_FINGERPRINT_LOW, FP_CHECKSUM, FP_FLAGS, FP_RECORD_SIZE, FP_ZERO, PAGE_SIZE, ZERO_FRAME_LOCATION,
 } from './layout';
@@ -79,7 +80,9 @@ export function fingerprintPage(page: u32, out: u32): void {
   if (!prepared) prepare();
   hashPage(page);
   const low = hashLow;
-  const zero = low == zeroLow && hashHigh == zeroHigh;
+  // A page whose high half comes out 0 (odds 2^-64) and whose low half is the zero page's is
+  // written as the zero page is, so it is flagged as the engine will see it (contentsAreZero).
+  const zero = low == zeroLow && (hashHigh == zeroHigh || hashHigh == 0);
   store<u64>(out, low, FP_FINGERPRINT_LOW);
   store<u64>(out, zero ? 0 : hashHigh, FP_FINGERPRINT_HIGH);
   store<u32>(out, <u32>low, FP_CHECKSUM);

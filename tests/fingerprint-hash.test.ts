@@ -1,7 +1,8 @@
 /**
  * Fingerprint records (src/fingerprint/hash.ts): the checksum is the kernel's (the core's
- * pageChecksum), the zero flag, equal pages give equal records, a one-bit change gives another
- * fingerprint, and the shard is a function of the fingerprint alone.
+ * pageChecksum), the zero flag, the zero page's high half of 0 (it sorts first), equal pages give
+ * equal records, a one-bit change gives another fingerprint, and the shard is a function of the
+ * fingerprint alone.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
