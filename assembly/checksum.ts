@@ -87,7 +87,7 @@ export function xxh64(ptr: u32, length: u32): u64 {
 // a page against 633 (bench fleet suite, same run). Out of cache, pass 1 waits on memory and did
 // not measurably move. Equal to <u32>xxh64(page, 4096) for every page (tests/core-primitives).
 
-@inline function finishPage(v1: u64, v2: u64, v3: u64, v4: u64): u32 {
+@inline export function finishPage(v1: u64, v2: u64, v3: u64, v4: u64): u32 {
   let h = rotl<u64>(v1, 1) + rotl<u64>(v2, 7) + rotl<u64>(v3, 12) + rotl<u64>(v4, 18);
   h = mergeRound(h, v1);
   h = mergeRound(h, v2);

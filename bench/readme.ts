@@ -25,6 +25,7 @@ const steady = WORKLOADS.flatMap((w) => [3, 4].map((p) => f[`kernel.${w}.pass${p
 const whole = WORKLOADS.map((w) => f[`scans.${w}.reference.total.ms`] / f[`scans.${w}.wasm.total.ms`]).filter(Number.isFinite);
 const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '?' : `${Math.round(100 * x)} %`);
 const ns = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '?' : `${Math.round(x)} ns`);
+const gbs = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '?' : `${x.toFixed(1)} GB/s`);
 const range = (xs: number[]) => (xs.length ? `${Math.floor(Math.min(...xs))}-${Math.round(Math.max(...xs))}` : '?');
 const lines = [
   '## Benchmarks',
@@ -53,6 +54,11 @@ const lines = [
   `${pct(f['fleet.mergeOverReads.median'])} of the time of those reads. Engine memory per tracked page is read from the allocator (slab`,
   'blocks, page-table blocks, and the pages of the frame table that were written), not computed from a',
   'record size.',
+  '',
+  `The kernel's checksum itself bounds pass 1 and fingerprinting: timed alone, the fastest of three ways`,
+  'of running it (one page at a time, two pages interleaved, two pages in 64-bit vector lanes;',
+  `\`bench/checksum-ceiling.ts\`) computes ${gbs(f['modes.checksumCeiling.inCache.GBps'])} in cache and reads ${gbs(f['modes.checksumCeiling.outOfCache.GBps'])} out of cache, against the floor's`,
+  `${gbs(f['modes.checksumCeiling.outOfCache.floorGBps'])}: no pass that checksums every page can reach more than ${pct(f['modes.checksumCeiling.overFloor'])} of the floor here.`,
   '',
 ];
 console.log(lines.join('\n'));
