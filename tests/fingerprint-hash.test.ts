@@ -13,6 +13,7 @@ import {
   FP_RECORD_SIZE, PageHasher, fingerprintPages, recordChecksum, recordFingerprintHex, recordIsZero, shardOf,
 } from '../src/fingerprint/hash.js';
 import { xxh64Low32 } from '../src/reference/xxh64.js';
+import { FILE_VERSION } from '../src/fingerprint/file.js';
 import { PAGE, image, randomPage, zeroPage } from './helpers/pages.js';
 
 const test = suite('fingerprint hash');
@@ -139,6 +140,27 @@ test('shardOf: in range, equal for equal pages, and spread over the shards', () 
   const again = fingerprintPages(pages[17]);
   assert.is(shardOf(again, 7), shardOf(records, 7, 17));
   assert.throws(() => shardOf(records, 0), /positive integer/);
+});
+
+/**
+ * The fingerprints of three fixed pages, by fingerprint file version: fingerprint files carry
+ * fingerprints, so a change to the hash must come with a new FILE_VERSION (older files are then
+ * refused rather than mixed in). Changing the hash fails this test until the version is raised and
+ * the new version's values are added here.
+ */
+const KNOWN_FINGERPRINTS: Record<number, string[]> = {
+  3: ['0000000000000000ac869b6f32d8bbdb', 'a23dbf8736e81e530f6e64be186af6a4', 'eee9de632716baa71adfd97c6c30014b'],
+};
+
+test('the fingerprints of fixed pages are this file version\'s', () => {
+  const pages = new Uint8Array(3 * PAGE); // a zero page, bytes counting up, words of i × 0x9e3779b1
+  const view = new DataView(pages.buffer);
+  for (let i = 0; i < PAGE; i++) pages[PAGE + i] = i & 0xff;
+  for (let i = 0; i < PAGE / 4; i++) view.setUint32(2 * PAGE + 4 * i, Math.imul(i, 0x9e3779b1) >>> 0, true);
+  const records = fingerprintPages(pages);
+  const known = KNOWN_FINGERPRINTS[FILE_VERSION];
+  assert.ok(known, `no known fingerprints for file version ${FILE_VERSION}: add them here`);
+  assert.equal([0, 1, 2].map((i) => recordFingerprintHex(records, i)), known, `the hash changed: raise FILE_VERSION (now ${FILE_VERSION}) and add the new values`);
 });
 
 test('bad input: not a whole number of pages', () => {
