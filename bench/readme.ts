@@ -25,6 +25,7 @@ const steady = WORKLOADS.flatMap((w) => [3, 4].map((p) => f[`kernel.${w}.pass${p
 const whole = WORKLOADS.map((w) => f[`scans.${w}.reference.total.ms`] / f[`scans.${w}.wasm.total.ms`]).filter(Number.isFinite);
 const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '?' : `${Math.round(100 * x)} %`);
 const ns = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '?' : `${Math.round(x)} ns`);
+const times = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '?' : `${x.toFixed(2)}×`);
 const gbs = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '?' : `${x.toFixed(1)} GB/s`);
 const range = (xs: number[]) => (xs.length ? `${Math.floor(Math.min(...xs))}-${Math.round(Math.max(...xs))}` : '?');
 const lines = [
@@ -59,6 +60,11 @@ const lines = [
   'of running it (one page at a time, two pages interleaved, two pages in 64-bit vector lanes;',
   `\`bench/checksum-ceiling.ts\`) computes ${gbs(f['modes.checksumCeiling.inCache.GBps'])} in cache and reads ${gbs(f['modes.checksumCeiling.outOfCache.GBps'])} out of cache, against the floor's`,
   `${gbs(f['modes.checksumCeiling.outOfCache.floorGBps'])}: no pass that checksums every page can reach more than ${pct(f['modes.checksumCeiling.overFloor'])} of the floor here.`,
+  '',
+  'Content shards split the work by content, so a content class lands whole in one shard: on the fleet',
+  `the larger of two shards holds the zero pages and ${pct(f['shards.split.largestShare'])} of the pages. Run one after the other in one thread, each`,
+  `timed apart, the two shards give one thread ÷ the slower shard of ${times(f['shards.split.idealSpeedup.median'])} (page engine) and`,
+  `${times(f['shards.fingerprints.split.idealSpeedup.median'])} (fingerprint engine): what two threads would give if running side by side shared nothing.`,
   '',
 ];
 console.log(lines.join('\n'));
