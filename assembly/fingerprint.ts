@@ -15,7 +15,7 @@
 //        zero page's place shows).
 // XXH64's scalar multiplies bound the loop. The high half is four vector multiplies per 64 bytes
 // beside them: it took a SIMD multiply-accumulate in the manner of XXH3 (64-bit lanes of 32×32
-// products, keys per stripe, scrambles) 25-30 % of the checksum's speed, this 10-20 %
+// products, keys per stripe, scrambles) 24-27 % of the checksum's speed, this 10-20 %
 // (docs/fingerprints.md, "The hash", which also says what the lanes do not guard against).
 import {
   FP_FINGERPRINT_HIGH, FP_FINGERPRINT_LOW, FP_CHECKSUM, FP_FLAGS, FP_RECORD_SIZE, FP_ZERO, PAGE_SIZE, ZERO_FRAME_LOCATION,
