@@ -122,7 +122,7 @@ async function checksumCeilingTable(ctx: Context): Promise<void> {
   const ceiling = Math.min(1, ceilingFigure(ctx, 'inCache.GBps') / ceilingFigure(ctx, 'outOfCache.floorGBps'));
   ctx.figure('modes.checksumCeiling.overFloor', ceiling);
   ctx.table(`The kernel's checksum three ways (median of ${runs} interleaved runs each): the ceiling of a pass that checksums every page`, rows);
-  ctx.note(`The ceiling: the fastest way in cache (the checksum's compute alone) over the floor out of cache: ${round(100 * ceiling)} % of the floor. Pass 1 and fingerprinting must checksum every page; neither can reach more of the floor than that. Out of cache the same loops also wait on memory.`);
+  ctx.note(`The ceiling: the fastest of these ways in cache (the checksum's compute alone) over this suite's floor out of cache: ${round(100 * ceiling)} %. A pass that checksums every page reaches no more of this floor unless it checksums faster than the fastest of these loops; against the fleet's floor (fleet suite, another memory) the share differs. Out of cache the same loops also wait on memory.`);
 }
 const ceilingFigure = (ctx: Context, name: string): number => ctx.figures[`modes.checksumCeiling.${name}`];
 const WAY_LABEL = { onePageAtATime: 'one page at a time', twoPagesInterleaved: 'two pages interleaved', twoPagesInVectors: 'two pages in vectors' } as const;

@@ -20,6 +20,8 @@ Object.assign(ctx.suites, run.suites);
 const targets = computeTargets(ctx);
 const e = run.env;
 const f = run.figures;
+/** The fleet's floor per page (ns), and the checksum's compute per page is 4096 ÷ its GB/s. */
+const fleetFloorNs = f['fleet.floor.ms.median'] * 1e6 / f['fleet.pages'];
 const WORKLOADS = ['clones', 'unique', 'zeros', 'prefix'];
 const steady = WORKLOADS.flatMap((w) => [3, 4].map((p) => f[`kernel.${w}.pass${p}.cpuMs`] / f[`scans.${w}.wasm.pass${p}.ms`])).filter(Number.isFinite);
 const whole = WORKLOADS.map((w) => f[`scans.${w}.reference.total.ms`] / f[`scans.${w}.wasm.total.ms`]).filter(Number.isFinite);
@@ -59,12 +61,15 @@ const lines = [
   `The kernel's checksum itself bounds pass 1 and fingerprinting: timed alone, the fastest of three ways`,
   'of running it (one page at a time, two pages interleaved, two pages in 64-bit vector lanes;',
   `\`bench/checksum-ceiling.ts\`) computes ${gbs(f['modes.checksumCeiling.inCache.GBps'])} in cache and reads ${gbs(f['modes.checksumCeiling.outOfCache.GBps'])} out of cache, against the floor's`,
-  `${gbs(f['modes.checksumCeiling.outOfCache.floorGBps'])}: no pass that checksums every page can reach more than ${pct(f['modes.checksumCeiling.overFloor'])} of the floor here.`,
+  `${gbs(f['modes.checksumCeiling.outOfCache.floorGBps'])} there: ${pct(f['modes.checksumCeiling.overFloor'])} of that floor. A pass that checksums every page reaches no more of a floor`,
+  `than that unless it checksums faster than the fastest of these loops; against the fleet's floor above (${ns(fleetFloorNs)} a page)`,
+  `the same compute is ${pct((fleetFloorNs * f['modes.checksumCeiling.inCache.GBps']) / 4096)}, the most pass 1 there can reach.`,
   '',
   'Content shards split the work by content, so a content class lands whole in one shard: on the fleet',
   `the larger of two shards holds the zero pages and ${pct(f['shards.split.largestShare'])} of the pages. Run one after the other in one thread, each`,
   `timed apart, the two shards give one thread ÷ the slower shard of ${times(f['shards.split.idealSpeedup.median'])} (page engine) and`,
-  `${times(f['shards.fingerprints.split.idealSpeedup.median'])} (fingerprint engine): what two threads would give if running side by side shared nothing.`,
+  `${times(f['shards.fingerprints.split.idealSpeedup.median'])} (fingerprint engine): what two threads would give if running side by side cost nothing more`,
+  '(the halves of a split are also cheaper than the whole: smaller trees).',
   '',
 ];
 console.log(lines.join('\n'));

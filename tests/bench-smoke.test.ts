@@ -58,7 +58,6 @@ test('the checksum ceiling compiles its three ways, checks them against the engi
     assert.ok(Number.isFinite(run.floorMs) && run.floorMs > 0, `floor ms ${run.floorMs}`);
     for (const way of WAYS) assert.ok(Number.isFinite(run.ms[way]) && run.ms[way] > 0, `${way}: ${run.ms[way]} ms`);
     for (const way of WAYS) assert.ok(run.ms[run.fastest] <= run.ms[way], `the fastest, ${run.fastest}, is no slower than ${way}`);
-    assert.ok(run.ofFloor > 0 && Number.isFinite(run.ofFloor));
   }
 });
 

@@ -3,9 +3,9 @@
 // checksum each page (pass 1, fingerprinting). XXH64 makes two 64-bit multiplies per 8 bytes, each
 // lane a chain of them; one page keeps four chains going. If the multiplier had throughput to
 // spare, eight chains (two pages at once) would run faster; if 64-bit vector multiplies were
-// cheap, two pages in the two lanes of a vector would. Each loop takes 64 bytes of each page per
-// step, and the vector one loads its multipliers (as v128 constants V8 builds them again on every
-// step: fingerprint.ts).
+// cheap, two pages in the two lanes of a vector would. The two-page loops take 64 bytes of each
+// page a step (pageChecksum, 128 of its one page), and the vector one loads its multipliers (as
+// v128 constants V8 builds them again on every step: fingerprint.ts).
 import { PAGE_SIZE } from '../layout';
 import { LANE1_INIT, LANE2_INIT, LANE3_INIT, LANE4_INIT, PRIME1, PRIME2, finishPage, pageChecksum, round } from '../checksum';
 
