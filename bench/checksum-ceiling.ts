@@ -32,6 +32,11 @@ export type Way = (typeof WAYS)[number];
 /** The module, compiled once (optimised as the core is). */
 let compiled: Promise<WebAssembly.Module> | undefined;
 
+/**
+ * The core's release options (asconfig.json: -O3, AssemblyScript's "stub" runtime, which has no
+ * garbage collector, SIMD, no asserts), written out: asc's --config would add the core's own entry
+ * to the module. The output name is only what writeFile catches; nothing is written to disk.
+ */
 async function compile(): Promise<WebAssembly.Module> {
   let binary: Uint8Array | undefined;
   const { error, stderr } = await asc.main(

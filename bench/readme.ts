@@ -4,7 +4,7 @@
  * The section is pasted at the end of README.md by hand after a full run.
  */
 import { readFileSync } from 'node:fs';
-import { Context } from './lib.js';
+import { Context, ratio } from './lib.js';
 import { computeTargets } from './targets.js';
 
 const file = process.argv[2] ?? new URL('./results/latest.json', import.meta.url).pathname;
@@ -27,7 +27,6 @@ const steady = WORKLOADS.flatMap((w) => [3, 4].map((p) => f[`kernel.${w}.pass${p
 const whole = WORKLOADS.map((w) => f[`scans.${w}.reference.total.ms`] / f[`scans.${w}.wasm.total.ms`]).filter(Number.isFinite);
 const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '?' : `${Math.round(100 * x)} %`);
 const ns = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '?' : `${Math.round(x)} ns`);
-const times = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '?' : `${x.toFixed(2)}×`);
 const gbs = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '?' : `${x.toFixed(1)} GB/s`);
 const range = (xs: number[]) => (xs.length ? `${Math.floor(Math.min(...xs))}-${Math.round(Math.max(...xs))}` : '?');
 const lines = [
@@ -67,8 +66,8 @@ const lines = [
   '',
   'Content shards split the work by content, so a content class lands whole in one shard: on the fleet',
   `the larger of two shards holds the zero pages and ${pct(f['shards.split.largestShare'])} of the pages. Run one after the other in one thread, each`,
-  `timed apart, the two shards give one thread ÷ the slower shard of ${times(f['shards.split.idealSpeedup.median'])} (page engine) and`,
-  `${times(f['shards.fingerprints.split.idealSpeedup.median'])} (fingerprint engine): what two threads would give if running side by side cost nothing more`,
+  `timed apart, the two shards give one thread ÷ the slower shard of ${ratio(f['shards.split.idealSpeedup.median'])} (page engine) and`,
+  `${ratio(f['shards.fingerprints.split.idealSpeedup.median'])} (fingerprint engine): what two threads would give if running side by side cost nothing more`,
   '(the halves of a split are also cheaper than the whole: smaller trees).',
   '',
 ];

@@ -43,10 +43,10 @@ function sources(images: readonly Uint8Array[]): ImageSource[] {
   }));
 }
 
+type Engine = 'wasm' | 'fingerprints';
 /** The figures' prefix and the tables' name of an engine. */
 const figureKey = (engine: Engine): string => (engine === 'wasm' ? 'shards' : 'shards.fingerprints');
 const engineLabel = (engine: Engine): string => (engine === 'wasm' ? 'pages' : 'fingerprints');
-type Engine = 'wasm' | 'fingerprints';
 
 /** Runs of each engine at each thread count: one thread and N threads alternate, so each ratio pairs runs of one moment. */
 const ROUNDS = 7;
