@@ -10,6 +10,7 @@
  */
 import { hugeLayout } from './huge.js';
 import { PAGE_KSM, type PageSet } from './pagemap.js';
+import { indexFrames } from './frame-index.js';
 
 export interface Placement {
   /** Index of the earlier process this one is a fork of, if any. */
@@ -61,8 +62,11 @@ export function placePages(sets: readonly PageSet[]): Placement[] {
  * shares most with A. Numbers, not objects: a whole host has millions of pages.
  */
 function chooseParents(sets: readonly PageSet[]): Array<number | undefined> {
-  const slotOf = new Map<number, number>();
-  const owners: number[] = []; // per slot: first owner, latest owner, each as set * 2^32 + page
+  if (sets.filter((set) => set.pfns).length < 2) return sets.map(() => undefined); // nothing to share a frame with
+  const frames = indexFrames(sets.flatMap((set) => (set.pfns ? [set.pfns] : [])));
+  // Per frame (by its position): its first and its latest owner, each as set * 2^32 + page.
+  const first = new Float64Array(frames.ascending.length).fill(-1);
+  const latest = new Float64Array(frames.ascending.length);
   const addressOf = (owner: number) => sets[Math.floor(owner / 2 ** 32)].addresses[owner % 2 ** 32];
   return sets.map((set, i) => {
     if (!set.pfns) return undefined;
@@ -74,16 +78,14 @@ function chooseParents(sets: readonly PageSet[]): Array<number | undefined> {
     for (let k = 0; k < set.addresses.length; k++) {
       if (set.flags![k] & PAGE_KSM) continue;
       const me = i * 2 ** 32 + k;
-      const slot = slotOf.get(set.pfns[k]);
-      if (slot === undefined) {
-        slotOf.set(set.pfns[k], owners.length);
-        owners.push(me, me);
+      const slot = frames.positionOf(set.pfns[k]);
+      if (first[slot] < 0) {
+        first[slot] = latest[slot] = me;
         continue;
       }
-      const [first, latest] = [owners[slot], owners[slot + 1]];
-      credit(first, set.addresses[k]);
-      if (latest !== first) credit(latest, set.addresses[k]);
-      owners[slot + 1] = me;
+      credit(first[slot], set.addresses[k]);
+      if (latest[slot] !== first[slot]) credit(latest[slot], set.addresses[k]);
+      latest[slot] = me;
     }
     let best: number | undefined;
     for (const [j, n] of shared) if (best === undefined || n > shared.get(best)! || (n === shared.get(best)! && j > best)) best = j;

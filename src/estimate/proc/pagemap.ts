@@ -7,6 +7,7 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { Mapping } from './mappings.js';
+import { indexFrames } from './frame-index.js';
 
 export const PAGE_SIZE = 4096;
 
@@ -94,11 +95,12 @@ export function walkPages(pagemapFd: number, mappings: readonly Mapping[], kpage
     set.addresses = candidates.slice(0, n);
     return set;
   }
-  const { sorted, flags } = readPageFlags(kpageflags, pfns.subarray(0, n));
+  const frames = indexFrames([pfns.subarray(0, n)]);
+  const flags = readPageFlags(kpageflags, frames.ascending);
   const out = { addresses: new Float64Array(n), pfns: new Float64Array(n), flags: new Uint8Array(n) };
   let kept = 0;
   for (let k = 0; k < n; k++) {
-    const f = flags[indexOf(sorted, pfns[k])];
+    const f = flags[frames.positionOf(pfns[k])];
     if (f & KPF_ZERO_PAGE) { set.zeroPageMapped++; continue; }
     if (!(f & KPF_ANON)) { set.notAnonymous++; continue; }
     if (f & KPF_KSM) set.ksmPages++;
@@ -116,12 +118,9 @@ export function walkPages(pagemapFd: number, mappings: readonly Mapping[], kpage
 /** Entries of kpageflags worth reading past to save a read (see walkPages). */
 const JOIN_GAP = 24;
 
-/** The distinct PFNs ascending, and the low half of each one's kpageflags (every bit used here is there). */
-function readPageFlags(fd: number, pfns: Float64Array): { sorted: Float64Array; flags: Uint32Array } {
-  const all = pfns.slice().sort();
-  let n = 0;
-  for (let i = 0; i < all.length; i++) if (i === 0 || all[i] !== all[i - 1]) all[n++] = all[i];
-  const sorted = all.subarray(0, n);
+/** The low half of each frame's kpageflags (every bit used here is there), for frames ascending. */
+function readPageFlags(fd: number, sorted: Float64Array): Uint32Array {
+  const n = sorted.length;
   const flags = new Uint32Array(n);
   const window = new Uint32Array(ENTRIES_PER_READ * 2);
   for (let i = 0; i < n;) {
@@ -132,19 +131,7 @@ function readPageFlags(fd: number, pfns: Float64Array): { sorted: Float64Array; 
     for (let k = i; k < j; k++) flags[k] = window[2 * (sorted[k] - sorted[i])];
     i = j;
   }
-  return { sorted, flags };
-}
-
-/** Position of `value` in the ascending array (it is there). */
-function indexOf(sorted: Float64Array, value: number): number {
-  let lo = 0;
-  let hi = sorted.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid] < value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  return flags;
 }
 
 /**
