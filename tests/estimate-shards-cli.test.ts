@@ -4,7 +4,8 @@
  * `merge`) give the counters of a one-shard run, byte for byte in the JSON (all but wall_ms,
  * startup_ms and shards). Bad input to any step is one line and a non-zero exit.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -117,6 +118,39 @@ test('a fingerprint file that is truncated, corrupted, foreign or of another ver
   refused(await cli('estimate', '--from', at('flipped.kfp'), '--shard', '0/2', '--json'), /flipped\.kfp: corrupted: its SHA-256 does not match/);
   refused(await cli('estimate', '--from', IMAGES[0], '--json'), /guest0\.img: not a ksm-wasm fingerprint file/);
   refused(await cli('estimate', '--from', at('nowhere.kfp'), '--json'), /nowhere\.kfp: no such file/);
+  writeFileSync(at('cut12.kfp'), good.subarray(0, 12));
+  refused(await cli('estimate', '--from', at('cut12.kfp'), '--json'), /cut12\.kfp: truncated: 12 bytes, shorter than the 16 bytes every fingerprint file starts with$/);
+  mkdirSync(at('dir.kfp'), { recursive: true });
+  refused(await cli('estimate', '--from', at('dir.kfp'), '--json'), /dir\.kfp: a directory, not a fingerprint file$/);
+});
+
+/** A fingerprint file with its SHA-256 made again over everything before it (as one made by hand would be). */
+function resealed(bytes: Uint8Array): Uint8Array {
+  const out = bytes.slice();
+  out.set(createHash('sha256').update(out.subarray(0, out.length - 32)).digest(), out.length - 32);
+  return out;
+}
+
+test('a fingerprint file made by hand, checksum right: no inputs, or a page index out of place, is refused naming it', async () => {
+  const good = new Uint8Array(readFileSync(at('fp.kfp')));
+  const view = new DataView(good.buffer, good.byteOffset);
+  const headerLength = view.getUint32(12, true);
+  const header = JSON.parse(new TextDecoder().decode(good.subarray(16, 16 + headerLength)));
+  const emptyHeader = new TextEncoder().encode(JSON.stringify({ ...header, inputs: [] }));
+  const empty = new Uint8Array(16 + emptyHeader.length + 32);
+  empty.set(good.subarray(0, 12));
+  new DataView(empty.buffer).setUint32(12, emptyHeader.length, true);
+  empty.set(emptyHeader, 16);
+  writeFileSync(at('empty.kfp'), resealed(empty));
+  refused(await cli('estimate', '--from', at('empty.kfp'), '--json'), /empty\.kfp: corrupted: its header is not one of a version \d+ fingerprint file \(.*one input or more\)$/);
+  const far = good.slice();
+  new DataView(far.buffer).setUint32(16 + headerLength, 999_999, true);
+  writeFileSync(at('far.kfp'), resealed(far));
+  refused(await cli('estimate', '--from', at('far.kfp'), '--json'), /far\.kfp: corrupted: input 0 \(".*"\) has an entry for page 999999, outside its \d+ pages$/);
+  const back = good.slice();
+  new DataView(back.buffer).setUint32(16 + headerLength + 28, 0, true); // the second entry's page: the first's again
+  writeFileSync(at('back.kfp'), resealed(back));
+  refused(await cli('estimate', '--from', at('back.kfp'), '--json'), /back\.kfp: corrupted: input 0 \(".*"\) has an entry for page 0, out of address order$/);
 });
 
 test('merge refuses what is not the K shards of one run', async () => {

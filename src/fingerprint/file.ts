@@ -157,7 +157,9 @@ export function readFingerprintFile(path: string): FingerprintFile {
   try {
     const size = file.size;
     const prefix = file.read(0, Math.min(size, PREFIX));
-    if (prefix.length < PREFIX || new TextDecoder().decode(prefix.subarray(0, 8)) !== FILE_MAGIC) throw fail('not a ksm-wasm fingerprint file (no "KSMW-FP" magic at its start; make one with ksm-wasm fingerprint)');
+    const start = new TextDecoder().decode(prefix.subarray(0, FILE_MAGIC.length));
+    if (size === 0 || !FILE_MAGIC.startsWith(start)) throw fail('not a ksm-wasm fingerprint file (no "KSMW-FP" magic at its start; make one with ksm-wasm fingerprint)');
+    if (prefix.length < PREFIX) throw fail(`truncated: ${size} bytes, shorter than the ${PREFIX} bytes every fingerprint file starts with`);
     const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
     const version = view.getUint32(8, true);
     if (version !== FILE_VERSION) {
@@ -183,7 +185,12 @@ export function readFingerprintFile(path: string): FingerprintFile {
       try {
         if (again.size !== checked.size || again.mtimeMs !== checked.mtimeMs) throw fail('changed since it was checked (give the estimate a file that nothing writes to)');
         const end = starts[input] + header.inputs[input].pages * ENTRY_SIZE;
-        for (let from = starts[input]; from < end; from += READ_BYTES) sink(again.read(from, Math.min(READ_BYTES, end - from)));
+        let next = 0; // the lowest page index the next entry may have
+        for (let from = starts[input]; from < end; from += READ_BYTES) {
+          const entries = again.read(from, Math.min(READ_BYTES, end - from));
+          next = checkPageIndices(entries, next, header.inputs[input], input, fail);
+          sink(entries);
+        }
       } finally {
         again.close();
       }
@@ -194,6 +201,24 @@ export function readFingerprintFile(path: string): FingerprintFile {
   }
 }
 
+/**
+ * The entries' page indices must rise and stay inside the input's space: a file whose checksum
+ * matches but whose indices do not (made by hand) is refused here, naming the file, not later by
+ * the engine. Returns the lowest index the next entry may have.
+ */
+function checkPageIndices(entries: Uint8Array, next: number, input: FileInput, index: number, fail: (what: string) => CliError): number {
+  const view = new DataView(entries.buffer, entries.byteOffset, entries.byteLength);
+  for (let at = 0; at < entries.length; at += ENTRY_SIZE) {
+    const page = view.getUint32(at, true);
+    if (page < next || page >= input.space_pages) {
+      const why = page < next ? 'out of address order' : `outside its ${input.space_pages} pages`;
+      throw fail(`corrupted: input ${index} ("${input.name}") has an entry for page ${page}, ${why}`);
+    }
+    next = page + 1;
+  }
+  return next;
+}
+
 /** A file open for positional reads (each read all of its bytes, or a CliError). */
 function openFile(path: string): { size: number; mtimeMs: number; read(at: number, length: number): Uint8Array; close(): void } {
   let fd: number;
@@ -202,7 +227,12 @@ function openFile(path: string): { size: number; mtimeMs: number; read(at: numbe
   } catch (error) {
     throw describeSystemError(path, error);
   }
-  const { size, mtimeMs } = fstatSync(fd);
+  const stat = fstatSync(fd);
+  if (stat.isDirectory()) {
+    closeSync(fd);
+    throw new CliError('input', `${path}: a directory, not a fingerprint file`);
+  }
+  const { size, mtimeMs } = stat;
   return {
     size,
     mtimeMs,
@@ -227,9 +257,9 @@ function parseHeader(text: Uint8Array, fail: (what: string) => CliError): Finger
     throw fail('corrupted: its header is not JSON');
   }
   const count = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;
-  const good = header && header.page_size === PAGE_SIZE && header.record_size === FP_RECORD_SIZE && Array.isArray(header.inputs)
+  const good = header && header.page_size === PAGE_SIZE && header.record_size === FP_RECORD_SIZE && Array.isArray(header.inputs) && header.inputs.length > 0
     && header.inputs.every((i, k) => typeof i?.name === 'string' && count(i.pages) && count(i.space_pages) && i.pages <= i.space_pages
       && Array.isArray(i.huge_spans) && Array.isArray(i.drop_pages) && (i.fork_of === null || (count(i.fork_of) && (i.fork_of as number) < k)));
-  if (!good) throw fail(`corrupted: its header is not one of a version ${FILE_VERSION} fingerprint file (page size ${PAGE_SIZE}, records of ${FP_RECORD_SIZE} bytes, inputs)`);
+  if (!good) throw fail(`corrupted: its header is not one of a version ${FILE_VERSION} fingerprint file (page size ${PAGE_SIZE}, records of ${FP_RECORD_SIZE} bytes, one input or more)`);
   return header;
 }
