@@ -76,6 +76,8 @@ const cases: Array<[string, string[], number, RegExp]> = [
   ['a knob given twice', [good, '--pages-to-scan', '5', '--pages-to-scan', '6'], 2, /--pages-to-scan is given 2 times/],
   ['a flag without its value', [good, '--max-scans'], 2, /--max-scans needs a value/],
   ['--max-scans 0', [good, '--max-scans', '0'], 2, /--max-scans 0: must be from 1/],
+  ['a negative thread count', [good, '--threads', '-1'], 2, /--threads -1: negative values are not taken/],
+  ['a negative size', ['--scenario', 'clones', '--size', '-1G'], 2, /--size -1G: negative values are not taken/],
   ['inputs larger than the memory cap', [file('big.img', 2 << 20), '--max-memory', '1'], 2, /more than the engine's memory cap of 1\.0 MiB \(raise it with --max-memory, at most 4\.0 GiB\)$/],
   ['a report in a directory that does not exist', [good, '--report', join(dir, 'no', 'such', 'dir', 'r.html')], 2, /--report .*r\.html: directory .* does not exist/],
   ['no command', [], 2, /no command given/],
@@ -165,6 +167,18 @@ test('a good input still works (the cases above fail for their own reason)', asy
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, /ksm-wasm estimate: 1 address space, 2 pages/);
   assert.ok(existsSync(report));
+});
+
+test('a run cut short by --max-scans says so in its time table too: times to the last change, not "settled"', async () => {
+  const r = await cli(['estimate', '--scenario', 'clones', '--size', '4M', '--max-scans', '2']);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^Not converged after 2 full scans/m);
+  const times = r.stdout.split('\n').filter((line) => /pages \/ \d+ ms +(settled|last change) /.test(line));
+  assert.ok(times.length > 0, 'the time table is there');
+  for (const line of times) {
+    assert.match(line, /last change .* ksmd CPU to last change .*, last scan .* of a core$/);
+    assert.not.match(line, /settle|steady/);
+  }
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -99,7 +99,7 @@ test('an input larger than one address space (2 GiB) is refused in one line, bef
     closeSync(fd);
     for (const threads of ['1', '2']) refused(await runNode([CLI, 'estimate', big, '--threads', threads]), /big\.img: 3\.0 GiB of address space, more than one space of the engine holds \(2\.0 GiB\)/);
     refused(await runNode([CLI, 'fingerprint', big, '-o', join(dir, 'big.kfp')]), /more than one space of the engine holds/);
-    refused(await runNode([CLI, 'estimate', '--scenario', 'mixed', '--size', '20G']), /mixed's 6 guests would hold \d+ pages each, more than an address space holds/);
+    refused(await runNode([CLI, 'estimate', '--scenario', 'mixed', '--size', '20G']), /the 6 guests of mixed would hold \d+ pages each, more than an address space holds/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -21,7 +21,8 @@ export type InputSpec =
   | { kind: 'scenario'; name: string; size?: number };
 
 /** How live processes are read (--merge-any, --freeze). */
-export interface LiveSettings { question: MergeQuestion; freeze: boolean }
+/** How live processes are opened; `command` names the command in their notes on stderr (default estimate). */
+export interface LiveSettings { question: MergeQuestion; freeze: boolean; command?: string }
 
 const LIVE_KINDS = new Set(['pid', 'all', 'cgroup']);
 
@@ -38,7 +39,7 @@ export function openInputs(specs: readonly InputSpec[], live: LiveSettings = { q
     return [];
   });
   const host = specs.some((spec) => spec.kind === 'all' || spec.kind === 'cgroup');
-  const processes = pids.length ? openLiveProcesses([...new Set(pids)], { ...live, host, note: (line) => process.stderr.write(`ksm-wasm estimate: ${line}\n`) }) : [];
+  const processes = pids.length ? openLiveProcesses([...new Set(pids)], { ...live, host, note: (line) => process.stderr.write(`ksm-wasm ${live.command ?? 'estimate'}: ${line}\n`) }) : [];
   let livePlaced = false;
   return specs.flatMap((spec): ImageSource[] => {
     if (LIVE_KINDS.has(spec.kind)) {

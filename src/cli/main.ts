@@ -50,7 +50,7 @@ export async function runCli(argv: readonly string[], io: CliIO = processIO, com
       .describe(['Linux KSM as WebAssembly: what KSM would merge, and how fast.', EXIT_STATUS_HELP]);
     for (const c of commands) c.register(prog, { io, argv: argv.slice(3) });
     if (!command) return refuseOrHelp(prog, argv, commands);
-    const parsed = prog.parse([...argv], { lazy: true, string: [...(command.stringFlags ?? [])], unknown: unknownFlag });
+    const parsed = prog.parse([...argv], { lazy: true, string: [...(command.stringFlags ?? [])], unknown: (flag) => unknownFlag(flag, argv) });
     const status = parsed ? await parsed.handler(...parsed.args) : undefined;
     return typeof status === 'number' ? status : EXIT.done;
   } catch (error) {
@@ -70,9 +70,14 @@ function refuseOrHelp(prog: Sade, argv: readonly string[], commands: readonly Co
   return EXIT.done;
 }
 
-function unknownFlag(flag: string): never {
-  // mri reads "--pages-to-scan -1" as the option "-1": say what is really wrong.
-  if (/^-\d/.test(flag)) throw new CliError('usage', `${flag}: negative values are not taken (knobs and scan limits are non-negative integers)`);
+function unknownFlag(flag: string, argv: readonly string[]): never {
+  // mri reads "--pages-to-scan -1" as the option "-1": say what is really wrong, and whose value it was.
+  if (/^-\d/.test(flag)) {
+    const at = argv.findIndex((token) => token.startsWith(flag)); // mri cuts "-1G" or "-1/2" down to "-1"
+    const before = argv[at - 1];
+    const owner = before?.startsWith('--') && !before.includes('=') ? `${before} ` : '';
+    throw new CliError('usage', `${owner}${argv[at] ?? flag}: negative values are not taken (knobs, scan limits, sizes, shards and pids are non-negative)`);
+  }
   throw new CliError('usage', `unknown option ${flag}`);
 }
 

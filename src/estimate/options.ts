@@ -52,7 +52,7 @@ export function estimateOptions(opts: Parsed, argv: readonly string[]): Estimate
   const ordered = withSize(opts, orderedInputs(opts, argv));
   const shards = shardOptions(opts, ordered);
   const inputs = shards.from.length ? [] : ordered;
-  if (inputs.length === 0 && shards.from.length === 0) throw new CliError('usage', 'estimate: nothing to scan (give IMAGE files, --scenario NAME, --pid PID, --cgroup PATH or --all)');
+  if (inputs.length === 0 && shards.from.length === 0) throw new CliError('usage', 'nothing to scan (give IMAGE files, --scenario NAME, --pid PID, --cgroup PATH or --all)');
   const policy = policyOptions(opts, single);
   const knobs = { ...ESTIMATE_KNOB_DEFAULTS } as Record<string, unknown>;
   for (const [flag, knob] of Object.entries(KNOB_FLAGS)) {

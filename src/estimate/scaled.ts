@@ -19,6 +19,7 @@
  * oracle's SHAKE-256 bytes of the plain --scenario (which would take minutes per GiB).
  */
 import { CliError } from '../cli/errors.js';
+import { bytes } from '../cli/format.js';
 import { CHUNK_BYTES, PAGE_SIZE, type ImageSource } from './source.js';
 import { MAX_SPACE_PAGES } from '../backend.js';
 import { PLAN_WORDS, sharedHasher } from '../fingerprint/hash.js';
@@ -179,8 +180,8 @@ export function openScaledScenario(name: string, size: number): ImageSource[] {
   // clones: 8 guests, more of them (booted from the same image) where 8 would pass a space's size.
   const guests = scenario.moreGuests ? Math.max(scenario.guests, Math.ceil(pages / MAX_SPACE_PAGES)) : scenario.guests;
   const pagesPerGuest = Math.floor(pages / guests);
-  if (pagesPerGuest < 1) throw new CliError('input', `--size ${size}: too small for ${name}'s ${scenario.guests} guests (at least ${scenario.guests * PAGE_SIZE} bytes)`);
-  if (pagesPerGuest > MAX_SPACE_PAGES) throw new CliError('input', `--size ${size}: ${name}'s ${guests} guests would hold ${pagesPerGuest} pages each, more than an address space holds (${MAX_SPACE_PAGES} pages, 2 GiB)`);
+  if (pagesPerGuest < 1) throw new CliError('input', `--size ${bytes(size)}: too small for the ${scenario.guests} guests of ${name} (at least ${bytes(scenario.guests * PAGE_SIZE)}, a page each)`);
+  if (pagesPerGuest > MAX_SPACE_PAGES) throw new CliError('input', `--size ${bytes(size)}: the ${guests} guests of ${name} would hold ${pagesPerGuest} pages each, more than an address space holds (${MAX_SPACE_PAGES} pages, 2 GiB)`);
   return scenario.make(guests, pagesPerGuest);
 }
 

@@ -55,6 +55,8 @@ function footer(run: EstimateRun): string[] {
   const tick = 1000 / profile.hz;
   const sleep = s.paces[0].sleepMillisecs;
   const ticks = sleep === 0 ? 0 : sleepTicks(sleep, profile.hz) + profile.extraTicks;
+  // Not settled within --max-scans: the times run to the last change, and the last scan is not a steady one.
+  const [settled, toSettle, steady] = run.converged ? ['settled', 'to settle', 'steady'] : ['last change', 'to last change', 'last scan'];
   return [
     run.converged
       ? `Merge state settled after full scan ${s.settledAt} (unchanged for the ${run.scans.length - s.settledAt} scans after it).`
@@ -64,8 +66,8 @@ function footer(run: EstimateRun): string[] {
       `general_profit ${bytes(s.last.generalProfit)} after the rmap items' 64 bytes per page.`,
     '',
     `Time for ksmd to get there, by its wall clock from run=1 (a ${sleep} ms sleep lasts ${ticks} ticks of ${tick} ms, ${ticks * tick} ms; plus its CPU):`,
-    ...s.paces.map((p) => `  ${p.label.padEnd(32)} ${`${p.pagesToScan} pages / ${p.sleepMillisecs} ms`.padEnd(22)} settled ${duration(p.settleMs).padStart(9)}   ` +
-      `last scan ${duration(p.lastMs).padStart(9)}   ksmd CPU to settle ${duration(p.settleCpuMs).padStart(9)}, steady ${pct(p.steadyCpuShare)} of a core`),
+    ...s.paces.map((p) => `  ${p.label.padEnd(32)} ${`${p.pagesToScan} pages / ${p.sleepMillisecs} ms`.padEnd(22)} ${settled} ${duration(p.settleMs).padStart(9)}   ` +
+      `last scan ${duration(p.lastMs).padStart(9)}   ksmd CPU ${toSettle} ${duration(p.settleCpuMs).padStart(9)}, ${steady} ${pct(p.steadyCpuShare)} of a core`),
     `ksmd's CPU from a cost per batch, page seen, merged page visited, stable-tree hit, other page, two-page merge and tree level (${profileName(run)});`,
     '  checked against the free-running kernel (docs/clock.md): time within 10 %, CPU within 25 %, on the host and session the profile was measured in.',
     (run.shards ?? 1) > 1

@@ -49,7 +49,7 @@ async function fingerprint(opts: Record<string, unknown> & { _: unknown[] }, arg
   const output = outputPath(opts.output ?? opts.o);
   const inputs = withSize(opts, orderedInputs(opts, argv, VALUE_FLAGS));
   if (inputs.length === 0) throw new CliError('usage', 'nothing to read (give IMAGE files, --scenario NAME, --pid PID, --cgroup PATH or --all)');
-  const sources = openInputs(inputs, { question: opts['merge-any'] === true ? 'merge-any' : 'mergeable', freeze: opts.freeze === true });
+  const sources = openInputs(inputs, { question: opts['merge-any'] === true ? 'merge-any' : 'mergeable', freeze: opts.freeze === true, command: 'fingerprint' });
   checkSpaceSizes(sources); // an estimate of the file could not hold them
   const t0 = performance.now();
   // The map step fingerprints on every core (one worker thread each) once the inputs are worth it.
@@ -57,7 +57,7 @@ async function fingerprint(opts: Record<string, unknown> & { _: unknown[] }, arg
   const workers = threads > 1 ? startHashWorkers(threads) : undefined;
   try {
     const written = writeFingerprintFile(output, sources, workers?.runners);
-    io.err(`ksm-wasm fingerprint: ${written.pages} pages of ${sources.length} inputs in ${((performance.now() - t0) / 1000).toFixed(1)} s on ${threads} thread${threads > 1 ? 's' : ''}: ${output} (${bytes(written.bytes)})\n`);
+    io.err(`ksm-wasm fingerprint: ${written.pages} pages of ${sources.length} input${sources.length === 1 ? '' : 's'} in ${((performance.now() - t0) / 1000).toFixed(1)} s on ${threads} thread${threads > 1 ? 's' : ''}: ${output} (${bytes(written.bytes)})\n`);
   } finally {
     await workers?.close();
   }
