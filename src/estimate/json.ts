@@ -1,5 +1,5 @@
 /**
- * The JSON of `ksm-wasm estimate --json`: a contract (DESIGN.md, "ksm-wasm estimate"). Keys are the
+ * The JSON of `ksm-wasm estimate --json`: a contract (docs/estimate-json.md). Keys are the
  * kernel's file names, values are numbers (settled_at_full_scan is null when the merge state did not
  * settle within --max-scans), nothing more and nothing less.
  */

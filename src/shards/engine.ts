@@ -6,7 +6,7 @@
  *
  * The engine's clock (chain prunes) is the shard's own: a KernelClock fed with the shard's own
  * work. On a frozen input that clock can change which dup of a chain takes a page, never how many
- * pages merge (DESIGN.md, "Beyond one linear memory"), so the counters do not depend on it, and a
+ * pages merge (README, "Bigger hosts: content shards"), so the counters do not depend on it, and a
  * shard run alone (estimate --shard) is the same as the shard run beside the others.
  */
 import { Ksm } from '../ksm.js';

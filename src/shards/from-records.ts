@@ -3,7 +3,7 @@
  * they are (readRecords). For the page engine (--mode pages) each record becomes a stand-in page:
  * all zeros for a zero page, else the record itself (its 128-bit fingerprint) followed by zeros, so
  * two stand-in pages are equal exactly when their fingerprints are. KSM's counters depend only on
- * which pages are equal (DESIGN.md, "Beyond one linear memory"), so they come out as from the pages
+ * which pages are equal (README, "Bigger hosts: content shards"), so they come out as from the pages
  * themselves; a stand-in costs a whole page of engine memory per page.
  */
 import type { ImageSource } from '../estimate/source.js';

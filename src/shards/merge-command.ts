@@ -1,7 +1,7 @@
 /**
  * `ksm-wasm merge RESULT…`: the reduce step of a map/reduce estimate. Sums the shard results
  * (merge.ts), computes the time figures and convergence, and prints the estimate as `estimate`
- * would (the table and the verdict, or with --json the JSON of DESIGN.md). The verdict leaves out
+ * would (the table and the verdict, or with --json the JSON of docs/estimate-json.md). The verdict leaves out
  * ksmtuned and the domain comparison, and says so: each needs a run of its own over all the pages.
  */
 import { EXIT, EXIT_STATUS_HELP } from '../cli/errors.js';
@@ -24,7 +24,7 @@ export const mergeCommand: Command = {
         'Merge the shard results of a map/reduce estimate: ksm-wasm merge RESULT… (one per shard, from estimate --from FILE --shard I/K --json).',
         EXIT_STATUS_HELP,
       ])
-      .option('--json', 'Print the JSON of DESIGN.md on stdout', false)
+      .option('--json', 'Print the estimate as JSON on stdout (its keys: docs/estimate-json.md)', false)
       .option('--profile', 'Clock profile from ksm-wasm calibrate, for simulated_ms and ksmd_cpu_ms')
       .option('--cpu-cap', 'The verdict\'s cap on ksmd\'s CPU, % of one core (default 10)')
       .option('--verdict', 'End with the verdict (--no-verdict: leave it out)', true)

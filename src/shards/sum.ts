@@ -1,6 +1,6 @@
 /**
  * The shards' counters added up, one full scan at a time. Every page counter, every space's
- * ksm_stat and the hidden rmap-item total add up (DESIGN.md, "Beyond one linear memory"); the
+ * ksm_stat and the hidden rmap-item total add up (README, "Bigger hosts: content shards"); the
  * kernel's formulas (pages_volatile, general_profit) are applied to the sum, as the kernel
  * applies them to its totals. full_scans is common to all shards.
  */
