@@ -1,5 +1,6 @@
 // Memory for the core: 4 KiB blocks (frames, page tables, slabs) from the top of linear memory,
-// 28-byte records from slabs, and the frame table (mapcount and stable node per frame). In the
+// item areas of ITEM_AREA_BLOCKS contiguous blocks (the rmap items of a leaf pair), 28-byte records
+// from slabs, and the frame table (mapcount and stable node per frame). In the
 // fingerprint engine (FINGERPRINTS) a frame is a 24-byte fingerprint frame (layout.ts) from a
 // region of its own, after the frame table, instead of a block.
 //
@@ -7,8 +8,8 @@
 // (reserveBlocks, reserveRecords); once that succeeded, its allocations cannot fail.
 import {
   BASE_LOCATION, C_FRAMES_IN_USE, C_KSM_FRAMES, C_RECORDS_IN_USE, FP_CAP_BYTES_PER_FRAME, FP_FIRST_PFN, FP_FRAME_META,
-  FP_FRAME_SIZE, FP_MAX_FRAMES, FRAME_ENTRY_SIZE, FRAME_TABLE_LOCATION, N_KIND, NODE_STALE, PAGE_SHIFT, PAGE_SIZE,
-  RECORD_SIZE, RECORDS_PER_BLOCK, WASM_PAGE,
+  FP_FRAME_SIZE, FP_MAX_FRAMES, FRAME_ENTRY_SIZE, FRAME_TABLE_LOCATION, ITEM_AREA_BLOCKS, LEAF_BYTES, N_KIND, NODE_STALE,
+  PAGE_SHIFT, PAGE_SIZE, RECORD_SIZE, RECORDS_PER_BLOCK, WASM_PAGE,
 } from './layout';
 import { addCounter } from './counters';
 import { stableTreesChanged } from './stable-generation';
@@ -23,15 +24,19 @@ let freeBlocks: u32 = 0;
 let freeBlockCount: u32 = 0;
 let freeRecords: u32 = 0;
 let freeRecordCount: u32 = 0;
+/** Item areas given back (each ITEM_AREA_BLOCKS blocks, linked through its first word), kept for the next. */
+let freeAreas: u32 = 0;
+let freeAreaCount: u32 = 0;
 
 // What the engine's own bookkeeping occupies, counted where it is allocated (memoryInfo reports it):
 // blocks carved into record slabs (never returned: freed records stay on the record list), blocks
-// of page tables in use, and the most of both at once so far.
+// of page tables and of item areas in use, and the most of all three at once so far.
 export let slabBlocks: u32 = 0;
 export let tableBlocks: u32 = 0;
+export let itemAreaBlocks: u32 = 0;
 export let peakMetadataBlocks: u32 = 0;
 @inline function notePeak(): void {
-  const now = slabBlocks + tableBlocks;
+  const now = slabBlocks + tableBlocks + itemAreaBlocks;
   if (now > peakMetadataBlocks) peakMetadataBlocks = now;
 }
 /** Bytes of the frame table (8 per frame of the memory cap, reserved at init). */
@@ -49,8 +54,8 @@ export function frameTableTouchedBytes(): u32 {
   return PAGE_SIZE + blocksPart;
 }
 
-/** Blocks handed out and not freed: frames, slabs and page tables. */
-export function blocksInUse(): u32 { return ((bump - blocksStart) >> PAGE_SHIFT) - freeBlockCount; }
+/** Blocks handed out and not freed: frames, slabs, page tables and item areas. */
+export function blocksInUse(): u32 { return ((bump - blocksStart) >> PAGE_SHIFT) - freeBlockCount - freeAreaCount * ITEM_AREA_BLOCKS; }
 // The fingerprint engine's frames: pfn n at fpFramesStart + n * FP_FRAME_SIZE, n < fpFrameLimit.
 let fpFramesStart: u32 = 0;
 let fpFrameLimit: u32 = 0;
@@ -201,9 +206,66 @@ export function setFrameNode(pfn: u32, node: u32): void {
 @inline export function blockOwner(address: u32): u32 { return load<u32>(frameEntry(address >> PAGE_SHIFT)); }
 @inline export function setBlockOwner(block: u32, space: u32): void { store<u32>(frameEntry(block >> PAGE_SHIFT), space); }
 
-/** A page-table leaf's flags (LEAF_*), in the word its frame-table entry keeps for a frame's stable node. */
-@inline export function leafFlags(leaf: u32): u32 { return load<u32>(frameEntry(leaf >> PAGE_SHIFT), 4); }
-@inline export function setLeafFlags(leaf: u32, flags: u32): void { store<u32>(frameEntry(leaf >> PAGE_SHIFT), flags, 4); }
+// A leaf pair's block keeps, in the word its frame-table entry keeps for a frame's stable node, the
+// address of its item area (a block address: its low 12 bits are free) and each leaf's flag bit.
+const PAIR_FLAG_BITS: u32 = 3;
+@inline function pairWord(leaf: u32): u32 { return frameEntry(leaf >> PAGE_SHIFT) + 4; }
+/** Which leaf of its pair `leaf` is: 0 or 1. */
+@inline function leafHalf(leaf: u32): u32 { return (leaf / LEAF_BYTES) & 1; }
+
+/** A page-table leaf's flags (LEAF_WHOLE_HUGE or 0). */
+@inline export function leafFlags(leaf: u32): u32 { return (load<u32>(pairWord(leaf)) >> leafHalf(leaf)) & 1; }
+export function setLeafFlags(leaf: u32, flags: u32): void {
+  const bit: u32 = 1 << leafHalf(leaf);
+  const word = load<u32>(pairWord(leaf));
+  store<u32>(pairWord(leaf), flags ? word | bit : word & ~bit);
+}
+
+/** A fresh leaf pair block of space `space`: no item area, no flags. */
+export function initLeafPair(block: u32, space: u32): void {
+  setBlockOwner(block, space);
+  store<u32>(pairWord(block), 0);
+}
+
+/** The item area of the leaf pair holding `leaf` (or of the pair block itself), or 0 while its pages have no item. */
+@inline export function itemAreaOf(leaf: u32): u32 { return load<u32>(pairWord(leaf)) & ~PAIR_FLAG_BITS; }
+
+/** Gives a leaf pair its item area, zeroed, if it has none; false if memory is short (nothing changed). */
+export function ensureItemArea(leaf: u32): bool {
+  if (itemAreaOf(leaf) != 0) return true;
+  let area: u32;
+  if (freeAreas != 0) {
+    area = freeAreas;
+    freeAreas = load<u32>(area);
+    freeAreaCount--;
+  } else {
+    const size = ITEM_AREA_BLOCKS << PAGE_SHIFT;
+    if (<u64>bump + size > capEnd || !growTo(bump + size)) return false;
+    area = bump;
+    bump += size;
+  }
+  memory.fill(area, 0, ITEM_AREA_BLOCKS << PAGE_SHIFT);
+  const pair = leaf & ~(PAGE_SIZE - 1);
+  for (let b: u32 = 0; b < ITEM_AREA_BLOCKS; b++) store<u32>(frameEntry((area >> PAGE_SHIFT) + b), pair);
+  store<u32>(pairWord(leaf), load<u32>(pairWord(leaf)) | area);
+  itemAreaBlocks += ITEM_AREA_BLOCKS;
+  notePeak();
+  return true;
+}
+
+/** A leaf pair's item area goes back (its pages have no items left); the pair keeps its flags. */
+export function freeItemArea(leaf: u32): void {
+  const area = itemAreaOf(leaf);
+  if (area == 0) return;
+  store<u32>(pairWord(leaf), load<u32>(pairWord(leaf)) & PAIR_FLAG_BITS);
+  store<u32>(area, freeAreas);
+  freeAreas = area;
+  freeAreaCount++;
+  itemAreaBlocks -= ITEM_AREA_BLOCKS;
+}
+
+/** The leaf pair block whose item area holds address `item`. */
+@inline export function pairOfItem(item: u32): u32 { return load<u32>(frameEntry(item >> PAGE_SHIFT)); }
 
 /** Makes sure `n` frames can be allocated without failing. */
 export function reserveFrames(n: u32): bool {
@@ -269,8 +331,7 @@ export function unmapFrame(pfn: u32): void {
  * and page frames in the page engine) and fingerprint frames in use. Fixed regions not counted.
  */
 export function bytesInUse(): u64 {
-  const blocks = <u64>((bump - blocksStart) >> PAGE_SHIFT) - <u64>freeBlockCount;
-  let bytes = blocks << PAGE_SHIFT;
+  let bytes = <u64>blocksInUse() << PAGE_SHIFT;
   if (FINGERPRINTS) bytes += <u64>(fpFrameBump - FP_FIRST_PFN - fpFreeFrameCount) * FP_FRAME_SIZE;
   return bytes;
 }

@@ -2,7 +2,7 @@
 // counts, addresses into this memory, status codes (0, or negative as the kernel's errno).
 // The driver (src/core.ts) is the only caller.
 import {
-  BATCH_NOMEM, BATCH_NO_SLOTS, BATCH_PASS_ENDED, BATCH_SCANNED_UNIT, C_PAGE_INFO, C_SPACE_INFO, MAX_SPACE_PAGES,
+  BATCH_NOMEM, BATCH_NO_SLOTS, BATCH_PASS_ENDED, BATCH_SCANNED_UNIT, C_ITEM_AREA_BLOCKS, C_PAGE_INFO, C_SPACE_INFO, MAX_SPACE_PAGES,
   E_NOMEM, ITEM_SKIPPED, ITEM_STABLE, ITEM_STATE_NONE, ITEM_STATE_SKIPPED, ITEM_STATE_STABLE,
   ITEM_STATE_UNSTABLE, ITEM_STATE_VOLATILE, ITEM_UNSTABLE, MADV_COLLAPSE, MADV_MERGEABLE,
   MADV_UNMERGEABLE, MAPPING_ABSENT, MAPPING_COW, MAPPING_KSM, MAPPING_PRIVATE, MAPPING_SPLIT_ZERO,
@@ -14,7 +14,7 @@ import { fingerprintRun } from './fingerprint';
 import { generatePages } from './generate';
 export { PLAN_WORDS } from './generate';
 import {
-  allocArena, blocksInUse, bytesInUse, frameAddress, frameNode, frameTableBytes, frameTableTouchedBytes, initMemory, mapcount, memoryBytes, peakMetadataBlocks, slabBlocks, tableBlocks,
+  allocArena, blocksInUse, bytesInUse, frameAddress, frameNode, frameTableBytes, frameTableTouchedBytes, initMemory, itemAreaBlocks, mapcount, memoryBytes, peakMetadataBlocks, slabBlocks, tableBlocks,
 } from './alloc';
 import { setCounter } from './counters';
 import { pageChecksum, xxh64 } from './checksum';
@@ -40,7 +40,7 @@ export {
   C_PAGES_SHARED, C_PAGES_SHARING, C_PAGES_UNSHARED, C_RMAP_ITEMS, C_PAGES_SCANNED, C_PAGES_SKIPPED,
   C_FULL_SCANS, C_CHAINS, C_DUPS, C_ZERO_PAGES, C_COW_KSM, C_FRAMES_IN_USE, C_KSM_FRAMES,
   C_MAPPED_PAGES, C_RECORDS_IN_USE, C_PAGE_INFO, C_SPACE_INFO, C_HUGE_PAGES, C_THP_SPLITS, C_SPLIT_ZERO_PAGES,
-  MAPPING_UNMAPPED, MAPPING_ABSENT, MAPPING_PRIVATE, MAPPING_COW, MAPPING_KSM, MAPPING_ZERO, MAPPING_SPLIT_ZERO,
+  C_ITEM_AREA_BLOCKS, ITEM_SIZE, MAPPING_UNMAPPED, MAPPING_ABSENT, MAPPING_PRIVATE, MAPPING_COW, MAPPING_KSM, MAPPING_ZERO, MAPPING_SPLIT_ZERO,
   ITEM_STATE_NONE, ITEM_STATE_VOLATILE, ITEM_STATE_UNSTABLE, ITEM_STATE_STABLE, ITEM_STATE_SKIPPED,
   SPACE_MERGE_ANY, SPACE_REGISTERED, MADV_DONTNEED, MADV_MERGEABLE, MADV_UNMERGEABLE, MADV_COLLAPSE, HUGE_PAGE_PAGES,
   DEFAULT_PAGES_TO_SCAN, DEFAULT_SLEEP_MILLISECS, DEFAULT_MAX_PAGE_SHARING,
@@ -205,10 +205,11 @@ export function memorySize(): f64 { return <f64>memoryBytes(); }
 
 /**
  * The allocator's own account of the engine's memory, in cells C_PAGE_INFO.. : 0 blocks of record
- * slabs, 1 blocks of page tables, 2 the most of 0 + 1 at once so far, 3 bytes of the frame table,
- * 4 blocks in use in all (frames too), 5 bytes before the first block (static regions and frame
- * table), 6 bytes of data in use: blocks in use and, in the fingerprint engine, its fingerprint
- * frames in use, 7 bytes of the frame table ever written (frameTableTouchedBytes).
+ * slabs, 1 blocks of page tables, 2 the most of 0 + 1 + item areas at once so far, 3 bytes of the
+ * frame table, 4 blocks in use in all (frames too), 5 bytes before the first block (static regions
+ * and frame table), 6 bytes of data in use: blocks in use and, in the fingerprint engine, its
+ * fingerprint frames in use, 7 bytes of the frame table ever written (frameTableTouchedBytes); and
+ * in cell C_ITEM_AREA_BLOCKS the blocks of item areas (the rmap items).
  */
 export function memoryInfo(): void {
   setCounter(C_PAGE_INFO, <i64>slabBlocks);
@@ -219,6 +220,7 @@ export function memoryInfo(): void {
   setCounter(C_PAGE_INFO + 5, <i64>(frameTableBytes() + FRAME_TABLE_LOCATION));
   setCounter(C_PAGE_INFO + 6, <i64>bytesInUse());
   setCounter(C_PAGE_INFO + 7, <i64>frameTableTouchedBytes());
+  setCounter(C_ITEM_AREA_BLOCKS, <i64>itemAreaBlocks);
 }
 
 // ---- primitives, for tests and benchmarks -------------------------------------------------------

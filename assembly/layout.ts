@@ -8,8 +8,9 @@
 //   │          │          │ (zeros)  │ to use)  │ tree roots│ 64 B           │ frame (pfn) │ tables, slabs
 //   └──────────┴──────────┴──────────┴──────────┴───────────┴────────────────┴─────────────┴──────────···
 //
-// A frame's number (pfn) is its address >> 12. Records (rmap items, stable nodes) are 28 bytes,
-// carved from blocks; a record's address is its identity.
+// A frame's number (pfn) is its address >> 12. Records (stable nodes) are 28 bytes, carved from
+// blocks; rmap items are 24 bytes in the item areas of the page tables. An address is the identity
+// of each.
 
 export const PAGE_SHIFT: u32 = 12;
 export const PAGE_SIZE: u32 = 1 << PAGE_SHIFT;
@@ -111,6 +112,8 @@ export const C_SPACE_INFO: u32 = 24;
 /** Huge pages split so far (the kernel's thp_split_page), and entries a split mapped to the zero page now. */
 export const C_THP_SPLITS: u32 = 29;
 export const C_SPLIT_ZERO_PAGES: u32 = 30;
+/** memoryInfo() answers here too: blocks of item areas in use. */
+export const C_ITEM_AREA_BLOCKS: u32 = 31;
 
 // What pageInfo() says a page maps (cell C_PAGE_INFO), and the state of its rmap item (+4).
 export const MAPPING_UNMAPPED: u32 = 0;
@@ -154,25 +157,33 @@ export const SPACE_REGISTERED: u32 = 4;
 /** PR_SET_MEMORY_MERGE. */
 export const SPACE_MERGE_ANY: u32 = 8;
 
-// ---- page tables --------------------------------------------------------------------------------
-// A space's directory is one block of 1024 leaf addresses; a leaf is one block of 512 entries:
+// ---- page tables ----------------------------------------------------------------------------------
+// A space's directory is one block of 1024 leaf addresses; a leaf is 512 ptes of 4 bytes (2 KiB),
+// and two consecutive leaves of a space share one block, a leaf pair:
 //
-//   entry: ┌──────────────────────────────────────────┬───────────────────┐
-//          │ pte: M G Z . . . . . │ pfn (24 bits)     │ rmap item address │
-//          │ bit 30 29 24          0                  │ 4                 │
-//          └──────────────────────────────────────────┴───────────────────┘
-//   M: PTE_MAPPED, G: PTE_MERGEABLE, Z: PTE_ZERO (the KSM zero page), S: PTE_SPLIT_ZERO (bit 25:
-//   the shared zero page, mapped by a huge-page split for a zero-filled subpage). pfn 0: no frame.
+//   pte:   ┌──────────────────────────────────────────┬───────────────────┐
+//          │ M G . . . S Z │ pfn (24 bits)            │
+//          │ bit 30 29 25 24           0              │
+//          └──────────────────────────────────────────┘
+//   M: PTE_MAPPED, G: PTE_MERGEABLE, Z: PTE_ZERO (the KSM zero page), S: PTE_SPLIT_ZERO (the shared
+//   zero page, mapped by a huge-page split for a zero-filled subpage). pfn 0: no frame.
 //
-// A leaf covers 512 pages, the span of one transparent huge page; its flags (LEAF_*) are kept in
-// the leaf block's frame-table entry, in the word a frame uses for its stable node.
+// A leaf covers 512 pages, the span of one transparent huge page. The pair's block keeps, in its
+// frame-table entry, its space (blockOwner) and the address of the pair's item area with the two
+// leaves' flags (LEAF_*, one bit each: the first leaf's in bit 0, the second's in bit 1) in its low bits.
+//
+// The item area: the rmap items of the pair's 1024 pages, ITEM_SIZE bytes each at a place fixed by
+// the page (first leaf's pages, then the second's), six blocks handed out with the pair's first item.
+// A page and its item find each other by arithmetic, so neither keeps the other's address; the
+// area's blocks keep the pair's block in their frame-table entries.
 
 export const DIR_ENTRIES: u32 = 1024;
 export const LEAF_SHIFT: u32 = 9;
 export const LEAF_ENTRIES: u32 = 1 << LEAF_SHIFT;
-export const ENTRY_SIZE: u32 = 8;
+export const ENTRY_SIZE: u32 = 4;
 export const E_PTE: u32 = 0;
-export const E_ITEM: u32 = 4;
+/** Bytes of one leaf's ptes: half a block. */
+export const LEAF_BYTES: u32 = LEAF_ENTRIES * ENTRY_SIZE;
 export const MAX_SPACE_PAGES: u32 = DIR_ENTRIES * LEAF_ENTRIES;
 /** The leaf's 512 pages are one whole transparent huge page (not split yet). */
 export const LEAF_WHOLE_HUGE: u32 = 1;
@@ -185,9 +196,16 @@ export const PTE_SPLIT_ZERO: u32 = 1 << 25;
 export const PTE_MERGEABLE: u32 = 1 << 29;
 export const PTE_MAPPED: u32 = 1 << 30;
 
-// ---- records: 28 bytes, from slabs --------------------------------------------------------------
+/** Bytes of an rmap item, in its item area. */
+export const ITEM_SIZE: u32 = 24;
+/** Bytes of one leaf's items in an item area; the second leaf's start after them. */
+export const ITEM_AREA_HALF: u32 = LEAF_ENTRIES * ITEM_SIZE;
+/** Blocks of an item area (the items of a leaf pair: 2 × 512 × 24 bytes). */
+export const ITEM_AREA_BLOCKS: u32 = (2 * ITEM_AREA_HALF) >> PAGE_SHIFT;
 
-/** Both engines keep the key (I_KEY, N_KEY): in the fingerprint engine it saves a frame load per descent step. */
+// ---- records: 28 bytes, from slabs ----------------------------------------------------------------
+
+/** Stable nodes (and chains) are records; rmap items live in item areas (above). Both keep the key (I_KEY, N_KEY): in the fingerprint engine it saves a frame load per descent step. */
 export const RECORD_SIZE: u32 = 28;
 export const RECORDS_PER_BLOCK: u32 = PAGE_SIZE / RECORD_SIZE;
 
@@ -198,30 +216,31 @@ export const RB_RIGHT: u32 = 4;
 export const RB_PARENT: u32 = 8;
 export const RB_BLACK: u32 = 1;
 
-// An rmap item: one per (space, page) the scanner has found present.
+// An rmap item: one per (space, page) the scanner has found present, at its page's place in the
+// item area of the page's leaf pair.
 //
-//   ┌──────────┬──────────┬──────────┬────────┬──────────┬─────┬───────┬───────┬─────┬──────────┐
-//   │ left     │ right    │ parent|c │ entry  │ checksum │ age │ skips │ flags │ seq │ key      │
-//   │ node     │ next     │ prev     │        │          │ u8  │ u8    │ u8    │ u8  │          │
-//   │ 0        │ 4        │ 8        │ 12     │ 16       │ 20  │ 21    │ 22    │ 23  │ 24       │
-//   └──────────┴──────────┴──────────┴────────┴──────────┴─────┴───────┴───────┴─────┴──────────┘
+//   ┌──────────┬──────────┬──────────┬──────────┬─────┬───────┬───────┬─────┬──────────┐
+//   │ left     │ right    │ parent|c │ checksum │ age │ skips │ flags │ seq │ key      │
+//   │ node     │ next     │ prev     │          │ u8  │ u8    │ u8    │ u8  │          │
+//   │ 0        │ 4        │ 8        │ 12       │ 16  │ 17    │ 18    │ 19  │ 20       │
+//   └──────────┴──────────┴──────────┴──────────┴─────┴───────┴───────┴─────┴──────────┘
 // Words 0..8 are the unstable-tree link when UNSTABLE, and {stable node, next, prev in the node's
-// list} when STABLE. entry is the page-table entry of its (space, page): the leaf table holding it
-// records its space (blockOwner), so the item need not. seq is full_scans & 0xff
-// at insertion into the unstable tree. key holds the page's contentsKey (page engine: first 4 bytes,
-// big-endian, so integer order is memcmp order; fingerprint engine: the fingerprint's top 32 bits)
-// from the visit that took the checksum; it is valid while ITEM_CLEAN holds (no write since).
+// list} when STABLE. Its page-table entry, and so its space (blockOwner of the leaf pair), follow
+// from its place (rmap.ts, itemEntry). ITEM_LIVE marks a place that holds an item. seq is
+// full_scans & 0xff at insertion into the unstable tree. key holds the page's contentsKey (page
+// engine: first 4 bytes, big-endian, so integer order is memcmp order; fingerprint engine: the
+// fingerprint's top 32 bits) from the visit that took the checksum; it is valid while ITEM_CLEAN
+// holds (no write since).
 
 export const I_NODE: u32 = 0;   // when STABLE
 export const I_NEXT: u32 = 4;   // when STABLE
 export const I_PREV: u32 = 8;   // when STABLE
-export const I_ENTRY: u32 = 12;
-export const I_CHECKSUM: u32 = 16;
-export const I_AGE: u32 = 20;
-export const I_SKIPS: u32 = 21;
-export const I_FLAGS: u32 = 22;
-export const I_SEQ: u32 = 23;
-export const I_KEY: u32 = 24;
+export const I_CHECKSUM: u32 = 12;
+export const I_AGE: u32 = 16;
+export const I_SKIPS: u32 = 17;
+export const I_FLAGS: u32 = 18;
+export const I_SEQ: u32 = 19;
+export const I_KEY: u32 = 20;
 
 export const ITEM_UNSTABLE: u8 = 1;
 export const ITEM_STABLE: u8 = 2;
@@ -241,6 +260,8 @@ export const ITEM_SKIPPED: u8 = 8;
 export const ITEM_MISSED: u8 = 16;
 export const ITEM_MISSED_ODD: u8 = 32;
 export const ITEM_MISSED_BOTH: u8 = ITEM_MISSED | ITEM_MISSED_ODD;
+/** The place in the item area holds an item (a page has one from its first visit until it is freed). */
+export const ITEM_LIVE: u8 = 64;
 
 // A stable node: a KSM page (regular, or a dup under a chain), or a chain of dups.
 //

@@ -22,12 +22,12 @@ import {
   C_FULL_SCANS, C_PAGES_SCANNED, C_PAGES_SKIPPED, C_ZERO_PAGES, E_NOMEM, ITEM_CLEAN, ITEM_MISSED_BOTH, ITEM_SKIPPED,
   PTE_MAPPED, PTE_MERGEABLE, PTE_ZERO, S_ZERO,
 } from './layout';
-import { frameNode, mapFrame, reserveRecords, unmapFrame } from './alloc';
+import { ensureItemArea, frameNode, mapFrame, reserveRecords, unmapFrame } from './alloc';
 import { addCounter } from './counters';
 import { CONTENTS_HAVE_KEYS, ZERO_PFN, contentsAreZero, contentsChecksum, contentsKey } from './contents';
 import {
   HEAD, addSpaceField, entryOf, freeSpaceTables, isExiting, isScannable, isWholeHuge, itemAt, leafOf,
-  pteAt, ptePfn, removeSlot, setItemAt, setPte, slotNext, spacePages,
+  pteAt, ptePfn, removeSlot, setPte, slotNext, spacePages,
 } from './spaces';
 import { splitForMerge, splitHugePage } from './thp';
 import {
@@ -45,8 +45,8 @@ import {
   useZeroPages, zeroChecksum,
 } from './state';
 
-/** Records one page's processing may need: its item, a stable node and a chain. */
-const RECORDS_PER_PAGE: u32 = 3;
+/** Records one page's processing may need: a stable node and a chain (its item has its place in the item area). */
+const RECORDS_PER_PAGE: u32 = 2;
 
 /** Status of the last batch: 0, or E_NOMEM when it stopped for lack of records. */
 export let batchStatus: i32 = 0;
@@ -115,12 +115,12 @@ function nextPageOfSlot(space: u32): u32 {
     if ((pte & (PTE_MAPPED | PTE_MERGEABLE)) == (PTE_MAPPED | PTE_MERGEABLE)) markSeenMergeable();
     let item = itemAt(entry);
     if (!isScannable(pte)) {
-      if (item != 0) { freeItem(item); setItemAt(entry, 0); }
+      if (item != 0) freeItem(item);
       setCursorVpn(vpn + 1);
       continue;
     }
-    if (!reserveRecords(RECORDS_PER_PAGE)) { batchStatus = E_NOMEM; return 0; }
-    if (item == 0) { item = newItem(space, entry); setItemAt(entry, item); }
+    if (!reserveRecords(RECORDS_PER_PAGE) || !ensureItemArea(entry)) { batchStatus = E_NOMEM; return 0; }
+    if (item == 0) item = newItem(space, entry);
     setCursorVpn(vpn + 1);
     // What the item's last visit noted (a smart_scan skip, a quiet stable miss) ends with this
     // visit, whatever path it takes; a skip or a search notes again. Written only when set: a
@@ -159,7 +159,7 @@ export function freeAllItems(space: u32): void {
   for (let vpn: u32 = 0, pages = spacePages(space); vpn < pages; vpn++) {
     const entry = entryOf(space, vpn);
     const item = itemAt(entry);
-    if (item != 0) { freeItem(item); setItemAt(entry, 0); }
+    if (item != 0) freeItem(item);
   }
 }
 

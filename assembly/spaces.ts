@@ -1,13 +1,13 @@
 // Address spaces: the space table, page tables, and the scanner's slot list (the kernel's mm_slot
 // list). Space 0 is the list's head.
 import {
-  C_HUGE_PAGES, C_MAPPED_PAGES, C_SPLIT_ZERO_PAGES, C_ZERO_PAGES, ENTRY_SIZE, E_ITEM, E_PTE,
-  LEAF_ENTRIES, LEAF_SHIFT, LEAF_WHOLE_HUGE, MAX_SPACES, MAX_SPACE_PAGES, PAGE_SIZE, PTE_MAPPED, PTE_MERGEABLE, PTE_PFN_MASK,
+  C_HUGE_PAGES, C_MAPPED_PAGES, C_SPLIT_ZERO_PAGES, C_ZERO_PAGES, ENTRY_SIZE, E_PTE, I_FLAGS, ITEM_AREA_HALF, ITEM_LIVE,
+  ITEM_SIZE, LEAF_BYTES, LEAF_ENTRIES, LEAF_SHIFT, LEAF_WHOLE_HUGE, MAX_SPACES, MAX_SPACE_PAGES, PAGE_SIZE, PTE_MAPPED, PTE_MERGEABLE, PTE_PFN_MASK,
   PTE_SPLIT_ZERO, PTE_ZERO, SPACES_LOCATION,
   SPACE_ALIVE, SPACE_EXITING, SPACE_MERGE_ANY, SPACE_REGISTERED, SPACE_SIZE, S_DIR, S_FLAGS,
   S_DOMAIN, S_MERGEABLE, S_NEXT, S_PAGES, S_PREV, S_RMAP_ITEMS, S_ZERO,
 } from './layout';
-import { allocTableBlock, freeTableBlock, leafFlags, reserveBlocks, setBlockOwner, setLeafFlags, unmapFrame } from './alloc';
+import { allocTableBlock, freeItemArea, freeTableBlock, initLeafPair, itemAreaOf, leafFlags, reserveBlocks, setLeafFlags, unmapFrame } from './alloc';
 import { addCounter } from './counters';
 import { cursorSpace, runUnmerge } from './state';
 
@@ -27,13 +27,13 @@ export const HEAD: u32 = 0;
 }
 @inline export function spacePages(id: u32): u32 { return spaceField(id, S_PAGES); }
 
-/** The page-table entry of (space, vpn); its pte word is at +E_PTE, its rmap item at +E_ITEM. */
+/** The page-table entry of (space, vpn): its pte (E_PTE). */
 @inline export function entryOf(id: u32, vpn: u32): u32 {
   return leafAt(id, vpn) + (vpn & (LEAF_ENTRIES - 1)) * ENTRY_SIZE;
 }
 @inline export function pteAt(entry: u32): u32 { return load<u32>(entry, E_PTE); }
-/** The leaf (one block of 512 entries: one huge page's span) holding an entry. */
-@inline export function leafOf(entry: u32): u32 { return entry & ~(PAGE_SIZE - 1); }
+/** The leaf (512 entries, half a block: one huge page's span) holding an entry. */
+@inline export function leafOf(entry: u32): u32 { return entry & ~(LEAF_BYTES - 1); }
 /** The entry's page is a subpage of a whole transparent huge page. */
 @inline export function isWholeHuge(entry: u32): bool { return (leafFlags(leafOf(entry)) & LEAF_WHOLE_HUGE) != 0; }
 /** The leaf of page `vpn` (of a space's directory). */
@@ -50,8 +50,22 @@ export function startPassEntries(): void { entryLostThisPass = false; }
   if (!isScannable(pte)) entryLostThisPass = true;
   store<u32>(entry, pte, E_PTE);
 }
-@inline export function itemAt(entry: u32): u32 { return load<u32>(entry, E_ITEM); }
-@inline export function setItemAt(entry: u32, item: u32): void { store<u32>(entry, item, E_ITEM); }
+/**
+ * The place of the entry's rmap item in its leaf pair's item area (which must exist): the pair's
+ * first leaf's items, then its second's, in page order.
+ */
+@inline export function itemPlace(entry: u32): u32 { return placeIn(itemAreaOf(entry), entry); }
+@inline function placeIn(area: u32, entry: u32): u32 {
+  const offset = entry & (PAGE_SIZE - 1);
+  return area + (offset / LEAF_BYTES) * ITEM_AREA_HALF + ((offset & (LEAF_BYTES - 1)) / ENTRY_SIZE) * ITEM_SIZE;
+}
+/** The entry's rmap item, or 0. */
+@inline export function itemAt(entry: u32): u32 {
+  const area = itemAreaOf(entry);
+  if (area == 0) return 0;
+  const place = placeIn(area, entry);
+  return (load<u8>(place, I_FLAGS) & ITEM_LIVE) != 0 ? place : 0;
+}
 @inline export function ptePfn(pte: u32): u32 { return pte & PTE_PFN_MASK; }
 /** Mapped, mergeable and present with a frame: what the scanner returns. */
 @inline export function isScannable(pte: u32): bool {
@@ -72,9 +86,11 @@ function findFreeId(): u32 {
 }
 
 @inline function leafCount(pages: u32): u32 { return (pages + LEAF_ENTRIES - 1) >> LEAF_SHIFT; }
+/** Blocks of leaf pairs for `pages` pages. */
+@inline function pairCount(pages: u32): u32 { return (leafCount(pages) + 1) >> 1; }
 
 /** Blocks a space of `pages` pages needs for its page tables. */
-export function tableBlocks(pages: u32): u32 { return 1 + leafCount(pages); }
+export function tableBlocks(pages: u32): u32 { return 1 + pairCount(pages); }
 
 /** A new space of sharing domain `domain`, all pages mapped and absent; 0 if no id or memory is left. */
 export function newSpace(pages: u32, domain: u32): u32 {
@@ -93,9 +109,14 @@ export function newSpace(pages: u32, domain: u32): u32 {
 function extendTables(id: u32, from: u32, to: u32): void {
   const dir = spaceField(id, S_DIR);
   for (let i = leafCount(from), n = leafCount(to); i < n; i++) {
-    const leaf = allocTableBlock();
-    setBlockOwner(leaf, id);
-    setLeafFlags(leaf, 0);
+    // An even leaf starts a pair block; an odd one is the second half of the block before it.
+    let leaf: u32;
+    if ((i & 1) == 0) {
+      leaf = allocTableBlock();
+      initLeafPair(leaf, id);
+    } else {
+      leaf = load<u32>(dir + ((i - 1) << 2)) + LEAF_BYTES;
+    }
     store<u32>(dir + (i << 2), leaf);
   }
   setSpaceField(id, S_PAGES, to);
@@ -110,7 +131,7 @@ function extendTables(id: u32, from: u32, to: u32): void {
 export function growSpace(id: u32, pages: u32): bool {
   const old = spacePages(id);
   if (DEBUG) assert(pages > old && pages <= MAX_SPACE_PAGES); // checked by the driver
-  if (!reserveBlocks(leafCount(pages) - leafCount(old))) return false;
+  if (!reserveBlocks(pairCount(pages) - pairCount(old))) return false;
   extendTables(id, old, pages);
   return true;
 }
@@ -122,8 +143,10 @@ export function freeSpaceTables(id: u32): void {
     const leaf = load<u32>(dir + (i << 2));
     if (leafFlags(leaf) & LEAF_WHOLE_HUGE) addCounter(C_HUGE_PAGES, -1);
     setLeafFlags(leaf, 0);
-    setBlockOwner(leaf, 0);
-    freeTableBlock(leaf);
+    if (i + 1 < n && (i & 1) == 0) continue; // the pair block goes with its second leaf
+    freeItemArea(leaf);
+    initLeafPair(leaf & ~(PAGE_SIZE - 1), 0);
+    freeTableBlock(leaf & ~(PAGE_SIZE - 1));
   }
   freeTableBlock(dir);
   setSpaceField(id, S_DIR, 0);

@@ -386,6 +386,7 @@ export class WasmBackend implements KsmBackend {
     return {
       slabBytes: cell(0) * block,
       tableBytes: cell(1) * block,
+      itemAreaBytes: this.#counter(abi.C_ITEM_AREA_BLOCKS) * block,
       peakSlabAndTableBytes: cell(2) * block,
       frameTableBytes: cell(3),
       blocksInUse: cell(4),
@@ -424,8 +425,13 @@ export class WasmBackend implements KsmBackend {
 
 /** WasmBackend.engineMemory(): bytes, except the two counts. */
 export interface EngineMemory {
+  /** Record slabs: stable nodes and chains (freed records stay for later ones). */
   slabBytes: number;
+  /** Page tables: directories and leaf pairs. */
   tableBytes: number;
+  /** Item areas: the rmap items, 24 bytes each at their page's place, six blocks per leaf pair with one. */
+  itemAreaBytes: number;
+  /** The most of slabs, tables and item areas at once so far. */
   peakSlabAndTableBytes: number;
   /** The frame table as reserved for the memory cap (8 bytes per 4 KiB of it). */
   frameTableBytes: number;
