@@ -3,8 +3,11 @@
  * among them: a dense index that callers keep what they learn of a frame in (its kpageflags, its
  * owners after a fork). For the millions of frames of a whole host: a Map of numbers took about
  * 0.4 s for the 1 M frames of a 4 GiB process and a sort of them 0.1 s, where a bitmap over the
- * frame numbers with a running count per 32 bits (a rank) takes about 15 ms. Hosts whose frame
- * numbers reach past MAX_BITMAP_FRAMES (4 TiB of RAM) get the sort and a binary search instead.
+ * frame numbers with a running count per 32 bits (a rank) takes about 15 ms. The bitmap is sized by
+ * the highest frame number, so it is used only where it is dense enough (at most
+ * BITMAP_WORDS_PER_FRAME of its 32-bit words per frame, 8 bytes a word with the counts): a small
+ * process on a big host, whose few frames may sit at high physical addresses, gets the sort and a
+ * binary search instead.
  */
 
 export interface FrameIndex {
@@ -14,15 +17,20 @@ export interface FrameIndex {
   positionOf(pfn: number): number;
 }
 
-/** The largest frame number a bitmap is made for (2^30 bits: 128 MiB). */
-export const MAX_BITMAP_FRAMES = 2 ** 30;
+/** The bitmap's 32-bit words (each with its running count: 8 bytes) it may take per frame listed. */
+export const BITMAP_WORDS_PER_FRAME = 4;
 
-/** The index of every frame of `lists`; `maxBitmapFrames` is only lowered by tests, to take the other way. */
-export function indexFrames(lists: readonly ArrayLike<number>[], maxBitmapFrames = MAX_BITMAP_FRAMES): FrameIndex {
+/** The index of every frame of `lists`; tests set `wordsPerFrame` to 0 or Infinity to take one way or the other. */
+export function indexFrames(lists: readonly ArrayLike<number>[], wordsPerFrame = BITMAP_WORDS_PER_FRAME): FrameIndex {
   let highest = -1;
-  for (const list of lists) for (let i = 0; i < list.length; i++) if (list[i] > highest) highest = list[i];
+  let count = 0;
+  for (const list of lists) {
+    count += list.length;
+    for (let i = 0; i < list.length; i++) if (list[i] > highest) highest = list[i];
+  }
   if (highest < 0) return { ascending: new Float64Array(0), positionOf: () => -1 }; // no frames (a bitmap of -1 >>> 5 words would be 512 MiB)
-  return highest < maxBitmapFrames ? bitmapIndex(lists, highest) : sortedIndex(lists);
+  const words = Math.floor(highest / 32) + 1;
+  return highest < 2 ** 32 && words <= wordsPerFrame * count ? bitmapIndex(lists, highest) : sortedIndex(lists);
 }
 
 function bitmapIndex(lists: readonly ArrayLike<number>[], highest: number): FrameIndex {
