@@ -12,6 +12,7 @@ import {
   PAGE_SHIFT, PAGE_SIZE, RECORD_SIZE, RECORDS_PER_BLOCK, WASM_PAGE,
 } from './layout';
 import { addCounter } from './counters';
+import { freeBitmapBytes, freeCount, initFreeBlocks, popFreeBlock, pushFreeBlock, takeFreeRun } from './free-blocks';
 import { stableTreesChanged } from './stable-generation';
 
 /** First address past the memory cap. */
@@ -20,13 +21,8 @@ let capEnd: u64 = 0;
 let blocksStart: u32 = 0;
 /** Next never-used block. */
 let bump: u32 = 0;
-let freeBlocks: u32 = 0;
-let freeBlockCount: u32 = 0;
 let freeRecords: u32 = 0;
 let freeRecordCount: u32 = 0;
-/** Item areas given back (each ITEM_AREA_BLOCKS blocks, linked through its first word), kept for the next. */
-let freeAreas: u32 = 0;
-let freeAreaCount: u32 = 0;
 
 // What the engine's own bookkeeping occupies, counted where it is allocated (memoryInfo reports it):
 // blocks carved into record slabs (never returned: freed records stay on the record list), blocks
@@ -40,7 +36,9 @@ export let peakMetadataBlocks: u32 = 0;
   if (now > peakMetadataBlocks) peakMetadataBlocks = now;
 }
 /** Bytes of the frame table (8 per frame of the memory cap, reserved at init). */
-export function frameTableBytes(): u32 { return blocksStart - FRAME_TABLE_LOCATION; }
+export function frameTableBytes(): u32 { return <u32>(capEnd >> PAGE_SHIFT) * FRAME_ENTRY_SIZE; }
+/** Bytes before the first block: the static regions, the frame table, the fingerprint frames' region, the free-block bitmap. */
+export function fixedBytes(): u32 { return blocksStart; }
 /**
  * Bytes of the frame table that were ever written, in whole 4 KiB pages: the entries of every block
  * handed out so far (below bump), and the table's first page (the zero frame's entry). The rest of
@@ -55,7 +53,7 @@ export function frameTableTouchedBytes(): u32 {
 }
 
 /** Blocks handed out and not freed: frames, slabs, page tables and item areas. */
-export function blocksInUse(): u32 { return ((bump - blocksStart) >> PAGE_SHIFT) - freeBlockCount - freeAreaCount * ITEM_AREA_BLOCKS; }
+export function blocksInUse(): u32 { return ((bump - blocksStart) >> PAGE_SHIFT) - freeCount; }
 // The fingerprint engine's frames: pfn n at fpFramesStart + n * FP_FRAME_SIZE, n < fpFrameLimit.
 let fpFramesStart: u32 = 0;
 let fpFrameLimit: u32 = 0;
@@ -67,7 +65,8 @@ let fpFreeFrameCount: u32 = 0;
 /** Sets up the regions for a cap of `maxWasmPages` × 64 KiB. False if even that does not fit. */
 export function initMemory(maxWasmPages: u32): bool {
   if (DEBUG) assert(__heap_base <= BASE_LOCATION); // static data must fit below our regions
-  capEnd = <u64>maxWasmPages * WASM_PAGE;
+  // Blocks end one block short of 4 GiB, so that no block's end (a u32) wraps to 0.
+  capEnd = min<u64>(<u64>maxWasmPages * WASM_PAGE, 0x1_0000_0000 - PAGE_SIZE);
   const frames = <u32>(capEnd >> PAGE_SHIFT);
   let tableEnd = FRAME_TABLE_LOCATION + frames * FRAME_ENTRY_SIZE;
   if (FINGERPRINTS) {
@@ -77,6 +76,8 @@ export function initMemory(maxWasmPages: u32): bool {
     fpFrameBump = FP_FIRST_PFN;
     tableEnd = fpFramesStart + fpFrameLimit * FP_FRAME_SIZE;
   }
+  initFreeBlocks(tableEnd);
+  tableEnd += freeBitmapBytes(capEnd);
   blocksStart = (tableEnd + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
   bump = blocksStart;
   return growTo(blocksStart);
@@ -98,19 +99,15 @@ function growTo(end: u32): bool {
 
 /** Makes sure `n` blocks can be allocated without failing. */
 export function reserveBlocks(n: u32): bool {
-  if (n <= freeBlockCount) return true;
-  const fresh = <u64>(n - freeBlockCount) << PAGE_SHIFT;
+  if (n <= freeCount) return true;
+  const fresh = <u64>(n - freeCount) << PAGE_SHIFT;
   if (<u64>bump + fresh > capEnd) return false;
   return growTo(<u32>(<u64>bump + fresh));
 }
 
 export function allocBlock(): u32 {
-  if (freeBlocks != 0) {
-    const block = freeBlocks;
-    freeBlocks = load<u32>(block);
-    freeBlockCount--;
-    return block;
-  }
+  const free = popFreeBlock();
+  if (free != 0) return free;
   const block = bump;
   if (DEBUG) assert(<u64>block + PAGE_SIZE <= <u64>memory.size() << 16); // reserveBlocks was called
   bump += PAGE_SIZE;
@@ -143,11 +140,7 @@ export function freeTableBlock(block: u32): void {
   freeBlock(block);
 }
 
-export function freeBlock(block: u32): void {
-  store<u32>(block, freeBlocks);
-  freeBlocks = block;
-  freeBlockCount++;
-}
+export function freeBlock(block: u32): void { pushFreeBlock(block); }
 
 /** Makes sure `n` records can be allocated without failing. */
 export function reserveRecords(n: u32): bool {
@@ -233,12 +226,9 @@ export function initLeafPair(block: u32, space: u32): void {
 /** Gives a leaf pair its item area, zeroed, if it has none; false if memory is short (nothing changed). */
 export function ensureItemArea(leaf: u32): bool {
   if (itemAreaOf(leaf) != 0) return true;
-  let area: u32;
-  if (freeAreas != 0) {
-    area = freeAreas;
-    freeAreas = load<u32>(area);
-    freeAreaCount--;
-  } else {
+  // Freed blocks in a row first (memory already touched), else fresh ones.
+  let area = takeFreeRun(ITEM_AREA_BLOCKS, blocksStart, bump);
+  if (area == 0) {
     const size = ITEM_AREA_BLOCKS << PAGE_SHIFT;
     if (<u64>bump + size > capEnd || !growTo(bump + size)) return false;
     area = bump;
@@ -253,14 +243,12 @@ export function ensureItemArea(leaf: u32): bool {
   return true;
 }
 
-/** A leaf pair's item area goes back (its pages have no items left); the pair keeps its flags. */
+/** A leaf pair's item area goes back, block by block (its pages have no items left); the pair keeps its flags. */
 export function freeItemArea(leaf: u32): void {
   const area = itemAreaOf(leaf);
   if (area == 0) return;
   store<u32>(pairWord(leaf), load<u32>(pairWord(leaf)) & PAIR_FLAG_BITS);
-  store<u32>(area, freeAreas);
-  freeAreas = area;
-  freeAreaCount++;
+  for (let b: u32 = 0; b < ITEM_AREA_BLOCKS; b++) freeBlock(area + (b << PAGE_SHIFT));
   itemAreaBlocks -= ITEM_AREA_BLOCKS;
 }
 

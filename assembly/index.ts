@@ -14,7 +14,7 @@ import { fingerprintRun } from './fingerprint';
 import { generatePages } from './generate';
 export { PLAN_WORDS } from './generate';
 import {
-  allocArena, blocksInUse, bytesInUse, frameAddress, frameNode, frameTableBytes, frameTableTouchedBytes, initMemory, itemAreaBlocks, mapcount, memoryBytes, peakMetadataBlocks, slabBlocks, tableBlocks,
+  allocArena, blocksInUse, bytesInUse, frameAddress, frameNode, fixedBytes, frameTableBytes, frameTableTouchedBytes, initMemory, itemAreaBlocks, mapcount, memoryBytes, peakMetadataBlocks, slabBlocks, tableBlocks,
 } from './alloc';
 import { setCounter } from './counters';
 import { pageChecksum, xxh64 } from './checksum';
@@ -217,7 +217,7 @@ export function memoryInfo(): void {
   setCounter(C_PAGE_INFO + 2, <i64>peakMetadataBlocks);
   setCounter(C_PAGE_INFO + 3, <i64>frameTableBytes());
   setCounter(C_PAGE_INFO + 4, <i64>blocksInUse());
-  setCounter(C_PAGE_INFO + 5, <i64>(frameTableBytes() + FRAME_TABLE_LOCATION));
+  setCounter(C_PAGE_INFO + 5, <i64>fixedBytes());
   setCounter(C_PAGE_INFO + 6, <i64>bytesInUse());
   setCounter(C_PAGE_INFO + 7, <i64>frameTableTouchedBytes());
   setCounter(C_ITEM_AREA_BLOCKS, <i64>itemAreaBlocks);
