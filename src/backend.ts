@@ -72,7 +72,7 @@ export interface EngineLive {
   mappedPages: number;
   /** Frames that are KSM pages right now. */
   ksmFrames: number;
-  /** Bytes of metadata the engine holds for merging (rmap items, stable nodes). */
+  /** Bytes of metadata the engine holds for merging (rmap items, stable nodes): the blocks its allocator keeps for them. */
   metadataBytes: number;
   /** Bytes of memory the engine occupies in all (WebAssembly linear memory, or an estimate). */
   memoryBytes: number;

@@ -143,7 +143,7 @@ const ITEM_STATES: Record<number, ItemState> = {
   [abi.ITEM_STATE_STABLE]: 'stable', [abi.ITEM_STATE_SKIPPED]: 'skipped',
 };
 
-/** The value of a constant the instance exports (the builds differ in a few: RECORD_SIZE, ENGINE_FINGERPRINTS). */
+/** The value of a constant the instance exports (the builds differ in a few: ENGINE_FINGERPRINTS, N_KPFN_BITS). */
 function exportedConstant(core: CoreExports, name: string): number {
   const global = (core as unknown as Record<string, unknown>)[name];
   if (!(global instanceof WebAssembly.Global)) throw new Error(`the core exports no constant ${name}`);
@@ -157,8 +157,6 @@ const RECORDS_STAGE = abi.SCRATCH_LOCATION + FINGERPRINT_BATCH_PAGES * 4;
 
 export class WasmBackend implements KsmBackend {
   readonly engine: 'wasm' | 'fingerprints';
-  /** Bytes of an rmap item or stable node in this build. */
-  readonly recordSize: number;
   #buffer: ArrayBuffer | undefined;
   #bytes = new Uint8Array(0);
   #counters = new BigInt64Array(0);
@@ -166,7 +164,6 @@ export class WasmBackend implements KsmBackend {
   constructor(readonly core: CoreExports, maxWasmPages: number) {
     if (core.init(maxWasmPages) !== 0) throw new RangeError(`maxMemory of ${maxWasmPages} × 64 KiB is too small for the core`);
     this.engine = exportedConstant(core, 'ENGINE_FINGERPRINTS') ? 'fingerprints' : 'wasm';
-    this.recordSize = exportedConstant(core, 'RECORD_SIZE');
   }
 
   /**
@@ -361,12 +358,18 @@ export class WasmBackend implements KsmBackend {
     };
   }
 
+  /** The blocks the allocator holds for merging: item areas (rmap items) and slabs (stable nodes, chains). */
+  #metadataBytes(): number {
+    this.core.memoryInfo();
+    return (this.#counter(abi.C_PAGE_INFO) + this.#counter(abi.C_ITEM_AREA_BLOCKS)) << PAGE_SHIFT;
+  }
+
   live(): EngineLive {
     return {
       framesInUse: this.#counter(abi.C_FRAMES_IN_USE),
       mappedPages: this.#counter(abi.C_MAPPED_PAGES),
       ksmFrames: this.#counter(abi.C_KSM_FRAMES),
-      metadataBytes: this.#counter(abi.C_RECORDS_IN_USE) * this.recordSize,
+      metadataBytes: this.#metadataBytes(),
       memoryBytes: this.core.memorySize(),
       hugePages: this.#counter(abi.C_HUGE_PAGES),
       hugePageSplits: this.#counter(abi.C_THP_SPLITS),

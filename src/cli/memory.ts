@@ -1,7 +1,7 @@
 /**
  * The one rule for sizing an engine's linear memory (Ksm's maxMemory), used by `estimate`,
  * `replay` and the benches: every page frame the run can hold, its share of the records beside
- * it (frame and page-table entries, the 28-byte rmap item, stable nodes: under 3 % of a page),
+ * it (frame-table entry, pte, the 24-byte rmap item, stable nodes: under 3 % of a page),
  * and a fixed 48 MiB for the core's own regions and the records' slack, in whole 64 KiB
  * WebAssembly pages. wasm32 caps one engine at 4 GiB.
  */
@@ -28,8 +28,8 @@ export const engineMemoryFor = (frames: number): number => Math.min(ENGINE_MEMOR
 
 // ---- the fingerprint engine (docs/fingerprints.md) ----------------------------------------------
 //
-// It holds no page bytes: per page a 24-byte fingerprint frame, a 28-byte rmap item, an 8-byte
-// page-table entry (60 bytes measured with every page unique), and stable nodes for merged
+// It holds no page bytes: per page a 24-byte fingerprint frame, a 24-byte rmap item, a 4-byte pte
+// (52 bytes measured with every page unique; docs/engine-memory.md), and stable nodes for merged
 // contents. Its frame region is address space reserved from the cap (FP_CAP_BYTES_PER_FRAME of cap
 // per frame), so the rule gives each page 96 bytes of cap, plus the same fixed 48 MiB.
 
