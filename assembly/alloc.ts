@@ -118,11 +118,13 @@ export function allocBlock(): u32 {
  * `bytes` (rounded up to blocks) of contiguous fresh memory that is never freed, or 0: for a core
  * instance that only hashes (its input and output buffers), not for one that runs the engine.
  */
-export function allocArena(bytes: u32): u32 {
-  const size = <u64>((bytes + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1));
-  if (<u64>bump + size > capEnd || !growTo(<u32>(<u64>bump + size))) return 0;
+export function allocArena(bytes: u32): u32 { return takeFresh((bytes + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)); }
+
+/** `size` bytes (whole blocks) of never-used memory in a row, or 0 past the cap. */
+function takeFresh(size: u32): u32 {
+  if (<u64>bump + size > capEnd || !growTo(bump + size)) return 0;
   const at = bump;
-  bump += <u32>size;
+  bump += size;
   return at;
 }
 
@@ -227,14 +229,11 @@ export function initLeafPair(block: u32, space: u32): void {
 export function ensureItemArea(leaf: u32): bool {
   if (itemAreaOf(leaf) != 0) return true;
   // Freed blocks in a row first (memory already touched), else fresh ones.
+  const size = ITEM_AREA_BLOCKS << PAGE_SHIFT;
   let area = takeFreeRun(ITEM_AREA_BLOCKS, blocksStart, bump);
-  if (area == 0) {
-    const size = ITEM_AREA_BLOCKS << PAGE_SHIFT;
-    if (<u64>bump + size > capEnd || !growTo(bump + size)) return false;
-    area = bump;
-    bump += size;
-  }
-  memory.fill(area, 0, ITEM_AREA_BLOCKS << PAGE_SHIFT);
+  if (area == 0) area = takeFresh(size);
+  if (area == 0) return false;
+  memory.fill(area, 0, size);
   const pair = leaf & ~(PAGE_SIZE - 1);
   for (let b: u32 = 0; b < ITEM_AREA_BLOCKS; b++) store<u32>(frameEntry((area >> PAGE_SHIFT) + b), pair);
   store<u32>(pairWord(leaf), load<u32>(pairWord(leaf)) | area);

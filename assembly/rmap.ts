@@ -3,13 +3,13 @@
 // Every counter change the kernel makes at these moments happens here.
 import {
   C_DUPS, C_PAGES_SHARED, C_PAGES_SHARING, C_PAGES_UNSHARED, C_RMAP_ITEMS, C_FULL_SCANS, I_AGE,
-  ENTRY_SIZE, I_CHECKSUM, I_FLAGS, I_KEY, I_NEXT, I_NODE, I_PREV, I_SEQ, I_SKIPS, ITEM_AREA_HALF, ITEM_LIVE, ITEM_SIZE, ITEM_STABLE, LEAF_BYTES,
+  I_CHECKSUM, I_FLAGS, I_KEY, I_NEXT, I_NODE, I_PREV, I_SEQ, I_SKIPS, ITEM_LIVE, ITEM_SIZE, ITEM_STABLE,
   ITEM_MISSED_BOTH, ITEM_UNSTABLE, N_CHAIN, N_DUP_NEXT, N_DUP_PREV, N_HEAD, N_KEY, N_KIND, N_KPFN, N_KPFN_BITS, N_KPFN_MASK, N_LEN, N_LEN_MASK, NODE_CHAIN, NODE_DUP, NODE_STALE,
   C_RECORDS_IN_USE, S_MERGING, S_RMAP_ITEMS,
 } from './layout';
-import { allocRecord, blockOwner, freeRecord, frameNode, itemAreaOf, pairOfItem } from './alloc';
+import { allocRecord, blockOwner, freeRecord, frameNode } from './alloc';
 import { addCounter, counter } from './counters';
-import { addSpaceField, itemPlace } from './spaces';
+import { addSpaceField, entryOfPlace, itemPlace } from './spaces';
 import { erase } from './rbtree';
 import { spaceDomain, stableRootOf, unstableRootOf } from './domains';
 import { stableTreesChanged } from './stable-generation';
@@ -20,12 +20,7 @@ import { stableTreesChanged } from './stable-generation';
 @inline export function setItemFlags(item: u32, flags: u8): void { store<u8>(item, flags, I_FLAGS); }
 @inline export function itemSpace(item: u32): u32 { return blockOwner(itemEntry(item)); }
 /** The page-table entry of the item's (space, page): found from the item's place in its leaf pair's item area. */
-@inline export function itemEntry(item: u32): u32 {
-  const pair = pairOfItem(item);
-  const offset = item - itemAreaOf(pair);
-  const half = offset / ITEM_AREA_HALF;
-  return pair + half * LEAF_BYTES + ((offset - half * ITEM_AREA_HALF) / ITEM_SIZE) * ENTRY_SIZE;
-}
+@inline export function itemEntry(item: u32): u32 { return entryOfPlace(item); }
 @inline export function itemKey(item: u32): u32 { return load<u32>(item, I_KEY); }
 @inline export function itemChecksum(item: u32): u32 { return load<u32>(item, I_CHECKSUM); }
 @inline export function setItemChecksum(item: u32, c: u32): void { store<u32>(item, c, I_CHECKSUM); }

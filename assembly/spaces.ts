@@ -7,7 +7,7 @@ import {
   SPACE_ALIVE, SPACE_EXITING, SPACE_MERGE_ANY, SPACE_REGISTERED, SPACE_SIZE, S_DIR, S_FLAGS,
   S_DOMAIN, S_MERGEABLE, S_NEXT, S_PAGES, S_PREV, S_RMAP_ITEMS, S_ZERO,
 } from './layout';
-import { allocTableBlock, freeItemArea, freeTableBlock, initLeafPair, itemAreaOf, leafFlags, reserveBlocks, setLeafFlags, unmapFrame } from './alloc';
+import { allocTableBlock, freeItemArea, freeTableBlock, initLeafPair, itemAreaOf, leafFlags, pairOfItem, reserveBlocks, setLeafFlags, unmapFrame } from './alloc';
 import { addCounter } from './counters';
 import { cursorSpace, runUnmerge } from './state';
 
@@ -58,6 +58,13 @@ export function startPassEntries(): void { entryLostThisPass = false; }
 @inline function placeIn(area: u32, entry: u32): u32 {
   const offset = entry & (PAGE_SIZE - 1);
   return area + (offset / LEAF_BYTES) * ITEM_AREA_HALF + ((offset & (LEAF_BYTES - 1)) / ENTRY_SIZE) * ITEM_SIZE;
+}
+/** The page-table entry whose item's place is `item` (itemPlace the other way). */
+@inline export function entryOfPlace(item: u32): u32 {
+  const pair = pairOfItem(item);
+  const offset = item - itemAreaOf(pair);
+  const half = offset / ITEM_AREA_HALF;
+  return pair + half * LEAF_BYTES + ((offset - half * ITEM_AREA_HALF) / ITEM_SIZE) * ENTRY_SIZE;
 }
 /** The entry's rmap item, or 0. */
 @inline export function itemAt(entry: u32): u32 {
