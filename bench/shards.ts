@@ -148,5 +148,5 @@ async function workSplit(ctx: Context, images: readonly Uint8Array[], settings: 
     });
   }
   ctx.table('How the work splits: the two shards run in one thread, one scan of each in turn, each timed apart', rows);
-  ctx.note('One thread ÷ the slower shard is what two threads would give if running side by side cost nothing more (the halves of a split are also cheaper than the whole: smaller trees). The measured ratio above falls short of it by what two threads share (memory, caches, the coordinator\'s messages) and moves with this machine\'s noise. A content class lands whole in one shard, so the zero pages (10 % of these guests) make one shard larger.');
+  ctx.note('One thread ÷ the slower shard is what two threads would give if running side by side cost nothing more (the halves of a split are also cheaper than the whole: smaller trees). The measured ratio above falls short of it by what two threads share (memory, caches, the coordinator\'s messages) and moves with this machine\'s noise. A content lands whole in one shard; contents are dealt in buckets, each to the shard with the fewest pages so far, so the zero pages (10 % of these guests) do not leave their shard the larger (src/shards/balance.ts).');
 }

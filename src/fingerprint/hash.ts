@@ -140,11 +140,10 @@ export function recordIsZero(records: Uint8Array, index = 0): boolean {
 }
 
 /**
- * The content shard (0..k-1) of a record: the top 32 bits of the fingerprint's high half, mod k.
- * A fixed function of the fingerprint alone, so equal pages always land in the same shard, on any
- * machine. (Those bits are not the checksum's, which come from the low half.)
+ * The 32 bits of a record that content shards are dealt by (src/shards/balance.ts): the top 32 bits
+ * of the fingerprint's high half, 0 for the zero page. A function of the fingerprint alone, so equal
+ * pages have equal bits, on any machine. (They are not the checksum's, which come from the low half.)
  */
-export function shardOf(records: Uint8Array, k: number, index = 0): number {
-  if (!Number.isInteger(k) || k < 1) throw new RangeError(`shard count ${k} is not a positive integer`);
-  return view(records).getUint32(index * FP_RECORD_SIZE + FP_FINGERPRINT_HIGH + 4, true) % k;
+export function shardBits(records: Uint8Array, index = 0): number {
+  return view(records).getUint32(index * FP_RECORD_SIZE + FP_FINGERPRINT_HIGH + 4, true);
 }

@@ -32,8 +32,9 @@ export const defaultThreads = (pages: number): number =>
 
 /**
  * Share of its engine a shard is planned to fill when the count is not given. Pages are dealt by
- * content, so a shard gets about its share of the pages plus whole contents, however common: every
- * zero page of a host lands in one shard (10 % of the clones scenario). The rest is room for that.
+ * whole contents, balanced as they come (balance.ts), so a shard gets about its share of the
+ * pages, but a content cannot split: every zero page of a host lands in one shard, and an idle
+ * host's zero pages can be more than a shard's share. The rest is room for that.
  */
 export const SHARD_FILL = 0.75;
 

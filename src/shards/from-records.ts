@@ -9,7 +9,8 @@
 import type { ImageSource } from '../estimate/source.js';
 import { PAGE_SIZE } from '../estimate/source.js';
 import { ENTRY_SIZE, type FileInput, type FingerprintFile } from '../fingerprint/file.js';
-import { FP_RECORD_SIZE, recordIsZero, shardOf } from '../fingerprint/hash.js';
+import { FP_RECORD_SIZE, recordIsZero } from '../fingerprint/hash.js';
+import { ContentDeal } from './balance.js';
 
 /** Which shard of how many. */
 export interface ShardId { index: number; count: number }
@@ -31,25 +32,25 @@ export function fileInputs(files: readonly FingerprintFile[]): StreamedInput[] {
 
 /**
  * Shard `shard`'s pages of every input, as stand-in sources (every input is one, whatever it holds
- * in this shard). The entries stay in the file: counting a shard's pages reads them once, and
+ * in this shard). The entries stay in the file: dealing them to the shards reads them once, and
  * every read of the source streams them again. A shard of several keeps its pages one after the
  * other, in their order, in a space of just their number (as a threaded shard places them:
  * ShardEngine's #place), so its page tables and scans hold its share only.
  */
 export function shardSources(files: readonly FingerprintFile[], shard: ShardId): ImageSource[] {
+  const inputs = fileInputs(files);
+  const { deal, pagesOfShard } = dealFiles(inputs, shard);
   const sources: ImageSource[] = [];
-  for (const { input, readEntries, forkOf } of fileInputs(files)) {
+  inputs.forEach(({ input, readEntries, forkOf }, i) => {
     const mine = (sink: (entries: Uint8Array) => void) => {
       let next = 0;
       readEntries((entries) => {
-        const kept = entriesOfShard(entries, shard);
+        const kept = entriesOfShard(entries, shard, deal);
         if (shard.count > 1) next = renumber(kept, next);
         sink(kept);
       });
     };
-    let pages = 0;
-    if (shard.count === 1) pages = input.pages;
-    else mine((entries) => { pages += entries.length / ENTRY_SIZE; });
+    const pages = pagesOfShard[i];
     sources.push({
       name: input.name,
       pages,
@@ -60,19 +61,36 @@ export function shardSources(files: readonly FingerprintFile[], shard: ShardId):
       read: (sink) => mine((entries) => standInPages(entries, sink)),
       readRecords: (sink) => recordRuns(mine, sink),
     });
-  }
+  });
   return sources;
 }
 
-/** The entries (page index + record) whose record falls in `shard`. */
-function entriesOfShard(entries: Uint8Array, shard: ShardId): Uint8Array {
+/**
+ * Every input's entries dealt to the shards once, in order, as `estimate --threads` deals them
+ * (balance.ts), and the number of pages of each input in `shard`. One shard holds all pages
+ * without a deal.
+ */
+function dealFiles(inputs: readonly StreamedInput[], shard: ShardId): { deal: ContentDeal; pagesOfShard: number[] } {
+  const deal = new ContentDeal(shard.count);
+  if (shard.count === 1) return { deal, pagesOfShard: inputs.map(({ input }) => input.pages) };
+  const pagesOfShard = inputs.map(({ readEntries }) => {
+    let pages = 0;
+    readEntries((entries) => {
+      for (const s of deal.dealIn(entries, { count: entries.length / ENTRY_SIZE, stride: ENTRY_SIZE, first: 4 })) if (s === shard.index) pages++;
+    });
+    return pages;
+  });
+  return { deal, pagesOfShard };
+}
+
+/** The entries (page index + record) whose record fell in `shard` when all were dealt. */
+function entriesOfShard(entries: Uint8Array, shard: ShardId, deal: ContentDeal): Uint8Array {
   if (shard.count === 1) return entries;
   const n = entries.length / ENTRY_SIZE;
   const out = new Uint8Array(entries.length);
   let kept = 0;
   for (let i = 0; i < n; i++) {
-    const record = entries.subarray(i * ENTRY_SIZE + 4, (i + 1) * ENTRY_SIZE);
-    if (shardOf(record, shard.count) !== shard.index) continue;
+    if (deal.shardOfDealt(entries, i * ENTRY_SIZE + 4) !== shard.index) continue;
     out.set(entries.subarray(i * ENTRY_SIZE, (i + 1) * ENTRY_SIZE), kept * ENTRY_SIZE);
     kept++;
   }

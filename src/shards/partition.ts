@@ -1,13 +1,14 @@
 /**
  * The inputs' pages dealt to their shards while they are read: every source in order, each chunk's
- * pages grouped by shard (key.ts) into batches of one space's pages with their page indices.
+ * pages grouped by shard (balance.ts) into batches of one space's pages with their page indices.
  * Inputs that tie pages of different contents together cannot be split: a fork shares frames with
  * its parent, and a huge page splits for any of its subpages (its zero-filled subpages then leave
  * ksmd's view, whichever shard they are in).
  */
 import { CHUNK_BYTES, PAGE_SIZE, type ImageSource } from '../estimate/source.js';
 import { ChunkPool, type PooledChunk } from './chunk-pool.js';
-import { shardsOfPages } from './key.js';
+import { fingerprintPages } from '../fingerprint/hash.js';
+import { ContentDeal } from './balance.js';
 
 /**
  * Pages of one space for one shard, out of a chunk that all shards share (chunk-pool.ts). The
@@ -29,18 +30,20 @@ export function unsplittable(sources: readonly ImageSource[]): string | undefine
 /** Reads every source once and hands each shard its pages, in address order within each space. */
 export function dealPages(sources: readonly ImageSource[], shards: number, emit: (shard: number, batch: PageBatch) => void): void {
   const pool = new ChunkPool();
+  const contents = new ContentDeal(shards);
   sources.forEach((source, space) => {
     let next = 0;
     source.read((chunk, page = next) => {
-      for (let at = 0; at < chunk.length; at += CHUNK_BYTES) deal(pool, chunk.subarray(at, at + CHUNK_BYTES), space, page + at / PAGE_SIZE, shards, emit);
+      for (let at = 0; at < chunk.length; at += CHUNK_BYTES) deal(pool, chunk.subarray(at, at + CHUNK_BYTES), space, page + at / PAGE_SIZE, contents, emit);
       next = page + chunk.length / PAGE_SIZE;
     });
   });
 }
 
-function deal(pool: ChunkPool, chunk: Uint8Array, space: number, first: number, shards: number, emit: (shard: number, batch: PageBatch) => void): void {
+function deal(pool: ChunkPool, chunk: Uint8Array, space: number, first: number, contents: ContentDeal, emit: (shard: number, batch: PageBatch) => void): void {
   const pages = chunk.length / PAGE_SIZE;
-  const keys = shardsOfPages(chunk, shards);
+  const shards = contents.shards;
+  const keys = contents.deal(fingerprintPages(chunk));
   const counts = new Uint32Array(shards);
   for (let p = 0; p < pages; p++) counts[keys[p]]++;
   const pooled = pool.fill(chunk, counts.filter((n) => n > 0).length);

@@ -16,7 +16,8 @@ import type { ShardId } from './from-records.js';
 import type { ShardRunResult } from './run-shard.js';
 
 export const RESULT_FORMAT = 'ksm-wasm-shard-result';
-export const RESULT_VERSION = 1;
+/** 2: shards dealt in balanced buckets (balance.ts); 1 dealt by the hash alone, so the two never sum. */
+export const RESULT_VERSION = 2;
 
 /** Engine counters under the result's names. */
 export const COUNTER_NAMES: Readonly<Record<keyof EngineCounters, string>> = {

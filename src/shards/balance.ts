@@ -1,0 +1,88 @@
+/**
+ * Which shard each page goes to: whole contents, balanced as they come.
+ *
+ * Equal pages must land in one shard, so a content is never split. But one content can be large
+ * (the zero page is 10 % of the clones scenario, more on an idle host), and dealt by its hash alone
+ * it makes its shard that much larger than the others: on the fleet, 56 % of the pages in one of
+ * two shards, and the run waits for that one. So the deal goes by buckets: a page's bucket is the
+ * top BUCKET_BITS of its fingerprint's shard bits (shardBits, src/fingerprint/hash.ts), and a
+ * bucket goes to a shard when its first page comes, to the shard that has the fewest pages so far.
+ * Every later page of the bucket follows it, so a content stays whole, and a shard that took a
+ * large content early takes fewer new buckets after.
+ *
+ * The deal is a function of the pages' contents in the order they are dealt (inputs in order,
+ * pages in address order) and of the number of shards: the same on every run and every machine.
+ * So `estimate --threads` and each map/reduce job (`estimate --from FILE --shard I/K`, which deals
+ * the files' records in the same order) deal alike. The counters depend on neither: a shard's
+ * counters depend only on the contents it holds (docs/fingerprint-file.md).
+ */
+import { FP_RECORD_SIZE, shardBits } from '../fingerprint/hash.js';
+
+/** 2^20 buckets (a 2 MiB table): on a host of millions of contents, new buckets keep coming for most of the read. */
+const BUCKET_BITS = 20;
+const UNDEALT = 0xffff;
+
+/** Where shardBits' 32 bits sit in a record, found once from shardBits itself (so the two never disagree). */
+const SHARD_BITS_OFFSET = ((): number => {
+  const record = new Uint8Array(FP_RECORD_SIZE);
+  for (let at = 0; at + 4 <= FP_RECORD_SIZE; at += 4) {
+    record.fill(0);
+    new DataView(record.buffer).setUint32(at, 0x12345678, true);
+    if (shardBits(record) === 0x12345678) return at;
+  }
+  throw new Error('shardBits reads no aligned 32 bits of the record');
+})();
+
+/** Records in a byte array: `count` of them, `stride` bytes apart, the first record at `first`. */
+export interface RecordLayout { count: number; stride: number; first: number }
+
+export class ContentDeal {
+  readonly #shardOfBucket = new Uint16Array(1 << BUCKET_BITS).fill(UNDEALT);
+  readonly #pages: Float64Array;
+
+  constructor(readonly shards: number) {
+    if (!Number.isInteger(shards) || shards < 1 || shards >= UNDEALT) throw new RangeError(`shard count ${shards} is not an integer from 1 to ${UNDEALT - 1}`);
+    this.#pages = new Float64Array(shards);
+  }
+
+  /** Deals the next pages (their records, back to back): the shard of each. */
+  deal(records: Uint8Array): Uint16Array {
+    return this.dealIn(records, { count: records.length / FP_RECORD_SIZE, stride: FP_RECORD_SIZE, first: 0 });
+  }
+
+  /** Deals the next pages, their records laid out in `bytes` as `layout` says: the shard of each. */
+  dealIn(bytes: Uint8Array, layout: RecordLayout): Uint16Array {
+    const out = new Uint16Array(layout.count);
+    if (this.shards === 1) return out;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = 0, at = layout.first + SHARD_BITS_OFFSET; i < layout.count; i++, at += layout.stride) {
+      const bucket = view.getUint32(at, true) >>> (32 - BUCKET_BITS);
+      let shard = this.#shardOfBucket[bucket];
+      if (shard === UNDEALT) this.#shardOfBucket[bucket] = shard = this.#lightest();
+      this.#pages[shard]++;
+      out[i] = shard;
+    }
+    return out;
+  }
+
+  /**
+   * The shard of the record at byte `at` of `bytes`, once every page has been dealt: a bucket never
+   * moves, so a page's shard is its bucket's (a RangeError for a bucket no page was dealt to).
+   */
+  shardOfDealt(bytes: Uint8Array, at: number): number {
+    if (this.shards === 1) return 0;
+    const bucket = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(at + SHARD_BITS_OFFSET, true) >>> (32 - BUCKET_BITS);
+    const shard = this.#shardOfBucket[bucket];
+    if (shard === UNDEALT) throw new RangeError('a page whose contents were never dealt');
+    return shard;
+  }
+
+  /** Pages dealt to each shard so far. */
+  get pages(): number[] { return [...this.#pages]; }
+
+  #lightest(): number {
+    let best = 0;
+    for (let s = 1; s < this.shards; s++) if (this.#pages[s] < this.#pages[best]) best = s;
+    return best;
+  }
+}

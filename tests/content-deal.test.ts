@@ -1,0 +1,97 @@
+/**
+ * The deal of pages to content shards (src/shards/balance.ts): a content never split, however the
+ * pages come in; a large content (the zero page) balanced against by the other shards; the same
+ * pages in the same order dealt alike; bad shard counts refused.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { FP_RECORD_SIZE, fingerprintPages, recordFingerprintHex, shardBits } from '../src/fingerprint/hash.js';
+import { ContentDeal } from '../src/shards/balance.js';
+import { PAGE_SIZE } from '../src/estimate/source.js';
+import { randomPage } from './helpers/pages.js';
+import { prng } from '../src/prng.js';
+
+const test = suite('content deal');
+
+/** Records of `n` pages: a share `zeros` of zero pages, the rest drawn from `classes` contents (0: every page its own). */
+function records(n: number, zeros: number, classes: number, seed: number): Uint8Array {
+  const random = prng(seed);
+  const bytes = new Uint8Array(n * PAGE_SIZE);
+  for (let i = 0; i < n; i++) {
+    if (random() < zeros) continue;
+    bytes.set(randomPage(`${seed}/${classes > 0 ? Math.floor(random() * classes) : i}`), i * PAGE_SIZE);
+  }
+  return fingerprintPages(bytes);
+}
+
+/** Deals `all` in chunks of random sizes (1 to 300 records). */
+function dealInChunks(deal: ContentDeal, all: Uint8Array, seed: number): Uint16Array {
+  const random = prng(seed);
+  const n = all.length / FP_RECORD_SIZE;
+  const out = new Uint16Array(n);
+  for (let at = 0; at < n;) {
+    const end = Math.min(n, at + 1 + Math.floor(random() * 300));
+    out.set(deal.deal(all.subarray(at * FP_RECORD_SIZE, end * FP_RECORD_SIZE)), at);
+    at = end;
+  }
+  return out;
+}
+
+const shares = (shards: Uint16Array, k: number): number[] => {
+  const counts = new Array<number>(k).fill(0);
+  for (const s of shards) counts[s]++;
+  return counts.map((c) => c / shards.length);
+};
+
+test('a content is never split, and a page\'s shard after the deal is the one it was dealt to', () => {
+  for (const k of [2, 3, 7]) {
+    const all = records(3000, 0.1, 200, k);
+    const deal = new ContentDeal(k);
+    const dealt = dealInChunks(deal, all, k);
+    const shardOfContent = new Map<string, number>();
+    for (let i = 0; i < dealt.length; i++) {
+      const hex = recordFingerprintHex(all, i);
+      assert.is(shardOfContent.get(hex) ?? dealt[i], dealt[i], `k=${k}: ${hex} split`);
+      shardOfContent.set(hex, dealt[i]);
+      assert.ok(dealt[i] < k);
+      assert.is(deal.shardOfDealt(all, i * FP_RECORD_SIZE), dealt[i]);
+    }
+    assert.is(deal.pages.reduce((a, b) => a + b, 0), 3000);
+  }
+});
+
+test('a large content is balanced against: the other shards take more of the rest', () => {
+  // 30 % zero pages among unique ones. By the hash alone the zero page's shard takes 30 % + its share of the rest.
+  const all = records(20000, 0.3, 0, 11);
+  for (const k of [2, 3]) {
+    const byHash = new Uint16Array(20000).map((_, i) => shardBits(all, i) % k);
+    const hashed = Math.max(...shares(byHash, k));
+    assert.ok(hashed > 0.3 + 0.7 / k - 0.02, `k=${k}: the hash alone puts ${hashed} in one shard`);
+    const balanced = Math.max(...shares(dealInChunks(new ContentDeal(k), all, 5), k));
+    assert.ok(balanced < 1 / k + 0.01, `k=${k}: the largest shard holds ${balanced}`);
+  }
+  // A content larger than a shard's share is its shard's whole load.
+  const zeroShare = shares(new ContentDeal(7).deal(all), 7).sort((a, b) => b - a);
+  assert.ok(zeroShare[0] >= 0.28 && zeroShare[0] < 0.32, `zero page's shard: ${zeroShare[0]}`);
+  assert.ok(zeroShare[1] < 0.7 / 6 + 0.01, `the others: ${zeroShare.slice(1)}`);
+});
+
+test('the same pages in the same order are dealt alike, in chunks or at once', () => {
+  const all = records(5000, 0.1, 500, 3);
+  const once = new ContentDeal(3).deal(all);
+  assert.equal(dealInChunks(new ContentDeal(3), all, 1), once);
+  assert.equal(dealInChunks(new ContentDeal(3), all, 2), once);
+  const entries = new Uint8Array(5000 * (4 + FP_RECORD_SIZE)); // records inside wider entries, as a fingerprint file holds them
+  for (let i = 0; i < 5000; i++) entries.set(all.subarray(i * FP_RECORD_SIZE, (i + 1) * FP_RECORD_SIZE), i * (4 + FP_RECORD_SIZE) + 4);
+  assert.equal(new ContentDeal(3).dealIn(entries, { count: 5000, stride: 4 + FP_RECORD_SIZE, first: 4 }), once);
+});
+
+test('bad input: shard counts out of range, a page never dealt', () => {
+  assert.equal([...new ContentDeal(1).deal(records(10, 0, 0, 1))], new Array(10).fill(0));
+  for (const k of [0, -1, 1.5, 0xffff, Number.NaN]) assert.throws(() => new ContentDeal(k), /shard count/);
+  const deal = new ContentDeal(2);
+  deal.deal(records(10, 0, 0, 1));
+  assert.throws(() => deal.shardOfDealt(records(1, 0, 0, 99), 0), /never dealt/);
+});
+
+test.run();
