@@ -3,11 +3,12 @@
  * engine, on the fleet suite's 7 cloned guests (325 MiB; 64 MiB quick), pages_to_scan 5000, to the
  * settled state. The time compared
  * is scanning (the settled scan's cumulative wall_ms); starting the workers (startup_ms) and
- * reading the inputs are shown apart. Rounds of one thread and N threads alternate (seven, for a
- * median that one slow round does not move); before each, the last run's memory is collected and
+ * reading the inputs are shown apart. Rounds of one thread and N threads alternate (eleven, for a
+ * median that a few slow rounds do not move); before each, the last run's memory is collected and
  * given back (settleMemory); the guests are rendered once, before the first round. The counters
  * are checked equal. A second table runs the two shards in one thread, one after the other, to show
- * how the work splits (workSplit).
+ * how the work splits (workSplit). A full run repeats the comparison at 4× the fleet (1.3 GiB,
+ * five rounds), where fixed costs weigh less; the targets read the fleet's.
  */
 import { availableParallelism } from 'node:os';
 import { ESTIMATE_KNOB_DEFAULTS } from '../src/estimate/knobs.js';
@@ -49,18 +50,34 @@ const figureKey = (engine: Engine): string => (engine === 'wasm' ? 'shards' : 's
 const engineLabel = (engine: Engine): string => (engine === 'wasm' ? 'pages' : 'fingerprints');
 
 /** Runs of each engine at each thread count: one thread and N threads alternate, so each ratio pairs runs of one moment. */
-const ROUNDS = 7;
+const ROUNDS = 11;
+/** Rounds at 4× the fleet (each takes seconds: reading and dealing 1.3 GiB). */
+const LARGE_ROUNDS = 5;
+
+type Settings = Omit<Parameters<typeof runEstimate>[1], 'engine'>;
 
 export async function shards(ctx: Context): Promise<void> {
   const w = ctx.quick ? clones(64 * 256, 7) : fleet();
   const images = renderGuests(w);
   const settings = { knobs: { ...ESTIMATE_KNOB_DEFAULTS, pagesToScan: 5000 }, maxScans: 20, stableScans: 3 };
-  const threads = [...new Set([1, 2, availableParallelism()])];
   const rounds = ctx.options.smoke ? 1 : ROUNDS;
+  await threadsAgainstOne(ctx, w, images, settings, rounds, '');
+  ctx.note('Scanning is the settled scan\'s cumulative wall_ms; startup (workers, compiling their engines) and reading (with fingerprinting, to deal pages to shards) are apart. Each ratio pairs the runs of one round.');
+  ctx.note('The full run uses the fleet suite\'s workload (bench/workloads.ts fleet()), so its settle time compares with ksmd\'s CPU to settle measured there.');
+  await workSplit(ctx, images, settings, rounds);
+  if (ctx.quick || ctx.options.smoke) return;
+  const large = fleet(4 * totalPages(w));
+  await threadsAgainstOne(ctx, large, renderGuests(large), settings, LARGE_ROUNDS, 'large.');
+  ctx.note('At 4× the fleet the runs take 5 to 10 times longer, and the few ms a run loses to starting threads and to this machine\'s scheduling weigh less; the fleet\'s ratios above are the targets\'.');
+}
+
+/** One thread against N, alternating, each engine; figures under `shards.<prefix>` (and `shards.fingerprints.<prefix>`). */
+async function threadsAgainstOne(ctx: Context, w: Workload, images: readonly Uint8Array[], settings: Settings, rounds: number, prefix: string): Promise<void> {
+  const threads = [...new Set([1, 2, availableParallelism()])];
   const rows: Row[] = [];
   let reference: EstimateRun | undefined;
   for (const engine of ['wasm', 'fingerprints'] as const) {
-    const key = figureKey(engine);
+    const key = `${figureKey(engine)}.${prefix}`;
     const settle = new Map<number, number[]>(threads.map((n) => [n, []]));
     const last = new Map<number, { run: EstimateRun; total: number }>();
     for (let r = 0; r < rounds; r++) {
@@ -73,14 +90,14 @@ export async function shards(ctx: Context): Promise<void> {
         const settled = run.scans[run.settledAt - 1];
         if (mergeState(settled) !== mergeState(reference.scans[reference.settledAt - 1])) throw new Error(`shards bench: ${engine}, ${n} threads changed the counters`);
         settle.get(n)!.push(settled.wallMs);
-        ctx.progress(`shards ${engine} ${n} threads, round ${r + 1}: settle ${round(settled.wallMs)} ms`);
+        ctx.progress(`shards ${w.name} ${round(mib(totalPages(w)))} MiB, ${engine} ${n} threads, round ${r + 1}: settle ${round(settled.wallMs)} ms`);
       }
     }
     for (const n of threads) {
       const ms = settle.get(n)!;
-      ctx.figure(`${key}.${n}.settleWallMs`, median(ms));
+      ctx.figure(`${key}${n}.settleWallMs`, median(ms));
       const speedups = ms.map((m, r) => settle.get(1)![r] / m);
-      if (n > 1) for (const [k, v] of Object.entries(spread(speedups))) ctx.figure(`${key}.${n}.speedup.${k}`, v);
+      if (n > 1) for (const [k, v] of Object.entries(spread(speedups))) ctx.figure(`${key}${n}.speedup.${k}`, v);
       const { run, total } = last.get(n)!;
       rows.push({
         engine: engineLabel(engine), 'guest MiB': round(mib(totalPages(w))), threads: n, shards: run.shards ?? 1,
@@ -90,10 +107,7 @@ export async function shards(ctx: Context): Promise<void> {
       });
     }
   }
-  ctx.table(`Content shards: threads ÷ one thread, scanning to the settled state (${w.name}: ${w.guests} cloned guests, pages_to_scan 5000; ${rounds} rounds, one thread and N threads alternating)`, rows);
-  ctx.note('Scanning is the settled scan\'s cumulative wall_ms; startup (workers, compiling their engines) and reading (with fingerprinting, to deal pages to shards) are apart. Each ratio pairs the runs of one round.');
-  ctx.note('The full run uses the fleet suite\'s workload (bench/workloads.ts fleet()), so its settle time compares with ksmd\'s CPU to settle measured there.');
-  await workSplit(ctx, images, settings, rounds);
+  ctx.table(`Content shards: threads ÷ one thread, scanning to the settled state (${w.name}: ${w.guests} cloned guests, ${round(mib(totalPages(w)))} MiB, pages_to_scan 5000; ${rounds} rounds, one thread and N threads alternating)`, rows);
 }
 
 /**
@@ -104,7 +118,7 @@ export async function shards(ctx: Context): Promise<void> {
  * whole (smaller trees), and it is no hard bound: two threads can beat it in a run, as the host's
  * speed moves between the two measurements.
  */
-async function workSplit(ctx: Context, images: readonly Uint8Array[], settings: Omit<Parameters<typeof runEstimate>[1], 'engine'>, rounds: number): Promise<void> {
+async function workSplit(ctx: Context, images: readonly Uint8Array[], settings: Settings, rounds: number): Promise<void> {
   const rows: Row[] = [];
   for (const engine of ['wasm', 'fingerprints'] as const) {
     const ideal: number[] = [];
