@@ -1,7 +1,8 @@
 /**
  * The deal of pages to content shards (src/shards/balance.ts): a content never split, however the
- * pages come in; a large content (the zero page) balanced against by the other shards; the same
- * pages in the same order dealt alike; bad shard counts refused.
+ * pages come in; a large content (the zero page) balanced against by the other shards; the lightest
+ * shard found as a plain scan finds it; the same pages in the same order dealt alike; bad shard
+ * counts refused.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -86,9 +87,31 @@ test('the same pages in the same order are dealt alike, in chunks or at once', (
   assert.equal(new ContentDeal(3).dealIn(entries, { count: 5000, stride: 4 + FP_RECORD_SIZE, first: 4 }), once);
 });
 
+/** The deal written the plain way: each new bucket to the lowest-numbered shard with the fewest pages. */
+function plainDeal(all: Uint8Array, k: number): number[] {
+  const shardOfBucket = new Map<number, number>();
+  const pages = new Array<number>(k).fill(0);
+  return Array.from({ length: all.length / FP_RECORD_SIZE }, (_, i) => {
+    const bucket = shardBits(all, i) >>> 12;
+    if (!shardOfBucket.has(bucket)) shardOfBucket.set(bucket, pages.indexOf(Math.min(...pages)));
+    const shard = shardOfBucket.get(bucket)!;
+    pages[shard]++;
+    return shard;
+  });
+}
+
+test('the lightest shard, kept in a tree, is the one a plain scan of every shard finds', () => {
+  const all = records(4000, 0.2, 700, 21);
+  for (const k of [2, 3, 5, 17, 100]) assert.equal([...new ContentDeal(k).deal(all)], plainDeal(all, k), `k=${k}`);
+  const unique = records(3000, 0, 0, 4);
+  const buckets = new Set(Array.from({ length: 3000 }, (_, i) => shardBits(unique, i) >>> 12)).size; // a few pages share a bucket
+  const most = new ContentDeal(0xffff); // the most --shard allows: every bucket to a shard of its own, in order
+  assert.is(Math.max(...most.deal(unique)), buckets - 1);
+});
+
 test('bad input: shard counts out of range, a page never dealt', () => {
   assert.equal([...new ContentDeal(1).deal(records(10, 0, 0, 1))], new Array(10).fill(0));
-  for (const k of [0, -1, 1.5, 0xffff, Number.NaN]) assert.throws(() => new ContentDeal(k), /shard count/);
+  for (const k of [0, -1, 1.5, 0x10000, Number.NaN]) assert.throws(() => new ContentDeal(k), /shard count/);
   const deal = new ContentDeal(2);
   deal.deal(records(10, 0, 0, 1));
   assert.throws(() => deal.shardOfDealt(records(1, 0, 0, 99), 0), /never dealt/);

@@ -21,6 +21,8 @@ import { FP_RECORD_SIZE, shardBits } from '../fingerprint/hash.js';
 /** 2^20 buckets (a 2 MiB table): on a host of millions of contents, new buckets keep coming for most of the read. */
 const BUCKET_BITS = 20;
 const UNDEALT = 0xffff;
+/** Shards are numbered below UNDEALT. */
+const MAX_SHARDS = UNDEALT;
 
 /** Where shardBits' 32 bits sit in a record, found once from shardBits itself (so the two never disagree). */
 const SHARD_BITS_OFFSET = ((): number => {
@@ -38,11 +40,11 @@ export interface RecordLayout { count: number; stride: number; first: number }
 
 export class ContentDeal {
   readonly #shardOfBucket = new Uint16Array(1 << BUCKET_BITS).fill(UNDEALT);
-  readonly #pages: Float64Array;
+  readonly #lightest: LightestShard;
 
   constructor(readonly shards: number) {
-    if (!Number.isInteger(shards) || shards < 1 || shards >= UNDEALT) throw new RangeError(`shard count ${shards} is not an integer from 1 to ${UNDEALT - 1}`);
-    this.#pages = new Float64Array(shards);
+    if (!Number.isInteger(shards) || shards < 1 || shards > MAX_SHARDS) throw new RangeError(`shard count ${shards} is not an integer from 1 to ${MAX_SHARDS}`);
+    this.#lightest = new LightestShard(shards);
   }
 
   /** Deals the next pages (their records, back to back): the shard of each. */
@@ -58,8 +60,8 @@ export class ContentDeal {
     for (let i = 0, at = layout.first + SHARD_BITS_OFFSET; i < layout.count; i++, at += layout.stride) {
       const bucket = view.getUint32(at, true) >>> (32 - BUCKET_BITS);
       let shard = this.#shardOfBucket[bucket];
-      if (shard === UNDEALT) this.#shardOfBucket[bucket] = shard = this.#lightest();
-      this.#pages[shard]++;
+      if (shard === UNDEALT) this.#shardOfBucket[bucket] = shard = this.#lightest.shard;
+      this.#lightest.add(shard);
       out[i] = shard;
     }
     return out;
@@ -78,11 +80,43 @@ export class ContentDeal {
   }
 
   /** Pages dealt to each shard so far. */
-  get pages(): number[] { return [...this.#pages]; }
+  get pages(): number[] { return this.#lightest.pages(); }
+}
 
-  #lightest(): number {
-    let best = 0;
-    for (let s = 1; s < this.shards; s++) if (this.#pages[s] < this.#pages[best]) best = s;
-    return best;
+/**
+ * The shard with the fewest pages (the lowest-numbered of those tied), kept up to date page by page
+ * in a tournament tree: each inner node holds the lighter of its two children, so adding a page
+ * replays the matches on one path (log2 of the shard count) instead of looking at every shard,
+ * which at `--shard I/65535` made the deal of 2^20 buckets take over a minute.
+ */
+class LightestShard {
+  readonly #leaves: number;
+  readonly #pages: Float64Array;
+  /** Node n's winner (a shard); the leaves are nodes #leaves + shard, the root node 1. */
+  readonly #winner: Int32Array;
+
+  constructor(readonly shards: number) {
+    let leaves = 1;
+    while (leaves < shards) leaves *= 2;
+    this.#leaves = leaves;
+    this.#pages = new Float64Array(leaves).fill(Infinity, shards); // padding shards never win
+    this.#winner = new Int32Array(2 * leaves);
+    for (let s = 0; s < leaves; s++) this.#winner[leaves + s] = s;
+    for (let n = leaves - 1; n >= 1; n--) this.#winner[n] = this.#match(n);
+  }
+
+  get shard(): number { return this.#winner[1]; }
+
+  add(shard: number): void {
+    this.#pages[shard]++;
+    for (let n = (this.#leaves + shard) >> 1; n >= 1; n >>= 1) this.#winner[n] = this.#match(n);
+  }
+
+  pages(): number[] { return [...this.#pages.subarray(0, this.shards)]; }
+
+  #match(n: number): number {
+    const left = this.#winner[2 * n];
+    const right = this.#winner[2 * n + 1];
+    return this.#pages[right] < this.#pages[left] ? right : left;
   }
 }

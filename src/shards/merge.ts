@@ -29,7 +29,7 @@ export function readShardResult(path: string): ShardResultFile {
     throw new CliError('input', `${path}: not JSON (a shard result is what estimate --from FILE --shard I/K --json prints)`);
   }
   if (json?.format !== RESULT_FORMAT) throw new CliError('input', `${path}: not a ksm-wasm shard result (what estimate --from FILE --shard I/K --json prints)`);
-  if (json.version !== RESULT_VERSION) throw new CliError('input', `${path}: shard result version ${String(json.version)}; this ksm-wasm reads version ${RESULT_VERSION}`);
+  if (json.version !== RESULT_VERSION) throw new CliError('input', `${path}: shard result version ${String(json.version)}; this ksm-wasm reads version ${RESULT_VERSION} (run the --shard jobs again with this ksm-wasm)`);
   if (!wellFormed(json)) throw new CliError('input', `${path}: a shard result with missing or malformed fields (cut short?)`);
   return { path, json };
 }

@@ -44,7 +44,7 @@ export interface ShardResultJson {
   inputs: Array<{ name: string; pages: number }>;
   knobs: Record<string, number | string>;
   max_scans: number;
-  /** The engine the shard ran on (added in format version 1; absent: pages). */
+  /** The engine the shard ran on (absent: pages). */
   mode?: EstimateMode;
   stable_scans: number;
   startup_ms: number;
