@@ -8,7 +8,7 @@
 // (reserveBlocks, reserveRecords); once that succeeded, its allocations cannot fail.
 import {
   BASE_LOCATION, C_FRAMES_IN_USE, C_KSM_FRAMES, C_RECORDS_IN_USE, FP_CAP_BYTES_PER_FRAME, FP_FIRST_PFN, FP_FRAME_META,
-  FP_FRAME_SIZE, FP_MAX_FRAMES, FRAME_ENTRY_SIZE, FRAME_TABLE_LOCATION, ITEM_AREA_BLOCKS, LEAF_BYTES, N_KIND, NODE_STALE,
+  FP_FRAME_SIZE, FP_MAX_FRAMES, FP_META_KSM, FRAME_ENTRY_SIZE, FRAME_TABLE_LOCATION, ITEM_AREA_BLOCKS, LEAF_BYTES, N_KIND, N_MAPCOUNT, NODE_STALE,
   PAGE_SHIFT, PAGE_SIZE, RECORD_SIZE, RECORDS_PER_BLOCK, WASM_PAGE,
 } from './layout';
 import { addCounter } from './counters';
@@ -182,18 +182,40 @@ export function freeRecord(record: u32, inUse: bool = true): void {
 }
 /** The frame-table entry of a block (page tables keep their owner and flags there). */
 @inline function frameEntry(pfn: u32): u32 { return FRAME_TABLE_LOCATION + pfn * FRAME_ENTRY_SIZE; }
-/** The mapcount and stable node of frame `pfn`: its frame-table entry, or the fingerprint frame's last words. */
+/** The mapcount and stable node of frame `pfn`: its frame-table entry, or the fingerprint frame's meta word. */
 @inline function frameMeta(pfn: u32): u32 {
   return FINGERPRINTS ? frameAddress(pfn) + FP_FRAME_META : frameEntry(pfn);
 }
-@inline export function mapcount(pfn: u32): u32 { return load<u32>(frameMeta(pfn)); }
-@inline export function setMapcount(pfn: u32, count: u32): void { store<u32>(frameMeta(pfn), count); }
+// The fingerprint engine keeps both in one word (layout.ts): mapcount << 1, or node | FP_META_KSM
+// with the mapcount in the node.
+@inline export function mapcount(pfn: u32): u32 {
+  const word = load<u32>(frameMeta(pfn));
+  if (!FINGERPRINTS) return word;
+  return word & FP_META_KSM ? load<u32>(word & ~FP_META_KSM, N_MAPCOUNT) : word >> 1;
+}
+@inline export function setMapcount(pfn: u32, count: u32): void {
+  if (!FINGERPRINTS) { store<u32>(frameMeta(pfn), count); return; }
+  const word = load<u32>(frameMeta(pfn));
+  if (word & FP_META_KSM) store<u32>(word & ~FP_META_KSM, count, N_MAPCOUNT);
+  else store<u32>(frameMeta(pfn), count << 1);
+}
 /** The stable node of a KSM page, or 0. */
-@inline export function frameNode(pfn: u32): u32 { return load<u32>(frameMeta(pfn), 4); }
+@inline export function frameNode(pfn: u32): u32 {
+  if (!FINGERPRINTS) return load<u32>(frameMeta(pfn), 4);
+  const word = load<u32>(frameMeta(pfn));
+  return word & FP_META_KSM ? word & ~FP_META_KSM : 0;
+}
 
+/** Frame `pfn` becomes the KSM page of `node` (0: no longer a KSM page); its mapcount moves along. */
 export function setFrameNode(pfn: u32, node: u32): void {
   const was = frameNode(pfn);
-  store<u32>(frameMeta(pfn), node, 4);
+  if (FINGERPRINTS) {
+    const count = mapcount(pfn);
+    if (node != 0) store<u32>(node, count, N_MAPCOUNT);
+    store<u32>(frameMeta(pfn), node != 0 ? node | FP_META_KSM : count << 1);
+  } else {
+    store<u32>(frameMeta(pfn), node, 4);
+  }
   if ((was == 0) != (node == 0)) addCounter(C_KSM_FRAMES, node != 0 ? 1 : -1);
 }
 
@@ -275,8 +297,11 @@ export function allocFrame(): u32 {
   } else {
     pfn = allocBlock() >> PAGE_SHIFT;
   }
-  setMapcount(pfn, 1);
-  store<u32>(frameMeta(pfn), 0, 4);
+  if (FINGERPRINTS) store<u32>(frameMeta(pfn), 1 << 1); // mapcount 1, no stable node
+  else {
+    setMapcount(pfn, 1);
+    store<u32>(frameMeta(pfn), 0, 4);
+  }
   addCounter(C_FRAMES_IN_USE, 1);
   return pfn;
 }

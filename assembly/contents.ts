@@ -7,7 +7,7 @@
 // kernel's XXH64 checksum, computed when the page was fingerprinted). The key, which tree records
 // keep so that most descent steps need not load the frame, is the first 32 bits of that order (the
 // top of the high half): key a < key b means contents a < contents b in either engine.
-import { FP_FINGERPRINT_HIGH, FP_FINGERPRINT_LOW, FP_FRAME_META, PAGE_SHIFT, PAGE_SIZE, ZERO_FRAME_LOCATION } from './layout';
+import { FP_FINGERPRINT_HIGH, FP_FINGERPRINT_LOW, FP_FRAME_META, PAGE_SHIFT, PAGE_SIZE, SCRATCH_LOCATION, ZERO_FRAME_LOCATION } from './layout';
 import { frameAddress } from './alloc';
 import { pageChecksum } from './checksum';
 import { copyPage, isZeroPage, memcmpPages, pageKey32 } from './page';
@@ -69,9 +69,9 @@ export function clearContents(pfn: u32): void {
 /** At init: the fingerprint engine's zero frame gets the zero page's fingerprint (from the zero page itself). */
 export function initContents(): void {
   if (!FINGERPRINTS) return;
-  // The zero page's record, computed in the scratch-free way: fingerprintPage writes 24 bytes, of
-  // which the frame keeps the fingerprint; the last 8 (checksum, flags) land in the frame's mapcount
-  // and node words, which are cleared after.
-  fingerprintPage(ZERO_FRAME_LOCATION, frameAddress(ZERO_PFN));
-  store<u64>(frameAddress(ZERO_PFN), 0, FP_FRAME_META);
+  // The zero page's record (24 bytes: fingerprint, checksum, flags) made in the scratch page, of
+  // which the frame keeps the fingerprint; its meta word is 0 (never mapped, no stable node).
+  fingerprintPage(ZERO_FRAME_LOCATION, SCRATCH_LOCATION);
+  memory.copy(frameAddress(ZERO_PFN) + FP_FINGERPRINT_LOW, SCRATCH_LOCATION + FP_FINGERPRINT_LOW, 16);
+  store<u32>(frameAddress(ZERO_PFN), 0, FP_FRAME_META);
 }

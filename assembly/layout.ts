@@ -66,16 +66,21 @@ export const ENGINE_FINGERPRINTS: u32 = FINGERPRINTS ? 1 : 0;
 
 // A fingerprint frame (fingerprint engine only), at FP frames base + pfn * FP_FRAME_SIZE:
 //
-//   ┌──────────────────────┬──────────────────────┬──────────┬─────────────┐
-//   │ fingerprint low u64  │ fingerprint high u64 │ mapcount │ stable node │
-//   │ 0                    │ 8                    │ 16       │ 20          │
-//   └──────────────────────┴──────────────────────┴──────────┴─────────────┘
-// The page's contents are its fingerprint (its low 32 bits are the kernel's checksum); the last two
-// words are the frame-table entry of a page frame. pfns below FP_FIRST_PFN are not allocated: the
-// zero frame's number (ZERO_FRAME_LOCATION >> 12) holds the zero page's fingerprint.
+//   ┌──────────────────────┬──────────────────────┬──────────────────────────────────┐
+//   │ fingerprint low u64  │ fingerprint high u64 │ mapcount << 1, or stable node | 1│
+//   │ 0                    │ 8                    │ 16                               │
+//   └──────────────────────┴──────────────────────┴──────────────────────────────────┘
+// The page's contents are its fingerprint (its low 32 bits are the kernel's checksum). The last
+// word holds what a page frame's frame-table entry holds in two: a frame that is no KSM page keeps
+// its mapcount there (shifted left, low bit 0), a KSM page its stable node's address (records are
+// 4-byte aligned) with the low bit set, and its mapcount in the node (N_MAPCOUNT): 4 bytes a frame
+// less, 4 a KSM page more. pfns below FP_FIRST_PFN are not allocated: the zero frame's number
+// (ZERO_FRAME_LOCATION >> 12) holds the zero page's fingerprint.
 
-export const FP_FRAME_SIZE: u32 = 24;
+export const FP_FRAME_SIZE: u32 = 20;
 export const FP_FRAME_META: u32 = 16;
+/** The low bit of a fingerprint frame's meta word: the rest is its stable node's address. */
+export const FP_META_KSM: u32 = 1;
 /** Frame numbers of the fingerprint engine: below 2^24 (a page-table entry's and a stable node's pfn bits). */
 export const FP_MAX_FRAMES: u32 = 1 << 24;
 /** The first pfn handed out (the ones below are the zero frame's number and unused). */
@@ -203,10 +208,10 @@ export const ITEM_AREA_HALF: u32 = LEAF_ENTRIES * ITEM_SIZE;
 /** Blocks of an item area (the items of a leaf pair: 2 × 512 × 24 bytes). */
 export const ITEM_AREA_BLOCKS: u32 = (2 * ITEM_AREA_HALF) >> PAGE_SHIFT;
 
-// ---- records: 28 bytes, from slabs ----------------------------------------------------------------
+// ---- records: 28 bytes (32 in the fingerprint engine), from slabs ----------------------------------------------------------------
 
 /** Stable nodes (and chains) are records; rmap items live in item areas (above). Both keep the key (I_KEY, N_KEY): in the fingerprint engine it saves a frame load per descent step. */
-export const RECORD_SIZE: u32 = 28;
+export const RECORD_SIZE: u32 = FINGERPRINTS ? 32 : 28;
 export const RECORDS_PER_BLOCK: u32 = PAGE_SIZE / RECORD_SIZE;
 
 // The first three words are the red-black link in both kinds of record (rbtree.ts):
@@ -275,13 +280,14 @@ export const ITEM_LIVE: u8 = 64;
 // the word's top 12 bits hold the node's sharing domain, so a stale node finds its tree's root
 // (the kernel keeps a NUMA node id in its stable node for the same reason). key: the page's
 // contentsKey, so that most comparisons of a descent are decided without touching a page (equal
-// keys: the full compare).
+// keys: the full compare). The fingerprint engine's nodes have a ninth word, at 28: a KSM page's
+// mapcount (its frame keeps the node's address in the word that held it: FP_META_KSM).
 
 export const N_DUP_NEXT: u32 = 0;  // when DUP
 export const N_DUP_PREV: u32 = 4;  // when DUP
 export const N_CHAIN: u32 = 8;     // when DUP
 export const N_KPFN: u32 = 12;
-/** 24 bits in the fingerprint engine (its frames are 24 bytes: 2^24 of them, 256 domains). */
+/** 24 bits in the fingerprint engine (its frames are 20 bytes: 2^24 of them, 256 domains). */
 export const N_KPFN_BITS: u32 = FINGERPRINTS ? 24 : 20;
 export const N_KPFN_MASK: u32 = (1 << N_KPFN_BITS) - 1;
 export const N_PRUNE_TIME: u32 = 12; // when CHAIN
@@ -290,6 +296,8 @@ export const N_LEN: u32 = 20;
 export const N_LEN_MASK: u32 = 0x00ffffff;
 export const N_KIND: u32 = 23;
 export const N_KEY: u32 = 24;
+/** Fingerprint engine: a KSM page's mapcount (its frame's meta word points here instead). */
+export const N_MAPCOUNT: u32 = 28;
 
 export const NODE_REGULAR: u8 = 0;
 export const NODE_CHAIN: u8 = 1;

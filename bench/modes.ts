@@ -140,7 +140,7 @@ async function memoryPerPage(ctx: Context): Promise<void> {
   for (const row of rows) ctx.figure(`modes.fingerprints.${row.input}.${row.when}.bytesPerPage`, row['bytes per page'] as number);
   ctx.figure('modes.fingerprints.bytesPerPage.max', Math.max(...rows.map((row) => row['bytes per page'] as number)));
   ctx.table('Fingerprint engine memory per page, from its allocator', rows);
-  ctx.note('Bytes in use: 4 KiB blocks in use (page tables: 4 bytes per page; item areas: a 24-byte rmap item per page; slabs of 28-byte stable nodes) plus 24-byte fingerprint frames in use. Merging frees frames; stable nodes take records.');
+  ctx.note('Bytes in use: 4 KiB blocks in use (page tables: 4 bytes per page; item areas: a 24-byte rmap item per page; slabs of 32-byte stable nodes) plus 20-byte fingerprint frames in use. Merging frees frames; stable nodes take records.');
 }
 
 /** One space of `pages` pages, each different (a counter in an otherwise zero page). */

@@ -28,8 +28,8 @@ export const engineMemoryFor = (frames: number): number => Math.min(ENGINE_MEMOR
 
 // ---- the fingerprint engine (docs/fingerprints.md) ----------------------------------------------
 //
-// It holds no page bytes: per page a 24-byte fingerprint frame, a 24-byte rmap item, a 4-byte pte
-// (52 bytes measured with every page unique; docs/engine-memory.md), and stable nodes for merged
+// It holds no page bytes: per page a 20-byte fingerprint frame, a 24-byte rmap item, a 4-byte pte
+// (48 bytes measured with every page unique; docs/engine-memory.md), and stable nodes for merged
 // contents. Its frame region is address space reserved from the cap (FP_CAP_BYTES_PER_FRAME of cap
 // per frame), so the rule gives each page 96 bytes of cap, plus the same fixed 48 MiB.
 
