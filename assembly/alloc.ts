@@ -1,7 +1,7 @@
 // Memory for the core: 4 KiB blocks (frames, page tables, slabs) from the top of linear memory,
-// item areas of ITEM_AREA_BLOCKS contiguous blocks (the rmap items of a leaf pair), 28-byte records
-// from slabs, and the frame table (mapcount and stable node per frame). In the
-// fingerprint engine (FINGERPRINTS) a frame is a 24-byte fingerprint frame (layout.ts) from a
+// item areas of ITEM_AREA_BLOCKS contiguous blocks (the rmap items of a leaf pair), records
+// (RECORD_SIZE) from slabs, and the frame table (mapcount and stable node per frame). In the
+// fingerprint engine (FINGERPRINTS) a frame is a 20-byte fingerprint frame (layout.ts) from a
 // region of its own, after the frame table, instead of a block.
 //
 // note: nothing here fails half-way. An operation that allocates first reserves what it may need

@@ -35,7 +35,7 @@ import * as state from './state';
 // scripts/gen-core-abi.mjs reads these exports from the built module and writes them, with a typed
 // interface of the functions below, to src/generated/core-abi.ts.
 export {
-  PAGE_SHIFT, PAGE_SIZE, MAX_SPACES, MAX_SPACE_PAGES, RECORD_SIZE, E_NOMEM,
+  PAGE_SHIFT, PAGE_SIZE, MAX_SPACES, MAX_SPACE_PAGES, PAGE_ENGINE_RECORD_SIZE, FP_ENGINE_RECORD_SIZE, E_NOMEM,
   COUNTERS_LOCATION, COUNTERS_COUNT, SCRATCH_LOCATION, SCRATCH_SIZE,
   C_PAGES_SHARED, C_PAGES_SHARING, C_PAGES_UNSHARED, C_RMAP_ITEMS, C_PAGES_SCANNED, C_PAGES_SKIPPED,
   C_FULL_SCANS, C_CHAINS, C_DUPS, C_ZERO_PAGES, C_COW_KSM, C_FRAMES_IN_USE, C_KSM_FRAMES,

@@ -8,8 +8,8 @@
 //   │          │          │ (zeros)  │ to use)  │ tree roots│ 64 B           │ frame (pfn) │ tables, slabs
 //   └──────────┴──────────┴──────────┴──────────┴───────────┴────────────────┴─────────────┴──────────···
 //
-// A frame's number (pfn) is its address >> 12. Records (stable nodes) are 28 bytes, carved from
-// blocks; rmap items are 24 bytes in the item areas of the page tables. An address is the identity
+// A frame's number (pfn) is its address >> 12. Records (stable nodes) are 28 bytes (32 in the
+// fingerprint engine), carved from blocks; rmap items are 24 bytes in the item areas of the page tables. An address is the identity
 // of each.
 
 export const PAGE_SHIFT: u32 = 12;
@@ -208,10 +208,13 @@ export const ITEM_AREA_HALF: u32 = LEAF_ENTRIES * ITEM_SIZE;
 /** Blocks of an item area (the items of a leaf pair: 2 × 512 × 24 bytes). */
 export const ITEM_AREA_BLOCKS: u32 = (2 * ITEM_AREA_HALF) >> PAGE_SHIFT;
 
-// ---- records: 28 bytes (32 in the fingerprint engine), from slabs ----------------------------------------------------------------
+// ---- records: 28 bytes (32 in the fingerprint engine), from slabs -----------------------------
 
 /** Stable nodes (and chains) are records; rmap items live in item areas (above). Both keep the key (I_KEY, N_KEY): in the fingerprint engine it saves a frame load per descent step. */
-export const RECORD_SIZE: u32 = FINGERPRINTS ? 32 : 28;
+/** The page engine's records and the fingerprint engine's (whose stable nodes also keep their KSM page's mapcount). */
+export const PAGE_ENGINE_RECORD_SIZE: u32 = 28;
+export const FP_ENGINE_RECORD_SIZE: u32 = 32;
+export const RECORD_SIZE: u32 = FINGERPRINTS ? FP_ENGINE_RECORD_SIZE : PAGE_ENGINE_RECORD_SIZE;
 export const RECORDS_PER_BLOCK: u32 = PAGE_SIZE / RECORD_SIZE;
 
 // The first three words are the red-black link in both kinds of record (rbtree.ts):
@@ -270,11 +273,11 @@ export const ITEM_LIVE: u8 = 64;
 
 // A stable node: a KSM page (regular, or a dup under a chain), or a chain of dups.
 //
-//   ┌──────────┬──────────┬──────────┬────────────┬──────────┬─────────────┬──────┬──────────┐
-//   │ left     │ right    │ parent|c │ domain|kpfn│ head     │ len (24 b)  │ kind │ key      │
-//   │ dup next │ dup prev │ chain    │ prune time │          │             │ u8   │          │
-//   │ 0        │ 4        │ 8        │ 12         │ 16       │ 20          │ 23   │ 24       │
-//   └──────────┴──────────┴──────────┴────────────┴──────────┴─────────────┴──────┴──────────┘
+//   ┌──────────┬──────────┬──────────┬────────────┬──────────┬─────────────┬──────┬──────────┬──────────────┐
+//   │ left     │ right    │ parent|c │ domain|kpfn│ head     │ len (24 b)  │ kind │ key      │ mapcount     │
+//   │ dup next │ dup prev │ chain    │ prune time │          │             │ u8   │          │ (fingerprint │
+//   │ 0        │ 4        │ 8        │ 12         │ 16       │ 20          │ 23   │ 24       │ engine) 28   │
+//   └──────────┴──────────┴──────────┴────────────┴──────────┴─────────────┴──────┴──────────┴──────────────┘
 // head: first rmap item (regular, dup) or first dup (chain); len: rmap_hlist_len; a chain keeps its
 // last prune time where the others keep kpfn. A frame number has 20 bits (4 GiB of 4 KiB frames):
 // the word's top 12 bits hold the node's sharing domain, so a stale node finds its tree's root

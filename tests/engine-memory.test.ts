@@ -8,7 +8,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadWasmBackend } from '../src/core.js';
-import { ITEM_SIZE, MADV_MERGEABLE, RECORD_SIZE } from '../src/generated/core-abi.js';
+import { ITEM_SIZE, MADV_MERGEABLE, PAGE_ENGINE_RECORD_SIZE } from '../src/generated/core-abi.js';
 
 const test = suite('engine memory');
 const BLOCK = 4096;
@@ -38,7 +38,7 @@ test('page tables, item areas, slabs and their peak, as spaces come, are scanned
   assert.is(scanned.recordsInUse, 1000, 'one rmap item per page (every page differs: no stable node)');
   assert.is(scanned.itemAreaBytes, 1024 * ITEM_SIZE, 'one item area: 24 bytes for each page of the leaf pair');
   assert.is(scanned.slabBytes, BLOCK, `one slab, for the two records a page's visit may need (a stable node and a chain): ${scanned.slabBytes}`);
-  assert.ok(RECORD_SIZE * 2 <= BLOCK);
+  assert.ok(PAGE_ENGINE_RECORD_SIZE * 2 <= BLOCK);
   assert.is(scanned.peakSlabAndTableBytes, scanned.slabBytes + scanned.tableBytes + scanned.itemAreaBytes);
   // Nothing was freed yet, so every block handed out is in use: 8 bytes each, in whole pages.
   const entries = scanned.blocksInUse * 8;
