@@ -14,5 +14,5 @@ import { bytes } from './format.js';
  */
 export function checkMachineMemory(pages: number, engine: EngineName, total = totalmem()): void {
   if (engine === 'fingerprints' || pages * PAGE_SIZE <= total) return;
-  throw new CliError('input', `the page engine holds every page's bytes: ${bytes(pages * PAGE_SIZE)} of pages, more than this machine's ${bytes(total)} of memory; --mode fingerprints holds them in about 60 bytes a page`);
+  throw new CliError('input', `the page engine holds every page's bytes: ${bytes(pages * PAGE_SIZE)} of pages, more than this machine's ${bytes(total)} of memory; --mode fingerprints holds them in about 48 bytes a page`);
 }

@@ -1,7 +1,7 @@
 /**
  * --mode: which engine an estimate runs on. 'pages': the page engine (every page's 4096 bytes in
  * the engine, compared byte by byte; wasm32 caps it at 4 GiB of memory). 'fingerprints': the
- * fingerprint engine (a 128-bit fingerprint per page, about 56 bytes of engine memory per page;
+ * fingerprint engine (a 128-bit fingerprint per page, about 38-48 bytes of engine memory per page;
  * docs/fingerprints.md). 'auto' (the default): fingerprints when the inputs do not fit the page
  * engine's cap, and from AUTO_FINGERPRINTS_FROM_PAGES pages on, where the bench shows the
  * fingerprint engine faster (docs/fingerprints.md, "Which mode"), unless they have transparent
