@@ -57,7 +57,7 @@ export const estimateCommand: Command = {
       .option('--max-scans', 'Stop after this many full scans (default 50)')
       .option('--stable-scans', 'Stop once the merge state is unchanged for this many full scans (default 3)')
       .option('--max-memory', 'Engine memory cap, MiB (at most 4096; with --threads, each shard\'s) (default: what the inputs need)')
-      .option('--threads', 'Content shards, each on a worker thread; the counters do not depend on it (default: the machine\'s cores, at least 64 MiB of pages each; 1 with --advisor scan-time or --policy)')
+      .option('--threads', 'Content shards, each on a worker thread; the counters do not depend on it (default: the machine\'s cores, at least 1 GiB of pages each; 1 with --advisor scan-time or --policy)')
       .option('--domain', 'Sharing domain NAME=INPUT[,INPUT…] (repeatable; INPUT may end in *): also compare one domain and a domain per input')
       .option('--domain-map', 'File of NAME=INPUT[,INPUT…] lines, as --domain')
       .option('--policy', 'Let a policy run ksmd over simulated time: ksmtuned (needs --host-memory)')

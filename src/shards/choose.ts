@@ -1,6 +1,6 @@
 /**
  * How many content shards an estimate runs in: --threads N, by default one per core (inputs under
- * 64 MiB a shard: fewer; inputs that many engines cannot hold: more). What feeds
+ * 1 GiB a shard: fewer; inputs that many engines cannot hold: more). What feeds
  * on the whole run's result couples the shards, so it runs as one shard: the scan-time advisor
  * (it sets pages_to_scan from the measured CPU time of each full scan) and a policy that reacts to
  * the memory saved (ksmtuned); so do inputs whose pages are tied across contents (partition.ts).
@@ -20,11 +20,15 @@ import { PAGE_SIZE, inputPages } from '../estimate/source.js';
 export const MAX_THREADS = 256;
 
 /**
- * Pages a shard should have at least when the number is not given: starting a worker and
- * compiling its engine takes a few hundred ms, about what one thread spends scanning 64 MiB
- * to the settled state, so smaller inputs are faster as one shard.
+ * Pages a shard should have at least when the number is not given (1 GiB). What threads share
+ * out is fingerprinting and scanning; what they add is starting workers and giving them their
+ * pages. On a 2-core machine, whole `estimate` runs (best of 2-3) broke even about there: cloned
+ * guests at 1 GiB 0.45 s one thread, 0.44 s two (fingerprints), 1.23 against 1.30 s (pages); at
+ * 2 GiB two threads won, 0.65 against 0.78 s and 2.07 against 2.28 s; 2 GiB of image files still
+ * took 0.73 s on one thread against 0.79 s on two. With 64 MiB a shard (until this was measured)
+ * two threads made every run from 128 MiB to 1 GiB 20-35 % slower.
  */
-export const MIN_DEFAULT_SHARD_PAGES = 16384;
+export const MIN_DEFAULT_SHARD_PAGES = 262144;
 
 /** One shard per core, but none smaller than MIN_DEFAULT_SHARD_PAGES. */
 export const defaultThreads = (pages: number): number =>
