@@ -4,7 +4,7 @@
  * and a real gcore dump when gdb's gcore is installed.
  */
 import { execFile, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -15,6 +15,9 @@ import { openProcess } from '../src/estimate/proc/index.js';
 import { ESTIMATE_KNOB_DEFAULTS } from '../src/estimate/knobs.js';
 import { runEstimate } from '../src/estimate/run.js';
 import type { ImageSource } from '../src/estimate/source.js';
+import { fingerprintPages } from '../src/fingerprint/hash.js';
+import { fingerprintSources, hashHere, runHashJob, type HashJob, type HashJobRunner } from '../src/shards/hash-ring.js';
+import { CliError } from '../src/cli/errors.js';
 import { cannotRun, testIf } from './helpers/can-run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ksm-wasm-readers-'));
@@ -86,6 +89,37 @@ test('ELF core: PT_LOAD file bytes only, in address order, a partial last page p
   const padded = new Uint8Array(4096);
   padded.set(tail);
   assert.is(Buffer.compare(readAll(source), cat(page('r:B'), page('r:A1'), page('r:A2'), page('r:D1'), padded)), 0);
+});
+
+/** Fingerprints `sources` through the hashing ring, its jobs run by `runners`; the records in read order. */
+function ringRecords(sources: ImageSource[], runners: HashJobRunner[]): Uint8Array {
+  const parts: Uint8Array[] = [];
+  fingerprintSources(sources, runners, (records) => parts.push(records.slice()));
+  return cat(...parts);
+}
+
+/** Two hashing threads as workers run them: a job's failure stays with its thread (its slot says FAILED). */
+function workerLike(): HashJobRunner[] {
+  return [0, 1].map(() => (job: HashJob) => { try { runHashJob(job); } catch { /* as on a worker */ } });
+}
+
+test('raw images and ELF cores: the hashing threads read their file runs themselves, and fingerprint what read() gives', () => {
+  const sources = [openImage(join(dir, 'big.img')), openImage(join(dir, 'synthetic.core'))];
+  assert.ok(sources.every((s) => s.readFileRuns), 'both readers say where their pages are in the file');
+  const fds = () => readdirSync('/proc/self/fd').length;
+  const before = fds();
+  const want = cat(...sources.map((s) => fingerprintPages(readAll(s))));
+  assert.equal(ringRecords(sources, workerLike()), want, 'on worker-like threads');
+  assert.equal(ringRecords(sources, [hashHere]), want, 'in the reader\'s thread');
+  assert.is(fds(), before, 'every file descriptor the ring opened is closed');
+});
+
+test('a file cut short while a hashing thread reads it: the reader\'s own error, naming the file', () => {
+  const path = join(dir, 'shrinking.img');
+  writeFileSync(path, maker.image(Array.from({ length: 2100 }, (_, i) => `r:shrink/${i}`)));
+  const source = openImage(path);
+  truncateSync(path, 1500 * 4096);
+  assert.throws(() => ringRecords([source], workerLike()), (error: Error) => error instanceof CliError && /shrinking\.img: the file ended at byte 6144000, before the/.test(error.message));
 });
 
 const PATTERN = `

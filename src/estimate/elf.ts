@@ -6,7 +6,7 @@ import { closeSync, readSync } from 'node:fs';
 import { CliError } from '../cli/errors.js';
 import { elfCoreSegments, hasElfMagic, runSync, type ReadRequest } from '../images/elf-core.js';
 import { ImageError, pagesOf } from '../images/layout.js';
-import { openInput, readRange } from './raw.js';
+import { fileRuns, openInput, readRange } from './raw.js';
 import type { ImageSource } from './source.js';
 
 /** True if the file starts with the ELF magic. */
@@ -26,6 +26,7 @@ export function openElfCore(path: string, size: number): ImageSource {
     name: path,
     pages: pagesOf(segments),
     read: (sink) => { for (const s of segments) readRange(path, s.offset, s.length, sink); },
+    readFileRuns: (sink) => fileRuns(path, segments, sink),
   };
 }
 

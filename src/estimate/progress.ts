@@ -3,7 +3,7 @@
  * line per full scan.
  */
 import type { ScanRecord } from './run.js';
-import { PAGE_SIZE, inputPages, type ImageSource } from './source.js';
+import { PAGE_SIZE, inputPages, type FileRun, type ImageSource } from './source.js';
 import { FP_RECORD_SIZE, PLAN_WORDS } from '../generated/core-abi.js';
 
 /** Inputs this large get a line before reading and lines while reading. */
@@ -50,6 +50,7 @@ export function withReadProgress(sources: readonly ImageSource[], write: (text: 
       read: { value: (sink: Parameters<ImageSource['read']>[0]) => source.read((chunk, page) => { sink(chunk, page); count(chunk.length / PAGE_SIZE); }) },
       readPlans: { value: source.readPlans && ((sink: (plans: Uint32Array, page: number) => void) => source.readPlans!((plans, page) => { sink(plans, page); count(plans.length / PLAN_WORDS); })) },
       readRecords: { value: source.readRecords && ((sink: (records: Uint8Array, page: number) => void) => source.readRecords!((records, page) => { sink(records, page); count(records.length / FP_RECORD_SIZE); })) },
+      readFileRuns: { value: source.readFileRuns && ((sink: (run: FileRun, page: number) => void) => source.readFileRuns!((run, page) => { sink(run, page); count(Math.ceil(run.bytes / PAGE_SIZE)); })) },
     });
     wrapped.set(source, out);
     return out;

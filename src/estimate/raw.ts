@@ -4,7 +4,7 @@
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { CliError, describeSystemError } from '../cli/errors.js';
-import { CHUNK_BYTES, PAGE_SIZE, type ImageSource } from './source.js';
+import { CHUNK_BYTES, PAGE_SIZE, type FileRun, type ImageSource } from './source.js';
 import { ImageError, rawImageRanges } from '../images/layout.js';
 
 /** Checks a raw image file and returns it as a source. */
@@ -14,7 +14,12 @@ export function openRawImage(path: string, size = statImage(path)): ImageSource 
   } catch (error) {
     throw error instanceof ImageError ? new CliError('input', error.message) : error;
   }
-  return { name: path, pages: size / PAGE_SIZE, read: (sink) => readRange(path, 0, size, sink) };
+  return {
+    name: path,
+    pages: size / PAGE_SIZE,
+    read: (sink) => readRange(path, 0, size, sink),
+    readFileRuns: (sink) => fileRuns(path, [{ offset: 0, length: size }], sink),
+  };
 }
 
 /** The size of a regular file; a CliError for anything else. */
@@ -57,7 +62,23 @@ export function readRange(path: string, offset: number, length: number, sink: (c
   }
 }
 
-function readFully(fd: number, buffer: Uint8Array, want: number, position: number, path: string): number {
+/**
+ * The runs read() gives for byte ranges of a file read one after the other with readRange: chunks
+ * of CHUNK_BYTES, each range's tail its own run, page indices following on.
+ */
+export function fileRuns(path: string, ranges: ReadonlyArray<{ offset: number; length: number }>, sink: (run: FileRun, page: number) => void): void {
+  let page = 0;
+  for (const range of ranges) {
+    for (let done = 0; done < range.length; done += CHUNK_BYTES) {
+      const bytes = Math.min(CHUNK_BYTES, range.length - done);
+      sink({ path, position: range.offset + done, bytes }, page);
+      page += Math.ceil(bytes / PAGE_SIZE);
+    }
+  }
+}
+
+/** Reads exactly `want` bytes at `position` into `buffer`; a file that ends first is a CliError naming it. */
+export function readFully(fd: number, buffer: Uint8Array, want: number, position: number, path: string): number {
   let got = 0;
   while (got < want) {
     const n = readSync(fd, buffer, got, want - got, position + got);

@@ -14,6 +14,9 @@ export const CHUNK_BYTES = 4 << 20;
 /** The pages of all the inputs (sources, or a run's spaces). */
 export const inputPages = (inputs: ReadonlyArray<{ readonly pages: number }>): number => inputs.reduce((n, s) => n + s.pages, 0);
 
+/** Bytes [position, position + bytes) of file `path`, a whole number of pages but for a file's last one (zero-padded when read). */
+export interface FileRun { readonly path: string; readonly position: number; readonly bytes: number }
+
 export interface ImageSource {
   /** What the user named: a path, "pid 1234", "clones/guest3". */
   readonly name: string;
@@ -37,6 +40,12 @@ export interface ImageSource {
    * can be made on the thread that fingerprints them. `page` is the space's page index of the first.
    */
   readPlans?(sink: (plans: Uint32Array, page: number) => void): void;
+  /**
+   * A raw image file: where its pages are in the file, chunk by chunk, without reading them, so that
+   * the threads that fingerprint them read them too (src/shards/hash-ring.ts). `page` is the space's
+   * page index of the run's first page; the run's bytes are what read() gives for those pages.
+   */
+  readFileRuns?(sink: (run: FileRun, page: number) => void): void;
   /** Size of the space in pages when pages are placed by index, with holes (default: pages). */
   readonly spacePages?: number;
   /** Space page indices where a whole transparent huge page starts (512 pages each): collapsed once written. */

@@ -1,14 +1,18 @@
 /**
  * Fingerprinting on every core while the inputs are read, in their order: a ring of slots in shared
  * memory. The reader fills the next slot with a chunk's pages (bytes, or a generated source's plans)
- * and hands a job to the hashing thread with the fewest jobs not done; the thread writes the
- * chunk's records into the slot and marks it done. Before the reader reuses a slot, the records in it are
+ * or, for a raw image file, just says where they are in the file, and hands a job to the hashing
+ * thread with the fewest jobs not done; the thread reads the file's bytes into the slot itself (so
+ * the reading is shared out too: file descriptors are the process's), writes the chunk's records
+ * into the slot and marks it done. Before the reader reuses a slot, the records in it are
  * handed on, so records come out in the order the pages were read, whichever thread made them.
  * Sources already fingerprinted (readRecords) go through a slot too, done at once, to keep that order.
  *
  * control[i] is slot i's state (FREE, PENDING, DONE, FAILED); a reader waits on it with Atomics.wait.
  */
-import { CHUNK_BYTES, PAGE_SIZE, type ImageSource } from '../estimate/source.js';
+import { CHUNK_BYTES, PAGE_SIZE, type FileRun, type ImageSource } from '../estimate/source.js';
+import { openInput, readFully } from '../estimate/raw.js';
+import { closeSync } from 'node:fs';
 import { FP_RECORD_SIZE, PLAN_WORDS, sharedHasher, type PageHasher } from '../fingerprint/hash.js';
 
 const SLOTS = 8;
@@ -23,11 +27,13 @@ const STALL_MS = 120_000;
 export interface HashJob {
   slot: number;
   control: Int32Array;
-  input: 'bytes' | 'plans';
+  input: 'bytes' | 'plans' | 'file';
   pages: number;
   data: Uint8Array;
   plans: Uint32Array;
   records: Uint8Array;
+  /** input 'file': the run to read into `data` first, from the descriptor the reader opened. */
+  file?: FileRun & { fd: number };
 }
 
 /** Runs a job: on a worker thread (posted) or here. Completion is seen in the slot's state. */
@@ -38,12 +44,21 @@ export function runHashJob(job: HashJob, hasher: PageHasher = sharedHasher()): v
   let state = FAILED;
   try {
     if (job.input === 'plans') hasher.fingerprintPlanned(job.plans.subarray(0, job.pages * PLAN_WORDS), job.records);
-    else hasher.fingerprintInto(job.data.subarray(0, job.pages * PAGE_SIZE), job.records);
+    else {
+      if (job.file) readRun(job.file, job.data.subarray(0, job.pages * PAGE_SIZE));
+      hasher.fingerprintInto(job.data.subarray(0, job.pages * PAGE_SIZE), job.records);
+    }
     state = DONE;
   } finally {
     Atomics.store(job.control, job.slot, state);
     Atomics.notify(job.control, job.slot);
   }
+}
+
+/** A file run's bytes into `into` (whole pages: the file's tail zero-padded). */
+function readRun(run: FileRun & { fd: number }, into: Uint8Array): void {
+  const got = readFully(run.fd, into, run.bytes, run.position, run.path);
+  into.fill(0, got);
 }
 
 /** Records of consecutive pages of one space, in read order. */
@@ -57,8 +72,9 @@ export class HashRing {
   readonly #plans = Array.from({ length: SLOTS }, () => new Uint32Array(new SharedArrayBuffer(CHUNK_PAGES * PLAN_WORDS * 4)));
   readonly #records = Array.from({ length: SLOTS }, () => new Uint8Array(new SharedArrayBuffer(CHUNK_PAGES * FP_RECORD_SIZE)));
   readonly #held: Array<Held | undefined> = new Array(SLOTS).fill(undefined);
-  /** Which runner each slot's job went to. */
+  /** Which runner each slot's job went to, and the job. */
   readonly #runnerOf = new Array<number>(SLOTS).fill(0);
+  readonly #jobOf = new Array<HashJob | undefined>(SLOTS).fill(undefined);
   #next = 0;
 
   constructor(private readonly runners: readonly HashJobRunner[], private readonly sink: RecordsSink) {
@@ -71,6 +87,13 @@ export class HashRing {
     this.#data[slot] ??= new Uint8Array(new SharedArrayBuffer(CHUNK_BYTES));
     this.#data[slot].set(chunk);
     this.#submit(slot, 'bytes');
+  }
+
+  /** Pages of a raw image file, read by the hashing thread: `run` (at most CHUNK_BYTES) from descriptor `fd`, pages first.. of `space`. */
+  file(run: FileRun, fd: number, space: number, first: number): void {
+    const slot = this.#take(space, first, Math.ceil(run.bytes / PAGE_SIZE));
+    this.#data[slot] ??= new Uint8Array(new SharedArrayBuffer(CHUNK_BYTES));
+    this.#submit(slot, 'file', { ...run, fd });
   }
 
   /** Generated pages as plans (at most CHUNK_PAGES of them). */
@@ -92,6 +115,14 @@ export class HashRing {
     for (let i = 0; i < SLOTS; i++) this.#drain((this.#next + i) % SLOTS);
   }
 
+  /** Waits until no job is running (after finish, at once; after a failure, for the jobs still out), keeping nothing. */
+  quiesce(): void {
+    const started = performance.now();
+    for (let slot = 0; slot < SLOTS; slot++) {
+      while (Atomics.load(this.#control, slot) === PENDING && performance.now() - started < STALL_MS) Atomics.wait(this.#control, slot, PENDING, 1000);
+    }
+  }
+
   /** The next slot, free: the records it held handed on first (the oldest in the ring). */
   #take(space: number, first: number, pages: number): number {
     if (pages > CHUNK_PAGES) throw new RangeError(`${pages} pages is more than a slot's ${CHUNK_PAGES}`);
@@ -102,11 +133,12 @@ export class HashRing {
     return slot;
   }
 
-  #submit(slot: number, input: HashJob['input']): void {
+  #submit(slot: number, input: HashJob['input'], file?: HashJob['file']): void {
     Atomics.store(this.#control, slot, PENDING);
-    const job: HashJob = { slot, control: this.#control, input, pages: this.#held[slot]!.pages, data: this.#data[slot] ?? new Uint8Array(0), plans: this.#plans[slot], records: this.#records[slot] };
+    const job: HashJob = { slot, control: this.#control, input, pages: this.#held[slot]!.pages, data: this.#data[slot] ?? new Uint8Array(0), plans: this.#plans[slot], records: this.#records[slot], file };
     const runner = this.#leastBusy();
     this.#runnerOf[slot] = runner;
+    this.#jobOf[slot] = job;
     this.runners[runner](job);
   }
 
@@ -131,6 +163,9 @@ export class HashRing {
     for (;;) {
       const state = Atomics.load(this.#control, slot);
       if (state === DONE) return;
+      // A file's chunk is read again here, so that what went wrong (a file cut short, a read error) is
+      // told as the reader would tell it; any other failure is the hashing thread's.
+      if (state === FAILED && this.#jobOf[slot]?.file) return runHashJob(this.#jobOf[slot]!);
       if (state === FAILED) throw new Error('a hashing thread failed to fingerprint a chunk of pages');
       Atomics.wait(this.#control, slot, state, 1000);
       if (performance.now() - started > STALL_MS) throw new Error(`no chunk fingerprinted for ${STALL_MS / 1000} s (a hashing thread stopped)`);
@@ -144,10 +179,38 @@ export class HashRing {
  * (readRecords) pass straight through; generated ones (readPlans) hand over plans, not bytes.
  */
 export function fingerprintSources(sources: readonly ImageSource[], runners: readonly HashJobRunner[], sink: RecordsSink): void {
+  const files = new OpenFiles();
   const ring = new HashRing(runners, sink);
+  try {
+    readAll(sources, ring, files);
+  } finally {
+    ring.quiesce(); // no hashing thread reads a descriptor once it is closed (nor another file's, reusing its number)
+    files.close();
+  }
+}
+
+/** The reader's descriptors of the raw image files being read, one per path, open until the ring is done. */
+class OpenFiles {
+  readonly #fds = new Map<string, number>();
+
+  open(path: string): number {
+    let fd = this.#fds.get(path);
+    if (fd === undefined) this.#fds.set(path, (fd = openInput(path)));
+    return fd;
+  }
+
+  close(): void {
+    for (const fd of this.#fds.values()) closeSync(fd);
+    this.#fds.clear();
+  }
+}
+
+function readAll(sources: readonly ImageSource[], ring: HashRing, files: OpenFiles): void {
   sources.forEach((source, space) => {
     if (source.readRecords) {
       source.readRecords((records, page) => inSlots(records.length / FP_RECORD_SIZE, (from, to) => ring.records(records.subarray(from * FP_RECORD_SIZE, to * FP_RECORD_SIZE), space, page + from)));
+    } else if (source.readFileRuns) {
+      source.readFileRuns((run, page) => ring.file(run, files.open(run.path), space, page));
     } else if (source.readPlans) {
       source.readPlans((plans, page) => inSlots(plans.length / PLAN_WORDS, (from, to) => ring.plans(plans.subarray(from * PLAN_WORDS, to * PLAN_WORDS), space, page + from)));
     } else {
