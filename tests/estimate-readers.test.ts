@@ -114,6 +114,22 @@ test('raw images and ELF cores: the hashing threads read their file runs themsel
   assert.is(fds(), before, 'every file descriptor the ring opened is closed');
 });
 
+test('image files are closed as the reading moves on: a few descriptors open whatever the number of inputs', () => {
+  const paths = Array.from({ length: 40 }, (_, i) => {
+    const path = join(dir, `small-${i}.img`);
+    writeFileSync(path, maker.image(Array.from({ length: 3 }, (_, p) => `r:small/${i}/${p}`)));
+    return path;
+  });
+  const fds = () => readdirSync('/proc/self/fd').length;
+  const before = fds();
+  let most = 0;
+  const counting: HashJobRunner = (job) => { most = Math.max(most, fds() - before); runHashJob(job); };
+  const sources = paths.map((path) => openImage(path));
+  assert.equal(ringRecords(sources, [counting]), cat(...sources.map((s) => fingerprintPages(readAll(s)))));
+  assert.ok(most >= 1 && most <= 9, `at most the ring's 8 jobs' files and the next one open: ${most}`);
+  assert.is(fds(), before);
+});
+
 test('a file cut short while a hashing thread reads it: the reader\'s own error, naming the file', () => {
   const path = join(dir, 'shrinking.img');
   writeFileSync(path, maker.image(Array.from({ length: 2100 }, (_, i) => `r:shrink/${i}`)));

@@ -115,12 +115,10 @@ export class HashRing {
     for (let i = 0; i < SLOTS; i++) this.#drain((this.#next + i) % SLOTS);
   }
 
-  /** Waits until no job is running (after finish, at once; after a failure, for the jobs still out), keeping nothing. */
-  quiesce(): void {
-    const started = performance.now();
-    for (let slot = 0; slot < SLOTS; slot++) {
-      while (Atomics.load(this.#control, slot) === PENDING && performance.now() - started < STALL_MS) Atomics.wait(this.#control, slot, PENDING, 1000);
-    }
+  /** A job in the ring (not handed on yet: one that failed is read again by the reader) is on descriptor `fd`. */
+  reads(fd: number): boolean {
+    for (let slot = 0; slot < SLOTS; slot++) if (this.#held[slot] && this.#jobOf[slot]?.file?.fd === fd) return true;
+    return false;
   }
 
   /** The next slot, free: the records it held handed on first (the oldest in the ring). */
@@ -130,6 +128,7 @@ export class HashRing {
     this.#drain(slot);
     this.#next = (slot + 1) % SLOTS;
     this.#held[slot] = { space, first, pages };
+    this.#jobOf[slot] = undefined;
     return slot;
   }
 
@@ -163,8 +162,8 @@ export class HashRing {
     for (;;) {
       const state = Atomics.load(this.#control, slot);
       if (state === DONE) return;
-      // A file's chunk is read again here, so that what went wrong (a file cut short, a read error) is
-      // told as the reader would tell it; any other failure is the hashing thread's.
+      // A file's chunk that failed is read and fingerprinted again here, so that what went wrong (a
+      // file cut short, a read error) is told as the reader would tell it.
       if (state === FAILED && this.#jobOf[slot]?.file) return runHashJob(this.#jobOf[slot]!);
       if (state === FAILED) throw new Error('a hashing thread failed to fingerprint a chunk of pages');
       Atomics.wait(this.#control, slot, state, 1000);
@@ -179,23 +178,37 @@ export class HashRing {
  * (readRecords) pass straight through; generated ones (readPlans) hand over plans, not bytes.
  */
 export function fingerprintSources(sources: readonly ImageSource[], runners: readonly HashJobRunner[], sink: RecordsSink): void {
-  const files = new OpenFiles();
   const ring = new HashRing(runners, sink);
+  const files = new OpenFiles(ring);
   try {
     readAll(sources, ring, files);
   } finally {
-    ring.quiesce(); // no hashing thread reads a descriptor once it is closed (nor another file's, reusing its number)
+    // After a failure jobs may still be out: one that reads a closed (or reused) descriptor reads
+    // at an offset of its own into a slot nobody reads again, so closing now harms nothing.
     files.close();
   }
 }
 
-/** The reader's descriptors of the raw image files being read, one per path, open until the ring is done. */
+/**
+ * The reader's descriptors of the image files being read. A file is closed, when another is opened,
+ * once no job in the ring is on it: the ring holds at most SLOTS jobs, so at most SLOTS + 1 files
+ * are open however many inputs there are, and the reading never waits for it.
+ */
 class OpenFiles {
   readonly #fds = new Map<string, number>();
 
+  constructor(private readonly ring: HashRing) {}
+
   open(path: string): number {
-    let fd = this.#fds.get(path);
-    if (fd === undefined) this.#fds.set(path, (fd = openInput(path)));
+    const open = this.#fds.get(path);
+    if (open !== undefined) return open;
+    for (const [other, fd] of this.#fds) {
+      if (this.ring.reads(fd)) continue;
+      closeSync(fd);
+      this.#fds.delete(other);
+    }
+    const fd = openInput(path);
+    this.#fds.set(path, fd);
     return fd;
   }
 
