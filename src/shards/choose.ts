@@ -21,12 +21,12 @@ export const MAX_THREADS = 256;
 
 /**
  * Pages a shard should have at least when the number is not given (1 GiB). What threads share
- * out is fingerprinting and scanning; what they add is starting workers and giving them their
- * pages. On a 2-core machine, whole `estimate` runs (best of 2-3) broke even about there: cloned
- * guests at 1 GiB 0.45 s one thread, 0.44 s two (fingerprints), 1.23 against 1.30 s (pages); at
- * 2 GiB two threads won, 0.65 against 0.78 s and 2.07 against 2.28 s; 2 GiB of image files still
- * took 0.73 s on one thread against 0.79 s on two. With 64 MiB a shard (until this was measured)
- * two threads made every run from 128 MiB to 1 GiB 20-35 % slower.
+ * out is reading image files, fingerprinting and scanning; what they add is starting workers and
+ * giving them their pages. On a 2-core machine, whole `estimate` runs (best of 2-3) broke even
+ * about there: cloned guests at 1 GiB 0.45 s one thread, 0.44 s two (fingerprints), 1.23 against
+ * 1.30 s (pages); at 2 GiB two threads won, 0.65 against 0.78 s and 2.07 against 2.28 s; image
+ * files, 1 GiB 0.49 against 0.44 s, 2 GiB 0.73-0.77 against 0.68 s. With 64 MiB a shard (until
+ * this was measured) two threads made every run from 128 MiB to 1 GiB 20-35 % slower.
  */
 export const MIN_DEFAULT_SHARD_PAGES = 262144;
 
