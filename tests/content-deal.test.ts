@@ -55,8 +55,8 @@ test('a content is never split, and a page\'s shard after the deal is the one it
       assert.is(shardOfContent.get(hex) ?? dealt[i], dealt[i], `k=${k}: ${hex} split`);
       shardOfContent.set(hex, dealt[i]);
       assert.ok(dealt[i] < k);
-      assert.is(deal.shardOfDealt(all, i * FP_RECORD_SIZE), dealt[i]);
     }
+    assert.equal(deal.shardsOfDealt(all, { count: 3000, stride: FP_RECORD_SIZE, first: 0 }), dealt, `k=${k}: a page's shard after the deal is the one it was dealt to`);
     assert.is(deal.pages.reduce((a, b) => a + b, 0), 3000);
   }
 });
@@ -114,7 +114,7 @@ test('bad input: shard counts out of range, a page never dealt', () => {
   for (const k of [0, -1, 1.5, 0x10000, Number.NaN]) assert.throws(() => new ContentDeal(k), /shard count/);
   const deal = new ContentDeal(2);
   deal.deal(records(10, 0, 0, 1));
-  assert.throws(() => deal.shardOfDealt(records(1, 0, 0, 99), 0), /never dealt/);
+  assert.throws(() => deal.shardsOfDealt(records(1, 0, 0, 99), { count: 1, stride: FP_RECORD_SIZE, first: 0 }), /never dealt/);
 });
 
 test.run();

@@ -21,8 +21,8 @@ import { FP_RECORD_SIZE, shardBits } from '../fingerprint/hash.js';
 /** 2^20 buckets (a 2 MiB table): on a host of millions of contents, new buckets keep coming for most of the read. */
 const BUCKET_BITS = 20;
 const UNDEALT = 0xffff;
-/** Shards are numbered below UNDEALT. */
-const MAX_SHARDS = UNDEALT;
+/** The most shards one run may be split into (`--shard I/K`'s K too): they are numbered below UNDEALT. */
+export const MAX_SHARDS = UNDEALT;
 
 /** Where shardBits' 32 bits sit in a record, found once from shardBits itself (so the two never disagree). */
 const SHARD_BITS_OFFSET = ((): number => {
@@ -37,6 +37,14 @@ const SHARD_BITS_OFFSET = ((): number => {
 
 /** Records in a byte array: `count` of them, `stride` bytes apart, the first record at `first`. */
 export interface RecordLayout { count: number; stride: number; first: number }
+
+/** The bucket of each record laid out in `bytes` as `layout` says. */
+function bucketsOf(bytes: Uint8Array, layout: RecordLayout): Uint32Array {
+  const out = new Uint32Array(layout.count);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0, at = layout.first + SHARD_BITS_OFFSET; i < layout.count; i++, at += layout.stride) out[i] = view.getUint32(at, true) >>> (32 - BUCKET_BITS);
+  return out;
+}
 
 export class ContentDeal {
   readonly #shardOfBucket = new Uint16Array(1 << BUCKET_BITS).fill(UNDEALT);
@@ -56,11 +64,10 @@ export class ContentDeal {
   dealIn(bytes: Uint8Array, layout: RecordLayout): Uint16Array {
     const out = new Uint16Array(layout.count);
     if (this.shards === 1) return out;
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (let i = 0, at = layout.first + SHARD_BITS_OFFSET; i < layout.count; i++, at += layout.stride) {
-      const bucket = view.getUint32(at, true) >>> (32 - BUCKET_BITS);
-      let shard = this.#shardOfBucket[bucket];
-      if (shard === UNDEALT) this.#shardOfBucket[bucket] = shard = this.#lightest.shard;
+    const buckets = bucketsOf(bytes, layout);
+    for (let i = 0; i < buckets.length; i++) {
+      let shard = this.#shardOfBucket[buckets[i]];
+      if (shard === UNDEALT) this.#shardOfBucket[buckets[i]] = shard = this.#lightest.shard;
       this.#lightest.add(shard);
       out[i] = shard;
     }
@@ -68,15 +75,19 @@ export class ContentDeal {
   }
 
   /**
-   * The shard of the record at byte `at` of `bytes`, once every page has been dealt: a bucket never
-   * moves, so a page's shard is its bucket's (a RangeError for a bucket no page was dealt to).
+   * The shard of each record laid out in `bytes` as `layout` says, once every page has been dealt:
+   * a bucket never moves, so a page's shard is its bucket's (a RangeError for a bucket no page was
+   * dealt to).
    */
-  shardOfDealt(bytes: Uint8Array, at: number): number {
-    if (this.shards === 1) return 0;
-    const bucket = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(at + SHARD_BITS_OFFSET, true) >>> (32 - BUCKET_BITS);
-    const shard = this.#shardOfBucket[bucket];
-    if (shard === UNDEALT) throw new RangeError('a page whose contents were never dealt');
-    return shard;
+  shardsOfDealt(bytes: Uint8Array, layout: RecordLayout): Uint16Array {
+    const out = new Uint16Array(layout.count);
+    if (this.shards === 1) return out;
+    const buckets = bucketsOf(bytes, layout);
+    for (let i = 0; i < buckets.length; i++) {
+      out[i] = this.#shardOfBucket[buckets[i]];
+      if (out[i] === UNDEALT) throw new RangeError('a page whose contents were never dealt');
+    }
+    return out;
   }
 
   /** Pages dealt to each shard so far. */

@@ -10,7 +10,7 @@ import type { ImageSource } from '../estimate/source.js';
 import { PAGE_SIZE } from '../estimate/source.js';
 import { ENTRY_SIZE, type FileInput, type FingerprintFile } from '../fingerprint/file.js';
 import { FP_RECORD_SIZE, recordIsZero } from '../fingerprint/hash.js';
-import { ContentDeal } from './balance.js';
+import { ContentDeal, type RecordLayout } from './balance.js';
 
 /** Which shard of how many. */
 export interface ShardId { index: number; count: number }
@@ -76,21 +76,24 @@ function dealFiles(inputs: readonly StreamedInput[], shard: ShardId): { deal: Co
   const pagesOfShard = inputs.map(({ readEntries }) => {
     let pages = 0;
     readEntries((entries) => {
-      for (const s of deal.dealIn(entries, { count: entries.length / ENTRY_SIZE, stride: ENTRY_SIZE, first: 4 })) if (s === shard.index) pages++;
+      for (const s of deal.dealIn(entries, entryRecords(entries))) if (s === shard.index) pages++;
     });
     return pages;
   });
   return { deal, pagesOfShard };
 }
 
+/** Where the records of file entries are: after each entry's 4-byte page index. */
+const entryRecords = (entries: Uint8Array): RecordLayout => ({ count: entries.length / ENTRY_SIZE, stride: ENTRY_SIZE, first: 4 });
+
 /** The entries (page index + record) whose record fell in `shard` when all were dealt. */
 function entriesOfShard(entries: Uint8Array, shard: ShardId, deal: ContentDeal): Uint8Array {
   if (shard.count === 1) return entries;
-  const n = entries.length / ENTRY_SIZE;
+  const shards = deal.shardsOfDealt(entries, entryRecords(entries));
   const out = new Uint8Array(entries.length);
   let kept = 0;
-  for (let i = 0; i < n; i++) {
-    if (deal.shardOfDealt(entries, i * ENTRY_SIZE + 4) !== shard.index) continue;
+  for (let i = 0; i < shards.length; i++) {
+    if (shards[i] !== shard.index) continue;
     out.set(entries.subarray(i * ENTRY_SIZE, (i + 1) * ENTRY_SIZE), kept * ENTRY_SIZE);
     kept++;
   }

@@ -6,15 +6,13 @@
 import { CliError } from '../cli/errors.js';
 import type { InputSpec } from '../cli/inputs.js';
 import type { ShardId } from './from-records.js';
+import { MAX_SHARDS } from './balance.js';
 
 export interface ShardOptions {
   /** Fingerprint files (empty: an ordinary estimate). */
   from: string[];
   shard: ShardId | undefined;
 }
-
-/** The most shards one run may be split into. */
-export const MAX_SHARDS = 65535;
 
 export function shardOptions(opts: Record<string, unknown>, inputs: readonly InputSpec[]): ShardOptions {
   const given = opts.from === undefined ? [] : (Array.isArray(opts.from) ? opts.from : [opts.from]).map(String);
