@@ -9,8 +9,8 @@
 //   └──────────┴──────────┴──────────┴──────────┴───────────┴────────────────┴─────────────┴──────────···
 //
 // A frame's number (pfn) is its address >> 12. Records (stable nodes) are 28 bytes (32 in the
-// fingerprint engine), carved from blocks; rmap items are 24 bytes in the item areas of the page tables. An address is the identity
-// of each.
+// fingerprint engine), carved from blocks; rmap items are 24 bytes in the item areas of the page
+// tables. An address is the identity of each.
 
 export const PAGE_SHIFT: u32 = 12;
 export const PAGE_SIZE: u32 = 1 << PAGE_SHIFT;
@@ -210,7 +210,9 @@ export const ITEM_AREA_BLOCKS: u32 = (2 * ITEM_AREA_HALF) >> PAGE_SHIFT;
 
 // ---- records: 28 bytes (32 in the fingerprint engine), from slabs -----------------------------
 
-/** Stable nodes (and chains) are records; rmap items live in item areas (above). Both keep the key (I_KEY, N_KEY): in the fingerprint engine it saves a frame load per descent step. */
+// Stable nodes (and chains) are records; rmap items live in item areas (above). Both keep the key
+// (I_KEY, N_KEY): in the fingerprint engine it saves a frame load per descent step.
+
 /** The page engine's records and the fingerprint engine's (whose stable nodes also keep their KSM page's mapcount). */
 export const PAGE_ENGINE_RECORD_SIZE: u32 = 28;
 export const FP_ENGINE_RECORD_SIZE: u32 = 32;

@@ -84,15 +84,14 @@ export class HashRing {
   /** Pages as bytes (at most CHUNK_BYTES), pages first.. of `space`. */
   bytes(chunk: Uint8Array, space: number, first: number): void {
     const slot = this.#take(space, first, chunk.length / PAGE_SIZE);
-    this.#data[slot] ??= new Uint8Array(new SharedArrayBuffer(CHUNK_BYTES));
-    this.#data[slot].set(chunk);
+    this.#bytesOf(slot).set(chunk);
     this.#submit(slot, 'bytes');
   }
 
   /** Pages of a raw image file, read by the hashing thread: `run` (at most CHUNK_BYTES) from descriptor `fd`, pages first.. of `space`. */
   file(run: FileRun, fd: number, space: number, first: number): void {
     const slot = this.#take(space, first, Math.ceil(run.bytes / PAGE_SIZE));
-    this.#data[slot] ??= new Uint8Array(new SharedArrayBuffer(CHUNK_BYTES));
+    this.#bytesOf(slot); // the hashing thread reads the run into it
     this.#submit(slot, 'file', { ...run, fd });
   }
 
@@ -130,6 +129,11 @@ export class HashRing {
     this.#held[slot] = { space, first, pages };
     this.#jobOf[slot] = undefined;
     return slot;
+  }
+
+  /** Slot `slot`'s buffer of page bytes, made the first time a chunk of bytes needs it (plans and records never do). */
+  #bytesOf(slot: number): Uint8Array {
+    return (this.#data[slot] ??= new Uint8Array(new SharedArrayBuffer(CHUNK_BYTES)));
   }
 
   #submit(slot: number, input: HashJob['input'], file?: HashJob['file']): void {
