@@ -26,7 +26,7 @@ import { estimateFromFingerprints } from '../shards/from-command.js';
 import { formatPolicy, policyJson } from './policy-table.js';
 import { summarize } from './summary.js';
 import { inputPages, type ImageSource } from './source.js';
-import { engineOf, resolveMode } from './mode.js';
+import { engineOf, hugePagesNote, resolveMode } from './mode.js';
 
 export const estimateCommand: Command = {
   name: 'estimate',
@@ -85,8 +85,9 @@ async function estimate(opts: Record<string, unknown> & { _: unknown[] }, argv: 
   const profile = loadProfile(options.profile);
   const sources = openInputs(options.inputs, options.live);
   const pages = inputPages(sources);
-  const hugePages = sources.some((s) => (s.hugeSpans?.length ?? 0) > 0);
-  const engine = engineOf(resolveMode(options.mode, pages, options.maxMemory, hugePages));
+  const hugeSpans = sources.reduce((n, s) => n + (s.hugeSpans?.length ?? 0), 0);
+  const mode = resolveMode(options.mode, pages, options.maxMemory, hugeSpans > 0);
+  const engine = engineOf(mode);
   checkMachineMemory(pages, engine);
   const shards = shardCount(options.threads, options.knobs, options.policy, sources, engine);
   const maxMemory = options.maxMemory ?? memoryCap(sources, engine); // with shards: each shard's cap
@@ -99,6 +100,8 @@ async function estimate(opts: Record<string, unknown> & { _: unknown[] }, argv: 
   if (options.policy) return policyEstimate(sources, { ...options, engine }, maxMemory, domainOf, io);
   // The verdict's host must hold the guests: refused now, not after the estimate's work.
   if (options.verdict && !options.json && options.hostMemory !== undefined) checkHostMemory(pages, options.hostMemory);
+  const note = hugePagesNote(mode, hugeSpans);
+  if (note) io.err(`ksm-wasm estimate: ${note}\n`);
   announceRead(pages, io.err);
   const run = await estimateRun(withReadProgress(sources, io.err), { ...options, engine, profile, maxMemory, onScan: progressReporter(io.err), domainOf }, shards);
   const report = options.report ? htmlReport(run) : undefined;

@@ -14,7 +14,7 @@ import { readFingerprintFile } from '../fingerprint/file.js';
 import { mergeShardResults } from './merge.js';
 import { shardResultJson } from './result.js';
 import { runShard } from './run-shard.js';
-import { engineOf } from '../estimate/mode.js';
+import { engineOf, hugePagesNote } from '../estimate/mode.js';
 
 export async function estimateFromFingerprints(options: EstimateOptions, io: CliIO): Promise<number> {
   refuseWithFrom(options);
@@ -24,6 +24,8 @@ export async function estimateFromFingerprints(options: EstimateOptions, io: Cli
   const stableScans = options.shard ? undefined : options.stableScans; // a --shard job runs exactly --max-scans
   // The inputs are fingerprints already: the fingerprint engine, unless --mode pages asks for the page engine.
   const mode = options.mode === 'pages' ? 'pages' : 'fingerprints';
+  const note = hugePagesNote(mode, files.reduce((n, f) => n + f.header.inputs.reduce((m, i) => m + i.huge_spans.length, 0), 0));
+  if (note) io.err(`ksm-wasm estimate: ${note}\n`);
   const run = await runShard(files, shard, { knobs: options.knobs, maxScans: options.maxScans, profile, maxMemory: options.maxMemory, stableScans, engine: engineOf(mode) });
   const result = shardResultJson(run, { files, shard, knobs: options.knobs, maxScans: options.maxScans, stableScans: options.stableScans, mode });
   if (options.shard) {
