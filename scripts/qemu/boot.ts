@@ -11,13 +11,33 @@ import { join } from 'node:path';
 import { READY_MARKER } from './setup.js';
 
 export interface GuestInfo { pid: number; log: string; bootSeconds: number; guestUptime: number }
-export interface BootOptions { count: number; memory: string; kernel: string; initrd: string; dir: string; timeoutMs: number }
+export interface BootOptions {
+  count: number; memory: string; kernel: string; initrd: string; dir: string; timeoutMs: number;
+  /** Transparent huge pages for the guests' RAM (QEMU madvises it): as the host is configured, or none. */
+  hugePages: 'on' | 'off';
+}
 
 export function stateFile(dir: string): string { return join(dir, 'guests.json'); }
 
 export function qemuArgs(o: BootOptions): string[] {
   return ['-machine', 'accel=tcg', '-m', o.memory, '-nographic', '-no-reboot',
     '-kernel', o.kernel, '-initrd', o.initrd, '-append', 'console=ttyS0 panic=-1 quiet'];
+}
+
+/**
+ * Runs `command` with transparent huge pages disabled for it and what it starts: prctl
+ * PR_SET_THP_DISABLE (41), which fork and exec keep, then exec; the pid stays the command's. Through
+ * Python's ctypes, as Node has no prctl; nothing on the host changes.
+ */
+const WITHOUT_HUGE_PAGES = [
+  'import ctypes, os, sys',
+  'ctypes.CDLL(None, use_errno=True).prctl(41, 1, 0, 0, 0) == 0 or sys.exit("prctl(PR_SET_THP_DISABLE) failed: errno %d" % ctypes.get_errno())',
+  'os.execvp(sys.argv[1], sys.argv[1:])',
+].join('\n');
+
+function spawnQemu(o: BootOptions, fd: number) {
+  const [file, args] = o.hugePages === 'on' ? ['qemu-system-x86_64', qemuArgs(o)] : ['python3', ['-c', WITHOUT_HUGE_PAGES, 'qemu-system-x86_64', ...qemuArgs(o)]];
+  return spawn(file, args, { stdio: ['ignore', fd, fd], detached: true });
 }
 
 /** Boots count guests, waits for all markers, stops them; the guests, in start order. */
@@ -28,7 +48,7 @@ export async function bootGuests(o: BootOptions, log: (line: string) => void): P
       const logPath = join(o.dir, `guest${i + 1}.log`);
       rmSync(logPath, { force: true });
       const fd = openSync(logPath, 'w');
-      const child = spawn('qemu-system-x86_64', qemuArgs(o), { stdio: ['ignore', fd, fd], detached: true });
+      const child = spawnQemu(o, fd);
       closeSync(fd);
       child.unref();
       if (!child.pid) throw new Error('qemu-system-x86_64 did not start');

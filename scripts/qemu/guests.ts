@@ -3,8 +3,14 @@
  *
  *   node --import tsx scripts/qemu/guests.ts run    [--count 3] [--memory 192M] [settle options]
  *   node --import tsx scripts/qemu/guests.ts compare [as run]   (run, with ksm-wasm estimate --pid on the same
- *                                                       stopped guests first; exit 1 if it differs from the kernel)
+ *                                                       stopped guests first, in each of compare.ts's
+ *                                                       configurations; exit 1 if one differs from the kernel)
  *   node --import tsx scripts/qemu/guests.ts boot   [--count 3] [--memory 192M]   (prints the pids; guests stay stopped)
+ *
+ * boot options (run, compare, boot): --count 3 --memory 192M --boot-timeout 300, and --huge-pages off
+ *   to boot the guests without transparent huge pages (prctl PR_SET_THP_DISABLE on QEMU; the host's
+ *   setting is left alone): compare then also runs the estimate in content shards, which huge pages
+ *   keep to one.
  *   node --import tsx scripts/qemu/guests.ts settle [--pids A,B,C] [settle options]
  *   node --import tsx scripts/qemu/guests.ts kill
  *
@@ -25,7 +31,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bootGuests, killGuests, readState, stateFile, type BootOptions } from './boot.js';
 import { settle, type SettleOptions } from './settle.js';
-import { differences, estimateGuests } from './compare.js';
+import { configurations, differences, estimateGuests } from './compare.js';
 import { busyReason } from '../../tests/conformance/sysfs.js';
 import { buildInitramfs, findKernel, installMissing } from './setup.js';
 
@@ -55,7 +61,9 @@ function bootOptions(f: Map<string, string>): BootOptions {
   if (!kernel) throw new Error('no /boot/vmlinuz-* (apt-get install linux-image-amd64)');
   const memory = f.get('memory') ?? '192M';
   if (!/^\d+[MG]$/.test(memory)) throw new UsageError('--memory must look like 192M');
-  return { count: int(f, 'count', 3, 1), memory, kernel, initrd: buildInitramfs(DIR), dir: DIR, timeoutMs: int(f, 'boot-timeout', 300, 10) * 1000 };
+  const hugePages = f.get('huge-pages') ?? 'on';
+  if (hugePages !== 'on' && hugePages !== 'off') throw new UsageError('--huge-pages must be on or off');
+  return { count: int(f, 'count', 3, 1), memory, kernel, initrd: buildInitramfs(DIR), dir: DIR, timeoutMs: int(f, 'boot-timeout', 300, 10) * 1000, hugePages };
 }
 
 function settleOptions(f: Map<string, string>, pids: number[]): SettleOptions {
@@ -137,15 +145,15 @@ async function runAll(f: Map<string, string>, stop: { signal: string }, compare 
     const bootWall = Math.round((performance.now() - t0) / 100) / 10;
     const pids = guests.map((g) => g.pid);
     const so = settleOptions(f, pids);
-    const t1 = performance.now();
-    const estimate = compare ? estimateGuests(pids, so) : undefined;
-    const estimateSeconds = Math.round((performance.now() - t1) / 100) / 10;
+    const estimates = compare ? estimateGuests(pids, so, configurations(o.hugePages === 'on')) : undefined;
     settling = true;
     const result = await settle(so, log, stop);
-    console.log(JSON.stringify({ kernel: spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim(), qemu: { memory: o.memory, count: o.count, bootWallSeconds: bootWall, guests }, ...result, ...(estimate ? { estimate, estimateSeconds } : {}) }, null, 1));
-    if (estimate) {
-      const diff = differences(estimate, result);
-      log(diff.length ? `DIFFERENT from the kernel:\n  ${diff.join('\n  ')}` : `the estimate (${estimateSeconds} s) equals the kernel: every full scan's counters, each guest's ksm_stat, and the pages freed by merges and by splits`);
+    console.log(JSON.stringify({ kernel: spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim(), qemu: { memory: o.memory, count: o.count, hugePages: o.hugePages, bootWallSeconds: bootWall, guests }, ...result, ...(estimates ? { estimates } : {}) }, null, 1));
+    for (const { options, equal, seconds, estimate } of estimates ?? []) {
+      const diff = differences(estimate, result, equal);
+      const how = `estimate ${options} (${estimate.mode}, ${estimate.shards} shard${estimate.shards === 1 ? '' : 's'}, ${seconds} s)`;
+      const what = equal === 'every scan' ? 'every full scan\'s counters' : `the settled scan and every one after it (${differences(estimate, result).length} differences before, in the scans where huge pages split)`;
+      log(diff.length ? `${how} is DIFFERENT from the kernel:\n  ${diff.join('\n  ')}` : `${how} equals the kernel: ${what}, each guest's ksm_stat, and the pages freed by merges and by splits`);
       if (diff.length) process.exitCode = 1;
     }
   } finally {
