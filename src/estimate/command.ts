@@ -21,7 +21,7 @@ import { engineFits } from '../cli/memory.js';
 import { checkMachineMemory } from '../cli/machine-memory.js';
 import { domainMappings, formatDomainComparison, resolveDomains, tenantCount, type DomainComparison } from './domains.js';
 import { checkHostMemory, runPolicyEstimate } from './policy.js';
-import { shardCount } from '../shards/choose.js';
+import { oneShardReason, shardCount } from '../shards/choose.js';
 import { estimateFromFingerprints } from '../shards/from-command.js';
 import { formatPolicy, policyJson } from './policy-table.js';
 import { summarize } from './summary.js';
@@ -92,7 +92,7 @@ async function estimate(opts: Record<string, unknown> & { _: unknown[] }, argv: 
   const shards = shardCount(options.threads, options.knobs, options.policy, sources, engine);
   const maxMemory = options.maxMemory ?? memoryCap(sources, engine); // with shards: each shard's cap
   // Inputs one engine could hold are held to the cap as one engine's; beyond that, each shard is.
-  if (shards === 1 || engineFits(pages)) checkCap(sources, maxMemory, engine);
+  if (shards === 1 || engineFits(pages)) checkCap(sources, maxMemory, engine, oneShardReason(options.knobs, options.policy, sources));
   else checkSpaceSizes(sources);
   const mappings = domainMappings(options.domainFlags, options.domainMap);
   const domains = resolveDomains(mappings, sources);

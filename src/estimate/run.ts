@@ -190,14 +190,16 @@ export const memoryCap = (sources: readonly ImageSource[], engine: EngineName = 
 /**
  * Refuses, before anything is read, inputs that cannot fit: more than one engine can hold with its
  * records (by the memory rule), or pages alone beyond the cap. Anything closer is tried, and an
- * engine that runs out of memory says so in terms of the cap.
+ * engine that runs out of memory says so in terms of the cap. `oneShard`: why the inputs run as
+ * one engine rather than in content shards (choose.ts oneShardReason), said with the refusal.
  */
-export function checkCap(sources: readonly ImageSource[], maxMemory: number, engine: EngineName = 'wasm'): void {
+export function checkCap(sources: readonly ImageSource[], maxMemory: number, engine: EngineName = 'wasm', oneShard?: string): void {
   checkSpaceSizes(sources);
   const pages = inputPages(sources);
   const fingerprints = engine === 'fingerprints';
   const beyond = beyondOneEngine(pages, engine);
-  if (beyond) throw new CliError('input', `${beyond}; ${fingerprints ? 'estimate fewer inputs at a time' : '--mode fingerprints holds them'}`);
+  if (beyond && fingerprints) throw new CliError('input', `${beyond}; ${oneShard ? `${oneShard}: ` : ''}estimate fewer inputs at a time`);
+  if (beyond) throw new CliError('input', `${beyond}; --mode fingerprints holds them`);
   const over = overCap(pages, maxMemory, engine);
   if (over) throw new CliError('input', fingerprints ? over : `${over}; --mode fingerprints holds them in less`);
 }
