@@ -42,16 +42,16 @@ test('auto: pages for a few pages, fingerprints from 2048 pages on', async () =>
   assert.is((await estimate(['--scenario', 'clones', '--size', '16M', '--max-scans', '2'])).mode, 'fingerprints');
 });
 
-test('auto with transparent huge pages: the page engine while it holds them; the fingerprint engine past it says its split scans may differ', () => {
+test('auto with transparent huge pages: the page engine while it holds them; past it, a note that the split scans may differ', () => {
   const capacity = engineCapacity('wasm');
   assert.is(resolveMode('auto', 65536, undefined, true), 'pages', 'ksmd\'s order where the page engine holds the pages');
   assert.is(resolveMode('auto', 65536, undefined, false), 'fingerprints');
   assert.is(resolveMode('auto', capacity + 1, undefined, true), 'fingerprints', 'past the page engine, the only engine that holds them');
-  assert.is(hugePagesNote('pages', 62), undefined, 'the page engine keeps ksmd\'s order');
-  assert.is(hugePagesNote('fingerprints', 0), undefined, 'no huge pages, nothing to say');
-  const note = hugePagesNote('fingerprints', 62)!;
-  assert.match(note, /^note: 124\.0 MiB of the inputs are transparent huge pages: in the full scans where they split, the fingerprint engine's counters can differ from ksmd's/);
+  assert.is(hugePagesNote(0, 'the fingerprint engine'), undefined, 'no huge pages, nothing to say');
+  const note = hugePagesNote(62, 'the fingerprint engine')!;
+  assert.match(note, /^note: 124\.0 MiB of the inputs are transparent huge pages: in the full scans where they split, the counters can differ from ksmd's/);
   assert.match(note, /--mode pages keeps ksmd's order, for inputs up to \d+\.\d GiB of pages\.$/);
+  assert.match(hugePagesNote(62, 'fingerprint files')!, /fingerprint files keep no bytes: estimate the inputs themselves with --mode pages to keep ksmd's order\.$/);
 });
 
 test('page engines that would hold more page bytes than this machine has memory are refused before anything is read', async () => {

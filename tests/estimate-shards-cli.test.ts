@@ -153,6 +153,26 @@ test('a fingerprint file made by hand, checksum right: no inputs, or a page inde
   refused(await cli('estimate', '--from', at('back.kfp'), '--json'), /back\.kfp: corrupted: input 0 \(".*"\) has an entry for page 0, out of address order$/);
 });
 
+test('a fingerprint file with huge pages: the estimate notes that its split scans may differ from ksmd\'s, and it runs as one shard', async () => {
+  const good = new Uint8Array(readFileSync(at('fp.kfp')));
+  const headerLength = new DataView(good.buffer, good.byteOffset).getUint32(12, true);
+  const header = JSON.parse(new TextDecoder().decode(good.subarray(16, 16 + headerLength)));
+  const hugeHeader = new TextEncoder().encode(JSON.stringify({ ...header, inputs: header.inputs.map((input: object, i: number) => ({ ...input, huge_spans: i === 0 ? [0] : [] })) }));
+  const huge = new Uint8Array(good.length - headerLength + hugeHeader.length);
+  huge.set(good.subarray(0, 12));
+  new DataView(huge.buffer).setUint32(12, hugeHeader.length, true);
+  huge.set(hugeHeader, 16);
+  huge.set(good.subarray(16 + headerLength), 16 + hugeHeader.length);
+  writeFileSync(at('huge.kfp'), resealed(huge));
+  for (const mode of ['fingerprints', 'pages']) {
+    const r = await cli('estimate', '--from', at('huge.kfp'), '--json', '--mode', mode, ...KNOBS);
+    ok(r, `--from a file with huge pages, --mode ${mode}`);
+    assert.match(r.stderr, /^ksm-wasm estimate: note: 2\.0 MiB of the inputs are transparent huge pages: in the full scans where they split, the counters can differ from ksmd's .*fingerprint files keep no bytes: estimate the inputs themselves with --mode pages to keep ksmd's order\.$/m);
+  }
+  assert.not.match((await cli('estimate', '--from', at('fp.kfp'), '--json', ...KNOBS)).stderr, /transparent huge pages/, 'no huge pages, no note');
+  refused(await cli('estimate', '--from', at('huge.kfp'), '--shard', `0/${K}`, '--json', ...KNOBS), /has transparent huge pages \(a merge splits a huge page for all its subpages\)/);
+});
+
 test('merge refuses what is not the K shards of one run', async () => {
   const shard = (i: number) => at(`shard-${i}.json`);
   ok(await cli('fingerprint', IMAGES[0], '-o', at('other.kfp')), 'fingerprint of other inputs');

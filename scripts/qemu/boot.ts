@@ -35,10 +35,25 @@ const WITHOUT_HUGE_PAGES = [
   'os.execvp(sys.argv[1], sys.argv[1:])',
 ].join('\n');
 
-function spawnQemu(o: BootOptions, fd: number) {
+/** Starts one guest's QEMU; its pid once that pid is QEMU (through python3: once it has exec'd). */
+async function spawnQemu(o: BootOptions, fd: number): Promise<number> {
   const [file, args] = o.hugePages === 'on' ? ['qemu-system-x86_64', qemuArgs(o)] : ['python3', ['-c', WITHOUT_HUGE_PAGES, 'qemu-system-x86_64', ...qemuArgs(o)]];
-  return spawn(file, args, { stdio: ['ignore', fd, fd], detached: true });
+  const child = spawn(file, args, { stdio: ['ignore', fd, fd], detached: true });
+  let failed: Error | undefined;
+  child.on('error', (error) => { failed = error; });
+  child.unref();
+  for (const deadline = performance.now() + EXEC_TIMEOUT_MS; performance.now() < deadline;) {
+    if (failed) throw new Error(`${file} did not start: ${failed.message}`);
+    if (child.pid && isQemu(child.pid)) return child.pid;
+    if (child.exitCode !== null) throw new Error(`${file} exited (status ${child.exitCode}) before QEMU ran`);
+    await sleep(10);
+  }
+  if (child.pid) process.kill(child.pid, 'SIGKILL');
+  throw new Error(`${file} did not become qemu-system-x86_64 in ${EXEC_TIMEOUT_MS / 1000} s`);
 }
+
+/** How long python3 may take to exec QEMU. */
+const EXEC_TIMEOUT_MS = 10_000;
 
 /** Boots count guests, waits for all markers, stops them; the guests, in start order. */
 export async function bootGuests(o: BootOptions, log: (line: string) => void): Promise<GuestInfo[]> {
@@ -48,11 +63,14 @@ export async function bootGuests(o: BootOptions, log: (line: string) => void): P
       const logPath = join(o.dir, `guest${i + 1}.log`);
       rmSync(logPath, { force: true });
       const fd = openSync(logPath, 'w');
-      const child = spawnQemu(o, fd);
-      closeSync(fd);
-      child.unref();
-      if (!child.pid) throw new Error('qemu-system-x86_64 did not start');
-      started.push({ pid: child.pid, log: logPath, t0: performance.now() });
+      const t0 = performance.now();
+      let pid: number;
+      try {
+        pid = await spawnQemu(o, fd);
+      } finally {
+        closeSync(fd);
+      }
+      started.push({ pid, log: logPath, t0 });
       writeState(o.dir, started.map((s) => s.pid));
       await sleep(300); // QEMU madvises guest RAM at startup: keep the mm order the start order
     }

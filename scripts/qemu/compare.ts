@@ -51,28 +51,34 @@ export interface ConfiguredEstimate {
   hugePagesNote?: string;
 }
 
-/** ksm-wasm estimate --pid on the guests, with the settle's knobs, in each configuration, as JSON. */
-export function estimateGuests(pids: number[], knobs: { pagesToScan: number; smartScan: number; useZeroPages: number; maxScans: number }, runs: readonly Configuration[]): ConfiguredEstimate[] {
+/** Milliseconds as seconds to a tenth, as the JSON gives times. */
+export const seconds = (ms: number): number => Math.round(ms / 100) / 10;
+
+/** ksm-wasm estimate --pid on the guests, with the settle's knobs and stopping rule, in each configuration, as JSON. */
+export function estimateGuests(pids: number[], knobs: { pagesToScan: number; smartScan: number; useZeroPages: number; maxScans: number; stable: number }, runs: readonly Configuration[]): ConfiguredEstimate[] {
   const args = [CLI, 'estimate', '--pid', pids.join(','), '--pages-to-scan', String(knobs.pagesToScan), '--sleep-millisecs', '0',
-    '--smart-scan', String(knobs.smartScan), '--use-zero-pages', String(knobs.useZeroPages), '--max-scans', String(knobs.maxScans), '--json'];
+    '--smart-scan', String(knobs.smartScan), '--use-zero-pages', String(knobs.useZeroPages), '--max-scans', String(knobs.maxScans),
+    '--stable-scans', String(knobs.stable), '--json'];
   return runs.map((configuration) => {
     const options = configurationName(configuration);
     const t0 = performance.now();
     const r = spawnSync(process.execPath, [...args, ...configuration.args], { encoding: 'utf8', maxBuffer: 64 << 20 });
     if (r.status !== 0) throw new Error(`estimate ${options} failed (${r.status}): ${r.stderr.trim()}`);
-    const hugePagesNote = r.stderr.split('\n').find((line) => line.includes('transparent huge pages'));
-    return { options, equal: configuration.equal, seconds: Math.round((performance.now() - t0) / 100) / 10, estimate: JSON.parse(r.stdout) as Estimate, hugePagesNote };
+    const hugePagesNote = r.stderr.split('\n').find((line) => /^ksm-wasm estimate: note: .* transparent huge pages/.test(line));
+    return { options, equal: configuration.equal, seconds: seconds(performance.now() - t0), estimate: JSON.parse(r.stdout) as Estimate, hugePagesNote };
   });
 }
 
 /**
  * Lines saying where the estimate and the kernel differ (none: they are equal), over every full
- * scan or, `from settled`, over settled_at and the scans from the kernel's settled one on.
+ * scan or, `from settled`, over settled_at and the scans from the kernel's settled one on (every
+ * scan if the kernel did not settle).
  */
 export function differences(estimate: Estimate, kernel: SettleResult, equal: Configuration['equal'] = 'every scan'): string[] {
   const out: string[] = [];
-  const first = equal === 'every scan' ? 0 : kernel.settledAt - 1;
-  if (equal === 'from settled' && estimate.converged.settled_at_full_scan !== kernel.settledAt) {
+  const fromSettled = equal === 'from settled' && kernel.converged;
+  const first = fromSettled ? kernel.settledAt - 1 : 0;
+  if (fromSettled && estimate.converged.settled_at_full_scan !== kernel.settledAt) {
     out.push(`settled at full scan: estimate ${estimate.converged.settled_at_full_scan}, kernel ${kernel.settledAt}`);
   }
   kernel.scans.forEach((k, i) => {

@@ -6,13 +6,13 @@
  *                                                       stopped guests first, in each of compare.ts's
  *                                                       configurations; exit 1 if one differs from the kernel)
  *   node --import tsx scripts/qemu/guests.ts boot   [--count 3] [--memory 192M]   (prints the pids; guests stay stopped)
- *
- * boot options (run, compare, boot): --count 3 --memory 192M --boot-timeout 300, and --huge-pages off
- *   to boot the guests without transparent huge pages (prctl PR_SET_THP_DISABLE on QEMU; the host's
- *   setting is left alone): compare then also runs the estimate in content shards, which huge pages
- *   keep to one.
  *   node --import tsx scripts/qemu/guests.ts settle [--pids A,B,C] [settle options]
  *   node --import tsx scripts/qemu/guests.ts kill
+ *
+ * boot options (run, compare, boot): --count 3 --memory 192M --boot-timeout 300, and --huge-pages off
+ *   to boot the guests without transparent huge pages (QEMU started under prctl PR_SET_THP_DISABLE;
+ *   the host's setting is left alone). When the guests have none (that, or a host whose THP is
+ *   never), compare also runs the estimate in content shards, which huge pages keep to one.
  *
  * settle options: --pages-to-scan 5000 --smart-scan 1 --use-zero-pages 0 --max-scans 40
  *   --stable 3 --khugepaged paused|configured, and --realtime-sleep MS to let ksmd run at its own pace
@@ -26,12 +26,12 @@
  * guests for every measurement.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bootGuests, killGuests, readState, stateFile, type BootOptions } from './boot.js';
 import { settle, type SettleOptions } from './settle.js';
-import { configurations, differences, estimateGuests } from './compare.js';
+import { configurations, differences, estimateGuests, seconds } from './compare.js';
 import { busyReason } from '../../tests/conformance/sysfs.js';
 import { buildInitramfs, findKernel, installMissing } from './setup.js';
 
@@ -142,13 +142,14 @@ async function runAll(f: Map<string, string>, stop: { signal: string }, compare 
   try {
     const t0 = performance.now();
     const guests = await bootGuests(o, log);
-    const bootWall = Math.round((performance.now() - t0) / 100) / 10;
+    const bootWall = seconds(performance.now() - t0);
     const pids = guests.map((g) => g.pid);
     const so = settleOptions(f, pids);
-    const estimates = compare ? estimateGuests(pids, so, configurations(o.hugePages === 'on')) : undefined;
+    const hugePages = guestsHaveHugePages(pids);
+    const estimates = compare ? estimateGuests(pids, so, configurations(hugePages)) : undefined;
     settling = true;
     const result = await settle(so, log, stop);
-    console.log(JSON.stringify({ kernel: spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim(), qemu: { memory: o.memory, count: o.count, hugePages: o.hugePages, bootWallSeconds: bootWall, guests }, ...result, ...(estimates ? { estimates } : {}) }, null, 1));
+    console.log(JSON.stringify({ kernel: spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim(), qemu: { memory: o.memory, count: o.count, hugePages: o.hugePages, guestsHaveHugePages: hugePages, bootWallSeconds: bootWall, guests }, ...result, ...(estimates ? { estimates } : {}) }, null, 1));
     for (const { options, equal, seconds, estimate } of estimates ?? []) {
       const diff = differences(estimate, result, equal);
       const how = `estimate ${options} (${estimate.mode}, ${estimate.shards} shard${estimate.shards === 1 ? '' : 's'}, ${seconds} s)`;
@@ -162,6 +163,11 @@ async function runAll(f: Map<string, string>, stop: { signal: string }, compare 
     process.off('exit', killAll);
     for (const s of signals) process.off(s, onSignal);
   }
+}
+
+/** Whether any guest's RAM is in transparent huge pages (AnonHugePages in its smaps_rollup). */
+function guestsHaveHugePages(pids: number[]): boolean {
+  return pids.some((pid) => /^AnonHugePages:\s+[1-9]/m.test(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8')));
 }
 
 async function withSignals<T>(stop: { signal: string }, body: () => Promise<T>): Promise<T> {

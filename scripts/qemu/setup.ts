@@ -1,6 +1,7 @@
 /**
- * What the QEMU guests need: Debian's qemu-system-x86, linux-image-amd64 and busybox-static
- * (installed with apt-get when missing), and a tiny initramfs: busybox, and an /init that mounts
+ * What the QEMU guests need: Debian's qemu-system-x86, linux-image-amd64, busybox-static, cpio
+ * and, to boot them without huge pages, python3 (installed with apt-get when missing), and a tiny
+ * initramfs: busybox, and an /init that mounts
  * proc, sys and dev, prints a marker line on the serial console and idles.
  */
 import { spawnSync } from 'node:child_process';
@@ -13,6 +14,7 @@ const PACKAGES: Record<string, () => boolean> = {
   'linux-image-amd64': () => findKernel() !== undefined,
   'busybox-static': () => existsSync('/bin/busybox') && isStatic('/bin/busybox'),
   cpio: () => existsSync('/usr/bin/cpio') || existsSync('/bin/cpio'),
+  python3: () => spawnSync('python3', ['-c', '']).status === 0,
 };
 
 function isStatic(path: string): boolean {

@@ -25,7 +25,7 @@ import { oneShardReason, shardCount } from '../shards/choose.js';
 import { estimateFromFingerprints } from '../shards/from-command.js';
 import { formatPolicy, policyJson } from './policy-table.js';
 import { summarize } from './summary.js';
-import { inputPages, type ImageSource } from './source.js';
+import { hugeSpanCount, inputPages, type ImageSource } from './source.js';
 import { engineOf, hugePagesNote, resolveMode } from './mode.js';
 
 export const estimateCommand: Command = {
@@ -85,7 +85,7 @@ async function estimate(opts: Record<string, unknown> & { _: unknown[] }, argv: 
   const profile = loadProfile(options.profile);
   const sources = openInputs(options.inputs, options.live);
   const pages = inputPages(sources);
-  const hugeSpans = sources.reduce((n, s) => n + (s.hugeSpans?.length ?? 0), 0);
+  const hugeSpans = hugeSpanCount(sources);
   const mode = resolveMode(options.mode, pages, options.maxMemory, hugeSpans > 0);
   const engine = engineOf(mode);
   checkMachineMemory(pages, engine);
@@ -97,11 +97,11 @@ async function estimate(opts: Record<string, unknown> & { _: unknown[] }, argv: 
   const mappings = domainMappings(options.domainFlags, options.domainMap);
   const domains = resolveDomains(mappings, sources);
   const domainOf = mappings.length > 0 ? (i: number) => domains[i] : undefined;
+  const note = mode === 'fingerprints' ? hugePagesNote(hugeSpans, 'the fingerprint engine') : undefined;
+  if (note) io.err(`ksm-wasm estimate: ${note}\n`);
   if (options.policy) return policyEstimate(sources, { ...options, engine }, maxMemory, domainOf, io);
   // The verdict's host must hold the guests: refused now, not after the estimate's work.
   if (options.verdict && !options.json && options.hostMemory !== undefined) checkHostMemory(pages, options.hostMemory);
-  const note = hugePagesNote(mode, hugeSpans);
-  if (note) io.err(`ksm-wasm estimate: ${note}\n`);
   announceRead(pages, io.err);
   const run = await estimateRun(withReadProgress(sources, io.err), { ...options, engine, profile, maxMemory, onScan: progressReporter(io.err), domainOf }, shards);
   const report = options.report ? htmlReport(run) : undefined;

@@ -52,14 +52,16 @@ export const engineOf = (mode: EstimateMode): EngineName => (mode === 'pages' ? 
 export const modeOf = (engine: EngineName): EstimateMode => (engine === 'fingerprints' ? 'fingerprints' : 'pages');
 
 /**
- * What a run on the fingerprint engine says when `hugeSpans` whole huge pages are among its inputs
- * (a line for stderr), or undefined when there are none or the engine is the page engine. Its
- * trees are in fingerprint order, not in the bytes' order as ksmd's are, and where huge pages
- * split the order decides which descents give up (docs/fingerprints.md): on three QEMU guests
- * (tests/kernel-qemu-guests.test.ts, docs/thp.md), scan 2 merged 29 858 pages where ksmd merged
- * 23 488, and the run settled at ksmd's scan with ksmd's counters.
+ * What a run says on stderr when `hugeSpans` whole huge pages are among its inputs and its trees
+ * are in fingerprint order, not in the pages' bytes' order as ksmd's are: the fingerprint engine's
+ * trees, and with fingerprint files either engine's (they keep no bytes; the page engine gets pages
+ * made from the fingerprints). Where huge pages split, that order decides which descents give up
+ * (docs/fingerprints.md, with the QEMU guests' figures). Undefined when there are no huge pages.
  */
-export function hugePagesNote(mode: EstimateMode, hugeSpans: number): string | undefined {
-  if (mode !== 'fingerprints' || hugeSpans === 0) return undefined;
-  return `note: ${bytes(hugeSpans * HUGE_PAGE_PAGES * PAGE_SIZE)} of the inputs are transparent huge pages: in the full scans where they split, the fingerprint engine's counters can differ from ksmd's (its trees are in fingerprint order, ksmd's in the pages' bytes'); on QEMU guests it settled at ksmd's scan with ksmd's counters (docs/fingerprints.md). --mode pages keeps ksmd's order, for inputs up to ${bytes(engineCapacity('wasm') * PAGE_SIZE)} of pages.`;
+export function hugePagesNote(hugeSpans: number, from: 'the fingerprint engine' | 'fingerprint files'): string | undefined {
+  if (hugeSpans === 0) return undefined;
+  const remedy = from === 'the fingerprint engine'
+    ? `--mode pages keeps ksmd's order, for inputs up to ${bytes(engineCapacity('wasm') * PAGE_SIZE)} of pages`
+    : 'fingerprint files keep no bytes: estimate the inputs themselves with --mode pages to keep ksmd\'s order';
+  return `note: ${bytes(hugeSpans * HUGE_PAGE_PAGES * PAGE_SIZE)} of the inputs are transparent huge pages: in the full scans where they split, the counters can differ from ksmd's (the trees are in fingerprint order, ksmd's in the pages' bytes'); on QEMU guests the fingerprint engine settled at ksmd's scan with ksmd's counters (docs/fingerprints.md). ${remedy}.`;
 }

@@ -57,3 +57,6 @@ export interface ImageSource {
   /** A live process: which one, and what its page set is. */
   readonly live?: LiveFacts;
 }
+
+/** Whole transparent huge pages among the inputs. */
+export const hugeSpanCount = (sources: readonly ImageSource[]): number => sources.reduce((n, s) => n + (s.hugeSpans?.length ?? 0), 0);

@@ -24,9 +24,10 @@ export async function estimateFromFingerprints(options: EstimateOptions, io: Cli
   const stableScans = options.shard ? undefined : options.stableScans; // a --shard job runs exactly --max-scans
   // The inputs are fingerprints already: the fingerprint engine, unless --mode pages asks for the page engine.
   const mode = options.mode === 'pages' ? 'pages' : 'fingerprints';
-  const note = hugePagesNote(mode, files.reduce((n, f) => n + f.header.inputs.reduce((m, i) => m + i.huge_spans.length, 0), 0));
-  if (note) io.err(`ksm-wasm estimate: ${note}\n`);
   const run = await runShard(files, shard, { knobs: options.knobs, maxScans: options.maxScans, profile, maxMemory: options.maxMemory, stableScans, engine: engineOf(mode) });
+  // Said once the run is taken (inputs with huge pages that are refused as shards say only that).
+  const note = hugePagesNote(files.reduce((n, f) => n + f.header.inputs.reduce((m, i) => m + i.huge_spans.length, 0), 0), 'fingerprint files');
+  if (note) io.err(`ksm-wasm estimate: ${note}\n`);
   const result = shardResultJson(run, { files, shard, knobs: options.knobs, maxScans: options.maxScans, stableScans: options.stableScans, mode });
   if (options.shard) {
     io.out(`${JSON.stringify(result)}\n`);
