@@ -1,7 +1,7 @@
 /**
  * The seed's case, live: the estimate against the real ksmd on the very same stopped QEMU guests.
  * `guests.ts compare` boots them, runs `ksm-wasm estimate --pid` on them (reading only) in every
- * way it can run (CONFIGURATIONS), lets the real ksmd settle on them (settle.ts), kills them, and
+ * way it can run (configurations()), lets the real ksmd settle on them (settle.ts), kills them, and
  * compares, for each way, every full scan's counters, each guest's ksm_stat and the memory really
  * freed (KSM pages plus zero subpages of split huge pages, from the guests' page maps) with what the
  * estimate predicted. Exit status 1 on any difference.
