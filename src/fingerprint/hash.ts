@@ -139,11 +139,14 @@ export function recordIsZero(records: Uint8Array, index = 0): boolean {
   return (view(records).getUint32(index * FP_RECORD_SIZE + FP_FLAGS, true) & FP_ZERO) !== 0;
 }
 
+/** Where a record's shard bits are (shardBits): the high half's top 32 bits, little-endian. */
+export const SHARD_BITS_OFFSET = FP_FINGERPRINT_HIGH + 4;
+
 /**
  * The 32 bits of a record that content shards are dealt by (src/shards/balance.ts): the top 32 bits
  * of the fingerprint's high half, 0 for the zero page. A function of the fingerprint alone, so equal
  * pages have equal bits, on any machine. (They are not the checksum's, which come from the low half.)
  */
 export function shardBits(records: Uint8Array, index = 0): number {
-  return view(records).getUint32(index * FP_RECORD_SIZE + FP_FINGERPRINT_HIGH + 4, true);
+  return view(records).getUint32(index * FP_RECORD_SIZE + SHARD_BITS_OFFSET, true);
 }

@@ -16,7 +16,7 @@
  * the files' records in the same order) deal alike. The counters depend on neither: a shard's
  * counters depend only on the contents it holds (docs/fingerprint-file.md).
  */
-import { FP_RECORD_SIZE, shardBits } from '../fingerprint/hash.js';
+import { FP_RECORD_SIZE, SHARD_BITS_OFFSET } from '../fingerprint/hash.js';
 
 /** 2^20 buckets (a 2 MiB table): on a host of millions of contents, new buckets keep coming for most of the read. */
 const BUCKET_BITS = 20;
@@ -24,21 +24,10 @@ const UNDEALT = 0xffff;
 /** The most shards one run may be split into (`--shard I/K`'s K too): they are numbered below UNDEALT. */
 export const MAX_SHARDS = UNDEALT;
 
-/** Where shardBits' 32 bits sit in a record, found once from shardBits itself (so the two never disagree). */
-const SHARD_BITS_OFFSET = ((): number => {
-  const record = new Uint8Array(FP_RECORD_SIZE);
-  for (let at = 0; at + 4 <= FP_RECORD_SIZE; at += 4) {
-    record.fill(0);
-    new DataView(record.buffer).setUint32(at, 0x12345678, true);
-    if (shardBits(record) === 0x12345678) return at;
-  }
-  throw new Error('shardBits reads no aligned 32 bits of the record');
-})();
-
 /** Records in a byte array: `count` of them, `stride` bytes apart, the first record at `first`. */
 export interface RecordLayout { count: number; stride: number; first: number }
 
-/** The bucket of each record laid out in `bytes` as `layout` says. */
+/** The bucket of each record laid out in `bytes` as `layout` says: the top of its shardBits. */
 function bucketsOf(bytes: Uint8Array, layout: RecordLayout): Uint32Array {
   const out = new Uint32Array(layout.count);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

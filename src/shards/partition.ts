@@ -5,7 +5,7 @@
  * its parent, and a huge page splits for any of its subpages (its zero-filled subpages then leave
  * ksmd's view, whichever shard they are in).
  */
-import { CHUNK_BYTES, PAGE_SIZE, hugeSpanCount, type ImageSource } from '../estimate/source.js';
+import { CHUNK_BYTES, PAGE_SIZE, type ImageSource } from '../estimate/source.js';
 import { ChunkPool, type PooledChunk } from './chunk-pool.js';
 import { fingerprintPages } from '../fingerprint/hash.js';
 import { ContentDeal } from './balance.js';
@@ -22,7 +22,7 @@ export interface PageBatch extends PooledChunk { space: number; pages: Uint32Arr
 export function unsplittable(sources: readonly ImageSource[]): string | undefined {
   const fork = sources.find((s) => s.forkOf);
   if (fork) return `${fork.name} shares frames with ${fork.forkOf!.name} after a fork`;
-  const huge = sources.find((s) => hugeSpanCount([s]) > 0);
+  const huge = sources.find((s) => (s.hugeSpans?.length ?? 0) > 0);
   if (huge) return `${huge.name} has transparent huge pages (a merge splits a huge page for all its subpages)`;
   return undefined;
 }
