@@ -131,17 +131,27 @@ function resealed(bytes: Uint8Array): Uint8Array {
   return out;
 }
 
+/** A fingerprint file's parts: its header (parsed) and the header's length in bytes. */
+function headerOf(file: Uint8Array): { header: { inputs: object[] }; headerLength: number } {
+  const headerLength = new DataView(file.buffer, file.byteOffset).getUint32(12, true);
+  return { header: JSON.parse(new TextDecoder().decode(file.subarray(16, 16 + headerLength))), headerLength };
+}
+
+/** `file` made again by hand with `header` instead of its own, then `body` (entries and the checksum's place), resealed. */
+function withHeader(file: Uint8Array, header: object, body: Uint8Array): Uint8Array {
+  const text = new TextEncoder().encode(JSON.stringify(header));
+  const out = new Uint8Array(16 + text.length + body.length);
+  out.set(file.subarray(0, 12));
+  new DataView(out.buffer).setUint32(12, text.length, true);
+  out.set(text, 16);
+  out.set(body, 16 + text.length);
+  return resealed(out);
+}
+
 test('a fingerprint file made by hand, checksum right: no inputs, or a page index out of place, is refused naming it', async () => {
   const good = new Uint8Array(readFileSync(at('fp.kfp')));
-  const view = new DataView(good.buffer, good.byteOffset);
-  const headerLength = view.getUint32(12, true);
-  const header = JSON.parse(new TextDecoder().decode(good.subarray(16, 16 + headerLength)));
-  const emptyHeader = new TextEncoder().encode(JSON.stringify({ ...header, inputs: [] }));
-  const empty = new Uint8Array(16 + emptyHeader.length + 32);
-  empty.set(good.subarray(0, 12));
-  new DataView(empty.buffer).setUint32(12, emptyHeader.length, true);
-  empty.set(emptyHeader, 16);
-  writeFileSync(at('empty.kfp'), resealed(empty));
+  const { header, headerLength } = headerOf(good);
+  writeFileSync(at('empty.kfp'), withHeader(good, { ...header, inputs: [] }, new Uint8Array(32)));
   refused(await cli('estimate', '--from', at('empty.kfp'), '--json'), /empty\.kfp: corrupted: its header is not one of a version \d+ fingerprint file \(.*one input or more\)$/);
   const far = good.slice();
   new DataView(far.buffer).setUint32(16 + headerLength, 999_999, true);
@@ -155,15 +165,9 @@ test('a fingerprint file made by hand, checksum right: no inputs, or a page inde
 
 test('a fingerprint file with huge pages: the estimate notes that its split scans may differ from ksmd\'s, and it runs as one shard', async () => {
   const good = new Uint8Array(readFileSync(at('fp.kfp')));
-  const headerLength = new DataView(good.buffer, good.byteOffset).getUint32(12, true);
-  const header = JSON.parse(new TextDecoder().decode(good.subarray(16, 16 + headerLength)));
-  const hugeHeader = new TextEncoder().encode(JSON.stringify({ ...header, inputs: header.inputs.map((input: object, i: number) => ({ ...input, huge_spans: i === 0 ? [0] : [] })) }));
-  const huge = new Uint8Array(good.length - headerLength + hugeHeader.length);
-  huge.set(good.subarray(0, 12));
-  new DataView(huge.buffer).setUint32(12, hugeHeader.length, true);
-  huge.set(hugeHeader, 16);
-  huge.set(good.subarray(16 + headerLength), 16 + hugeHeader.length);
-  writeFileSync(at('huge.kfp'), resealed(huge));
+  const { header, headerLength } = headerOf(good);
+  const hugeInputs = header.inputs.map((input, i) => ({ ...input, huge_spans: i === 0 ? [0] : [] }));
+  writeFileSync(at('huge.kfp'), withHeader(good, { ...header, inputs: hugeInputs }, good.subarray(16 + headerLength)));
   for (const mode of ['fingerprints', 'pages']) {
     const r = await cli('estimate', '--from', at('huge.kfp'), '--json', '--mode', mode, ...KNOBS);
     ok(r, `--from a file with huge pages, --mode ${mode}`);
