@@ -98,6 +98,9 @@ function ringRecords(sources: ImageSource[], runners: HashJobRunner[]): Uint8Arr
   return cat(...parts);
 }
 
+/** File descriptors this process has open now. */
+const fds = (): number => readdirSync('/proc/self/fd').length;
+
 /** Two hashing threads as workers run them: a job's failure stays with its thread (its slot says FAILED). */
 function workerLike(): HashJobRunner[] {
   return [0, 1].map(() => (job: HashJob) => { try { runHashJob(job); } catch { /* as on a worker */ } });
@@ -106,7 +109,6 @@ function workerLike(): HashJobRunner[] {
 test('raw images and ELF cores: the hashing threads read their file runs themselves, and fingerprint what read() gives', () => {
   const sources = [openImage(join(dir, 'big.img')), openImage(join(dir, 'synthetic.core'))];
   assert.ok(sources.every((s) => s.readFileRuns), 'both readers say where their pages are in the file');
-  const fds = () => readdirSync('/proc/self/fd').length;
   const before = fds();
   const want = cat(...sources.map((s) => fingerprintPages(readAll(s))));
   assert.equal(ringRecords(sources, workerLike()), want, 'on worker-like threads');
@@ -120,7 +122,6 @@ test('image files are closed as the reading moves on: a few descriptors open wha
     writeFileSync(path, maker.image(Array.from({ length: 3 }, (_, p) => `r:small/${i}/${p}`)));
     return path;
   });
-  const fds = () => readdirSync('/proc/self/fd').length;
   const before = fds();
   let most = 0;
   const counting: HashJobRunner = (job) => { most = Math.max(most, fds() - before); runHashJob(job); };
